@@ -1,0 +1,63 @@
+/**
+ * Instantiating the core and checking it is the module this host was generated
+ * against: every export present, and the ABI checksum (a hash of every status
+ * code, enum value and layout constant, computed by Zig at build time) equal to
+ * the one in the generated bindings. A mismatch is a clear error at load time
+ * instead of silent misbehaviour later.
+ *
+ * @module
+ */
+
+import { ABI_CHECKSUM, ABI_VERSION, EXPORT_NAMES, type CoreExports } from "./abi.generated.ts";
+
+/** The compiled core module does not match this version of the host. */
+export class CoreMismatchError extends TypeError {
+  override readonly name = "CoreMismatchError";
+  readonly code = "ERR_LOOP_CORE_MISMATCH";
+}
+
+/** Checks that `module` exports everything the host needs (before instantiating). */
+export function checkModule(module: WebAssembly.Module): void {
+  if (!(module instanceof WebAssembly.Module)) {
+    throw new TypeError(
+      `Expected a WebAssembly.Module compiled from zigloop.wasm, got ${
+        module === null ? "null" : typeof module
+      }.`,
+    );
+  }
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = [...EXPORT_NAMES, "memory"].filter((name) => !names.has(name));
+  if (missing.length > 0) {
+    throw new CoreMismatchError(
+      `The WebAssembly module is not the zigloop core this host expects: missing exports ${missing.join(", ")}. ` +
+        "Rebuild it with `npm run build:wasm` or use the zigloop.wasm shipped with this package.",
+    );
+  }
+}
+
+/** Checks the ABI version and checksum of an instance. */
+export function checkInstance(exports: CoreExports): CoreExports {
+  const version = exports.zl_abi_version();
+  const checksum = exports.zl_abi_checksum() >>> 0;
+  if (version !== ABI_VERSION || checksum !== ABI_CHECKSUM) {
+    throw new CoreMismatchError(
+      `zigloop.wasm has ABI version ${version} (checksum 0x${checksum.toString(16)}) but this host was generated ` +
+        `for version ${ABI_VERSION} (checksum 0x${ABI_CHECKSUM.toString(16)}). Rebuild with \`npm run build:wasm\`.`,
+    );
+  }
+  return exports;
+}
+
+/** Instantiates synchronously (embedders with a precompiled module, workers, tests). */
+export function instantiateSync(module: WebAssembly.Module): CoreExports {
+  checkModule(module);
+  const instance = new WebAssembly.Instance(module, {});
+  return checkInstance(instance.exports as unknown as CoreExports);
+}
+
+/** Instantiates asynchronously (required for large modules on browser main threads). */
+export async function instantiate(module: WebAssembly.Module): Promise<CoreExports> {
+  checkModule(module);
+  const instance = await WebAssembly.instantiate(module, {});
+  return checkInstance(instance.exports as unknown as CoreExports);
+}

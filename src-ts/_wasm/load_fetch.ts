@@ -1,0 +1,16 @@
+/**
+ * Loads the core with `fetch` (Deno, browsers): `zigloop.wasm` sits at
+ * `wasm/zigloop.wasm` in the package, two levels above this file in both the
+ * sources (`src-ts/_wasm/`) and the build (`dist/_wasm/`).
+ *
+ * @module
+ */
+
+export async function loadCoreModule(): Promise<WebAssembly.Module> {
+  const url = new URL("../../wasm/zigloop.wasm", import.meta.url);
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw new TypeError(`Could not load the zigloop core from ${url.href}: HTTP ${response.status}.`);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}

@@ -1,0 +1,16 @@
+/// <reference types="node" />
+/**
+ * Loads the core with `node:fs` (Node, Bun): `zigloop.wasm` sits at
+ * `wasm/zigloop.wasm` in the package, two levels above this file in the sources
+ * (`src-ts/_wasm/`), the ESM build (`dist/_wasm/`) and the CommonJS bundle
+ * (`dist/cjs/`).
+ *
+ * @module
+ */
+
+import { readFile } from "node:fs/promises";
+
+export async function loadCoreModule(): Promise<WebAssembly.Module> {
+  const url = new URL("../../wasm/zigloop.wasm", import.meta.url);
+  return WebAssembly.compile(await readFile(url));
+}

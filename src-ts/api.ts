@@ -1,0 +1,30 @@
+/**
+ * What every entry point exports besides `createEventLoop` (which each entry
+ * builds around its runtime's way of loading the core).
+ *
+ * @module
+ */
+
+export { createEventLoopSync, type SyncEventLoopOptions } from "./create.ts";
+export {
+  type CapacityOptions,
+  type CloseReport,
+  type DriveOptions,
+  EventLoop,
+  type EventLoopOptions,
+  type LoopState,
+  type ShutdownReport,
+} from "./event_loop.ts";
+export {
+  CapacityError,
+  ClockModeError,
+  CoreTrapError,
+  LoopClosedError,
+  LoopLimitError,
+  LoopShuttingDownError,
+  LoopStateError,
+  ReentrancyError,
+  TerminationError,
+} from "./errors.ts";
+export { CoreMismatchError } from "./_wasm/core.ts";
+export { Immediate, type Profile, type StringHandlerCompiler, Timeout } from "./timers.ts";

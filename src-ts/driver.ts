@@ -1,0 +1,148 @@
+/**
+ * How a real-clock loop is woken by its host runtime: libuv (epoll/kqueue/IOCP)
+ * under Node, Deno's and Bun's event loops, workerd's, a browser's.
+ *
+ * The driver owns two host resources:
+ * - one host timer, armed for the loop's earliest deadline and re-armed only
+ *   when that deadline moves earlier (or after it fires), like Node's single
+ *   libuv timer for all JS timers;
+ * - one "soon" wake-up for queued tasks, immediates and microtask checkpoints:
+ *   `setImmediate` where it exists (Node, Bun), else a `MessageChannel`
+ *   (browsers, Deno, workerd), else `setTimeout(0)`.
+ *
+ * The host functions are captured when this module loads, so a loop whose
+ * globals were installed onto `globalThis` never calls itself.
+ *
+ * Ref/unref: the host timer is ref'd only while the loop has ref'd timers, so a
+ * Node process whose loop holds only unref'd timers can exit (Node's
+ * `timeout.unref()`, Deno's `Deno.unrefTimer`, Bun's `timer.unref()`).
+ *
+ * @module
+ */
+
+type HostTimer = unknown;
+
+const host = globalThis as unknown as {
+  setTimeout: (fn: () => void, ms: number) => HostTimer;
+  clearTimeout: (timer: HostTimer) => void;
+  setImmediate?: (fn: () => void) => unknown;
+  queueMicrotask: (fn: () => void) => void;
+  MessageChannel?: typeof MessageChannel;
+  Deno?: { unrefTimer?(id: number): void; refTimer?(id: number): void };
+};
+
+const hostSetTimeout = host.setTimeout.bind(globalThis);
+const hostClearTimeout = host.clearTimeout.bind(globalThis);
+const hostSetImmediate = typeof host.setImmediate === "function" ? host.setImmediate.bind(globalThis) : undefined;
+const hostQueueMicrotask = host.queueMicrotask.bind(globalThis);
+const HostMessageChannel = typeof host.MessageChannel === "function" ? host.MessageChannel : undefined;
+const denoTimerRef = host.Deno?.unrefTimer ? host.Deno : undefined;
+
+/** Queues `fn` on the host's own microtask queue (captured at load). */
+export function queueHostMicrotask(fn: () => void): void {
+  hostQueueMicrotask(fn);
+}
+
+/** Resolves on a later host macrotask: native microtasks queued before it all run first. */
+export function hostMacrotask(): Promise<void> {
+  return new Promise((resolve) => {
+    if (hostSetImmediate) hostSetImmediate(resolve);
+    else hostSetTimeout(resolve, 0);
+  });
+}
+
+function setHostTimerRef(timer: HostTimer, ref: boolean): void {
+  if (timer === undefined) return;
+  if (typeof timer === "object" && timer !== null) {
+    const handle = timer as { ref?(): void; unref?(): void };
+    if (ref) handle.ref?.();
+    else handle.unref?.();
+  } else if (typeof timer === "number" && denoTimerRef) {
+    if (ref) denoTimerRef.refTimer?.(timer);
+    else denoTimerRef.unrefTimer?.(timer);
+  }
+}
+
+export class HostDriver {
+  #onTimer: () => void;
+  #onWake: () => void;
+  #timer: HostTimer = undefined;
+  /** The deadline (loop ms) the host timer is armed for; Infinity when disarmed. */
+  #armedAt = Infinity;
+  #timerRef = true;
+  #wakePending = false;
+  #channel: MessageChannel | undefined;
+  #disposed = false;
+  #fireTimer = (): void => {
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
+    if (!this.#disposed) this.#onTimer();
+  };
+  #fireWake = (): void => {
+    this.#wakePending = false;
+    if (!this.#disposed) this.#onWake();
+  };
+
+  constructor(onTimer: () => void, onWake: () => void) {
+    this.#onTimer = onTimer;
+    this.#onWake = onWake;
+  }
+
+  /** The deadline the host timer is armed for (Infinity if none). */
+  get armedAt(): number {
+    return this.#armedAt;
+  }
+
+  /** Arms the host timer for `deadline` unless it is already armed for an earlier time. */
+  arm(deadline: number, now: number): void {
+    if (this.#disposed || deadline >= this.#armedAt) return;
+    if (this.#timer !== undefined) hostClearTimeout(this.#timer);
+    this.#armedAt = deadline;
+    // Round up: a host timer that fires a fraction early would find nothing due.
+    const delay = Math.max(0, Math.ceil(deadline - now));
+    this.#timer = hostSetTimeout(this.#fireTimer, delay);
+    if (!this.#timerRef) setHostTimerRef(this.#timer, false);
+  }
+
+  /** Disarms the host timer. */
+  disarm(): void {
+    if (this.#timer !== undefined) hostClearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
+  }
+
+  /** Whether the armed host timer keeps the host process alive. */
+  setTimerRef(ref: boolean): void {
+    if (ref === this.#timerRef) return;
+    this.#timerRef = ref;
+    setHostTimerRef(this.#timer, ref);
+  }
+
+  /** Requests one host macrotask callback soon (coalesced). */
+  wake(): void {
+    if (this.#wakePending || this.#disposed) return;
+    this.#wakePending = true;
+    if (hostSetImmediate) {
+      hostSetImmediate(this.#fireWake);
+    } else if (HostMessageChannel) {
+      if (!this.#channel) {
+        this.#channel = new HostMessageChannel();
+        this.#channel.port1.onmessage = this.#fireWake;
+      }
+      this.#channel.port2.postMessage(null);
+    } else {
+      hostSetTimeout(this.#fireWake, 0);
+    }
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    this.disarm();
+    if (this.#channel) {
+      this.#channel.port1.onmessage = null;
+      this.#channel.port1.close();
+      this.#channel.port2.close();
+      this.#channel = undefined;
+    }
+  }
+}

@@ -1,0 +1,1387 @@
+/**
+ * EventLoop: the host side of zigloop. It owns the JS values (callbacks live in
+ * slot tables addressed by the integers the core stores), runs turns and
+ * microtask checkpoints, applies the profile's timer policy, drives the core from
+ * the host runtime (real clock) or on demand (manual clock), and manages the
+ * lifecycle.
+ *
+ * A turn (libuv's `uv_run` iteration, HTML's event loop processing model):
+ *   1. read the clock once and pass it to the core;
+ *   2. timers: every timer due at that time, in (deadline, start) order;
+ *   3. tasks: every task submitted before this phase began;
+ *   4. immediates: every immediate queued before this phase began;
+ * with a microtask checkpoint after each callback. Timers scheduled during a
+ * turn never fire in that turn; tasks and immediates queued during their own
+ * phase wait for the next turn.
+ *
+ * @module
+ */
+
+import { BATCH_CAPACITY, Batch, Stat, Status, type CoreExports } from "./_wasm/abi.generated.ts";
+import { type Clock, ManualClock, RealClock } from "./clock.ts";
+import { HostDriver, hostMacrotask, queueHostMicrotask } from "./driver.ts";
+import {
+  CapacityError,
+  ClockModeError,
+  CoreTrapError,
+  describeValue,
+  invalidArgType,
+  LoopClosedError,
+  LoopLimitError,
+  LoopShuttingDownError,
+  LoopStateError,
+  ReentrancyError,
+  TerminationError,
+} from "./errors.ts";
+import { HandleMirror, Kind } from "./handle_mirror.ts";
+import { SlotTable } from "./slot_table.ts";
+import {
+  disposeSymbol,
+  handlerTypeError,
+  htmlDelay,
+  Immediate,
+  kArgs,
+  kCallback,
+  kDelay,
+  kId,
+  kOwner,
+  kPrimitive,
+  kRefed,
+  kRepeat,
+  NESTING_CLAMP_MS,
+  NESTING_LIMIT,
+  nodeDelay,
+  nodeDelayWarning,
+  type HandleOwner,
+  type Profile,
+  type StringHandlerCompiler,
+  Timeout,
+} from "./timers.ts";
+
+/** Capacities of one loop's core. Exhausting one throws a {@linkcode CapacityError}. */
+export interface CapacityOptions {
+  /** Live timers, intervals and immediates together. Default 4,194,304. */
+  timers?: number;
+  /** Queued tasks (submit, I/O). Default 4,194,304. */
+  tasks?: number;
+  /** Queued microtasks and promise jobs. Default 4,194,304. */
+  microtasks?: number;
+  /** Slots of the microtask ring (a power of two); jobs beyond it overflow into chunks. Default 1024. */
+  microtaskRing?: number;
+}
+
+/** Options of {@linkcode createEventLoop}. */
+export interface EventLoopOptions {
+  /** Timer semantics: `"html"` (HTML Standard, the default) or `"node"` (Node.js). */
+  profile?: Profile;
+  /** `"real"` (host time, the default) or `"manual"` (virtual time moved by advance/next/runAll). */
+  clock?: "real" | "manual";
+  /** Start of a manual clock, in ms. Default 0. */
+  startTime?: number;
+  capacity?: CapacityOptions;
+  /** Collect metrics (see `metrics()`). Off by default, and then free. */
+  metrics?: boolean;
+  /**
+   * Most microtasks one checkpoint runs before yielding to the host (real clock
+   * only); the checkpoint resumes, in order, before any other task runs. Default:
+   * no budget (a budget lets the host breathe under a microtask flood but changes
+   * observable order, so it is opt-in).
+   */
+  microtaskBudget?: number;
+  /** html profile: compiles string handlers (`setTimeout("code")`). Without it they throw TypeError. */
+  stringHandler?: StringHandlerCompiler;
+  /** Uncaught errors from callbacks and microtasks. Default: report like the runtime and keep running. */
+  onError?: (error: unknown) => void;
+  /** Warnings (node profile delay coercion). Default: `process.emitWarning`, else console.warn. */
+  onWarning?: (warning: Error) => void;
+}
+
+/** The observable lifecycle state of a loop. */
+export type LoopState = "idle" | "running" | "stopping" | "closed" | "broken";
+
+/** What a graceful shutdown did: every piece of accepted work ran or is counted here. */
+export interface ShutdownReport {
+  /** Timers and intervals cancelled (they were not due to run). */
+  cancelledTimers: number;
+  /** Tasks and immediates that were queued when shutdown began and ran to completion. */
+  ranTasks: number;
+  /** Pending loop promises rejected with a TerminationError. */
+  rejectedPromises: number;
+}
+
+/** What `close()` discarded. */
+export interface CloseReport {
+  cancelledTimers: number;
+  droppedTasks: number;
+  droppedMicrotasks: number;
+}
+
+/** Options of the synchronous driving calls. */
+export interface DriveOptions {
+  /** Rounds before a LoopLimitError (a round = one turn, or one time step for runAll). */
+  limit?: number;
+}
+
+type Callback = (...args: any[]) => unknown;
+
+const PHASE_NONE = 0;
+const PHASE_TIMERS = 1;
+const PHASE_TASKS = 2;
+const PHASE_IMMEDIATES = 3;
+
+const DEFAULT_CAPACITY = 1 << 22;
+const DEFAULT_RING = 1024;
+const DEFAULT_DRIVE_LIMIT = 100_000;
+const DEFAULT_RUN_ALL_LIMIT = 1_000_000;
+
+const hostConsole = (globalThis as { console?: { error(...data: unknown[]): void; warn(...data: unknown[]): void } })
+  .console;
+const hostProcess = (globalThis as { process?: { emitWarning?(warning: Error): void } }).process;
+
+function defaultWarning(warning: Error): void {
+  if (typeof hostProcess?.emitWarning === "function") hostProcess.emitWarning(warning);
+  else hostConsole?.warn(`${warning.name}: ${warning.message}`);
+}
+
+function hostReport(error: unknown): void {
+  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  hostConsole?.error(`Uncaught (in a zigloop callback) ${text}`);
+}
+
+function sliceArgs(args: IArguments, start: number): unknown[] {
+  const out = new Array(args.length - start);
+  for (let i = start; i < args.length; i++) out[i - start] = args[i];
+  return out;
+}
+
+function isTrap(error: unknown): boolean {
+  return typeof WebAssembly === "object" && error instanceof WebAssembly.RuntimeError;
+}
+
+/**
+ * One event loop with its own WebAssembly core. Create it with
+ * {@linkcode createEventLoop} (async) or {@linkcode createEventLoopSync}.
+ *
+ * @example
+ * ```ts
+ * import { createEventLoop } from "zigloop";
+ * const loop = await createEventLoop({ clock: "manual" });
+ * loop.setTimeout(() => console.log("one second later"), 1000);
+ * loop.advance(1000); // logs, instantly
+ * ```
+ */
+export class EventLoop extends EventTarget implements HandleOwner {
+  /** The timer semantics this loop follows. */
+  readonly profile: Profile;
+  /** Whether time is virtual (moved only by advance/next/runAll/runToLast). */
+  readonly manualClock: boolean;
+  /** Receives uncaught errors from callbacks and microtasks. */
+  onError: (error: unknown) => void;
+  /** Receives warnings (node profile delay coercion). */
+  onWarning: (warning: Error) => void;
+  /** 1 once an error was reported by the default onError (what a CLI should exit with). */
+  exitCode = 0;
+
+  readonly #html: boolean;
+  readonly #clock: Clock;
+  readonly #manual: ManualClock | undefined;
+  readonly #budget: number;
+  readonly #stringHandler: StringHandlerCompiler | undefined;
+
+  // The core and its hot exports (called through fields: no property lookups).
+  readonly #core: CoreExports;
+  readonly #memory: WebAssembly.Memory;
+  #buffer: ArrayBuffer;
+  #timerBatch: Uint32Array;
+  #taskBatch: Uint32Array;
+  #immediateBatch: Uint32Array;
+  #microBatch: Uint32Array;
+  readonly #timerSchedule: (delay: number, repeating: number) => number;
+  readonly #timerCancel: (id: number) => number;
+  readonly #microtaskPush: (slot: number) => number;
+  readonly #microtasksCollect: (max: number) => number;
+  readonly #taskPush: (slot: number) => number;
+
+  // JS values, addressed by the integers the core stores.
+  readonly #mirror = new HandleMirror();
+  readonly #tasks = new SlotTable();
+  readonly #micro = new SlotTable(256);
+
+  // Lifecycle.
+  #closed = false;
+  #stopping = false;
+  #broken: CoreTrapError | undefined;
+  #shutdown: Promise<ShutdownReport> | undefined;
+  #closeReport: CloseReport | undefined;
+
+  // The turn in progress (resumable when a microtask budget suspends it).
+  #phase = PHASE_NONE;
+  #pos = 0;
+  #len = 0;
+  #oneTimer = false;
+  #depth = 0;
+  #checkpointing = false;
+  #microPos = 0;
+  #microLen = 0;
+  #suspended = false;
+  /** HTML timer nesting level of the running task (0 outside timer tasks). */
+  #nesting = 0;
+  #thisArg: unknown = globalThis;
+
+  // Time.
+  #now = 0;
+  #nowValid = false;
+  #invalidateNow = (): void => {
+    this.#nowValid = false;
+  };
+
+  // Liveness.
+  #refTimers = 0;
+  #refImmediates = 0;
+  #queuedImmediates = 0;
+  #refOther = 0;
+  #driver: HostDriver | undefined;
+  #waiters: Array<{ resolve(): void; reject(error: unknown): void }> = [];
+  #checkpointQueued = false;
+  #hostCheckpoint = (): void => {
+    this.#checkpointQueued = false;
+    if (this.#closed || this.#phase !== PHASE_NONE || this.#depth > 0) return;
+    this.#guard("run a microtask checkpoint", () => {
+      this.#depth++;
+      let done: boolean;
+      try {
+        done = this.#checkpoint(true);
+      } finally {
+        this.#depth--;
+      }
+      if (!done) this.#driver?.wake();
+      this.#rearm();
+    });
+    this.#checkIdle();
+  };
+
+  // Node profile bookkeeping.
+  #knownTimersById = new Map<number, Timeout>();
+  #warnedNegative = false;
+  #warnedNaN = false;
+
+  /** @internal Use createEventLoop / createEventLoopSync. */
+  constructor(core: CoreExports, options: EventLoopOptions = {}) {
+    super();
+    const profile = options.profile ?? "html";
+    if (profile !== "html" && profile !== "node") {
+      throw new TypeError(`Unknown profile ${describeValue(profile)}: expected "html" or "node".`);
+    }
+    const clock = options.clock ?? "real";
+    if (clock !== "real" && clock !== "manual") {
+      throw new TypeError(`Unknown clock ${describeValue(clock)}: expected "real" or "manual".`);
+    }
+    const budget = options.microtaskBudget ?? Infinity;
+    if (!(budget >= 1)) throw new RangeError(`microtaskBudget must be at least 1, got ${describeValue(budget)}.`);
+    if (options.stringHandler !== undefined && typeof options.stringHandler !== "function") {
+      throw invalidArgType("stringHandler", "a function", options.stringHandler);
+    }
+    this.profile = profile;
+    this.#html = profile === "html";
+    this.manualClock = clock === "manual";
+    this.#budget = budget;
+    this.#stringHandler = options.stringHandler;
+    this.onError = options.onError ?? ((error) => {
+      this.exitCode = 1;
+      hostReport(error);
+    });
+    this.onWarning = options.onWarning ?? defaultWarning;
+
+    if (this.manualClock) {
+      const start = options.startTime ?? 0;
+      if (typeof start !== "number" || !(start >= 0) || !Number.isFinite(start)) {
+        throw new RangeError(`startTime must be a finite number >= 0, got ${describeValue(start)}.`);
+      }
+      this.#manual = new ManualClock(start);
+      this.#clock = this.#manual;
+    } else {
+      this.#clock = new RealClock();
+    }
+
+    this.#core = core;
+    this.#memory = core.memory;
+    const capacity = options.capacity ?? {};
+    const status = core.zl_init(
+      capacityOption(capacity.timers, "timers"),
+      capacityOption(capacity.tasks, "tasks"),
+      capacityOption(capacity.microtasks, "microtasks"),
+      ringOption(capacity.microtaskRing),
+    );
+    if (status < 0) throw new LoopStateError("ERR_LOOP_INIT", `The core refused to start (status ${status}).`);
+    if (options.metrics) core.zl_metrics_enable(1);
+    this.#timerSchedule = core.zl_timer_schedule;
+    this.#timerCancel = core.zl_timer_cancel;
+    this.#microtaskPush = core.zl_microtask_push;
+    this.#microtasksCollect = core.zl_microtasks_collect;
+    this.#taskPush = core.zl_task_push;
+    this.#buffer = this.#memory.buffer;
+    this.#timerBatch = this.#batchView(Batch.timers);
+    this.#taskBatch = this.#batchView(Batch.tasks);
+    this.#immediateBatch = this.#batchView(Batch.immediates);
+    this.#microBatch = this.#batchView(Batch.microtasks);
+    this.#setCoreNow(this.#clock.now());
+    if (!this.manualClock) {
+      this.#driver = new HostDriver(() => this.#hostTurn(), () => this.#hostTurn());
+    }
+  }
+
+  // ---- observation ---------------------------------------------------------------
+
+  /** The lifecycle state. */
+  get state(): LoopState {
+    if (this.#broken) return "broken";
+    if (this.#closed) return "closed";
+    if (this.#stopping) return "stopping";
+    return this.#depth > 0 || this.#phase !== PHASE_NONE ? "running" : "idle";
+  }
+
+  /** Current loop time in ms: since creation (real clock) or the virtual time (manual). */
+  now(): number {
+    return this.#clock.now();
+  }
+
+  /** Counts of pending work, for tests and tools. */
+  get pending(): { timers: number; immediates: number; tasks: number; microtasks: number; refs: number } {
+    return {
+      timers: this.#mirror.live - this.#queuedImmediates,
+      immediates: this.#queuedImmediates,
+      tasks: this.#tasks.live,
+      microtasks: this.#micro.live,
+      refs: this.#refTimers + this.#refImmediates + this.#refOther,
+    };
+  }
+
+  /**
+   * Checks every invariant of the core's structures; returns 0, or the code of the
+   * first structure found corrupt (see `Invariant` in the generated ABI).
+   */
+  verifyCore(): number {
+    if (this.#broken) throw this.#broken;
+    return this.#guard("verify the core", () => this.#core.zl_verify());
+  }
+
+  /** A raw core statistic (see `Stat`); for metrics and tests. */
+  coreStat(stat: number): number {
+    return this.#core.zl_stat(stat);
+  }
+
+  // ---- timers --------------------------------------------------------------------
+
+  /**
+   * Runs `handler` after `timeout` ms. html profile: returns a positive integer id;
+   * node profile: a {@linkcode Timeout}.
+   * @throws {TypeError} when `handler` is not callable (strings only with `stringHandler`).
+   * @throws {CapacityError} when `capacity.timers` is reached.
+   * @throws {LoopClosedError | LoopShuttingDownError} when the loop accepts no work.
+   */
+  setTimeout(handler: Callback | string, timeout?: unknown, ...args: unknown[]): any;
+  setTimeout(handler: Callback | string, timeout?: unknown): any {
+    return this.#addTimer(Kind.timeout, handler, timeout, arguments.length > 2 ? sliceArgs(arguments, 2) : undefined);
+  }
+
+  /** Like setTimeout, repeating every `timeout` ms (drift-free; missed beats are skipped). */
+  setInterval(handler: Callback | string, timeout?: unknown, ...args: unknown[]): any;
+  setInterval(handler: Callback | string, timeout?: unknown): any {
+    return this.#addTimer(Kind.interval, handler, timeout, arguments.length > 2 ? sliceArgs(arguments, 2) : undefined);
+  }
+
+  /** Cancels a timeout or interval (they share one id space). Unknown or stale ids: nothing. */
+  clearTimeout(id?: unknown): void {
+    this.#clearTimer(id);
+  }
+
+  /** Same as clearTimeout. */
+  clearInterval(id?: unknown): void {
+    this.#clearTimer(id);
+  }
+
+  #addTimer(kind: Kind, handler: unknown, timeout: unknown, args: unknown[] | undefined): number | Timeout {
+    const method = kind === Kind.timeout ? "setTimeout" : "setInterval";
+    const fn = typeof handler === "function" ? handler : this.#compileHandler(method, handler);
+    if (this.#closed || this.#stopping) this.#refuse(method);
+    let delay: number;
+    if (this.#html) {
+      if (typeof timeout === "number") {
+        delay = timeout | 0;
+        if (delay < 0) delay = 0;
+      } else {
+        delay = htmlDelay(timeout);
+      }
+      if (this.#nesting > NESTING_LIMIT && delay < NESTING_CLAMP_MS) delay = NESTING_CLAMP_MS;
+    } else {
+      if (!(typeof timeout === "number" && timeout >= 1 && timeout <= 2147483647)) this.#nodeWarn(timeout);
+      delay = nodeDelay(timeout);
+    }
+    if (!this.#nowValid) this.#refreshNow();
+    const repeating = kind === Kind.interval;
+    const id = this.#timerSchedule(delay, repeating ? 1 : 0);
+    if (id < 0) this.#fail(id, method);
+    let object: Timeout | undefined;
+    if (!this.#html) object = new Timeout(this, id, fn, args, delay, repeating);
+    this.#mirror.store(id, kind, fn, args, true, this.#nesting + 1, delay, object);
+    this.#refTimers++;
+    const driver = this.#driver;
+    if (driver !== undefined) {
+      if (this.#refTimers === 1) driver.setTimerRef(true);
+      if (this.#phase === PHASE_NONE) driver.arm(this.#now + delay, this.#now);
+    }
+    return object ?? id;
+  }
+
+  #clearTimer(id: unknown): void {
+    if (this.#closed) return;
+    if (this.#html) {
+      const key = typeof id === "number" ? id | 0 : htmlDelay(id);
+      const slot = this.#mirror.find(key);
+      if (slot < 0 || this.#mirror.kinds[slot] === Kind.immediate) return;
+      this.#dropTimer(key, slot);
+    } else if (id instanceof Timeout) {
+      if (id[kOwner] === this) this._timeoutClear(id);
+    } else if (typeof id === "number" || typeof id === "string") {
+      const timeout = this.#knownTimersById.get(Number(id));
+      if (timeout !== undefined) this._timeoutClear(timeout);
+    }
+  }
+
+  /** Cancels the armed or due timer `id` at mirror `slot`. */
+  #dropTimer(id: number, slot: number): void {
+    const mirror = this.#mirror;
+    this.#guard("clear a timer", () => this.#timerCancel(id));
+    if (mirror.refs[slot] === 1) this.#unrefTimer();
+    const object = mirror.objects[slot] as Timeout | undefined;
+    mirror.clear(slot);
+    if (object !== undefined) this.#forgetTimeout(object);
+  }
+
+  #unrefTimer(): void {
+    if (--this.#refTimers === 0) {
+      this.#driver?.setTimerRef(false);
+      if (this.#waiters.length > 0) this.#driver?.wake();
+    }
+  }
+
+  #forgetTimeout(timeout: Timeout): void {
+    timeout[kCallback] = null;
+    if (timeout[kPrimitive] !== 0) this.#knownTimersById.delete(timeout[kPrimitive]);
+  }
+
+  #compileHandler(method: string, handler: unknown): Callback {
+    if (this.#html && typeof handler === "string" && this.#stringHandler !== undefined) {
+      const compiled = this.#stringHandler(handler);
+      if (typeof compiled !== "function") {
+        throw new TypeError(`${method}: stringHandler returned ${describeValue(compiled)} instead of a function.`);
+      }
+      return compiled;
+    }
+    throw handlerTypeError(method, handler, this.#stringHandler !== undefined);
+  }
+
+  #nodeWarn(timeout: unknown): void {
+    const warning = nodeDelayWarning(timeout);
+    if (warning === undefined) return;
+    if (warning.name === "TimeoutNegativeWarning") {
+      if (this.#warnedNegative) return;
+      this.#warnedNegative = true;
+    } else if (warning.name === "TimeoutNaNWarning") {
+      if (this.#warnedNaN) return;
+      this.#warnedNaN = true;
+    }
+    const error = new Error(warning.message);
+    error.name = warning.name;
+    try {
+      this.onWarning(error);
+    } catch (thrown) {
+      this.#report(thrown);
+    }
+  }
+
+  // ---- Node profile handle objects (HandleOwner) ------------------------------------
+
+  /** @internal */
+  _timeoutRefresh(timeout: Timeout): void {
+    if (timeout[kCallback] === null || this.#closed) return;
+    if (this.#stopping) this.#refuse("refresh a timer");
+    if (!this.#nowValid) this.#refreshNow();
+    const mirror = this.#mirror;
+    const id = timeout[kId];
+    if (mirror.find(id) >= 0) {
+      this.#guard("refresh a timer", () => this.#core.zl_timer_refresh(id));
+    } else {
+      // Fired already. Inside its own batch the core still holds it and re-arms the
+      // same id; afterwards it needs a new one. Either way it is live again.
+      let revived = id;
+      const status = this.#guard("refresh a timer", () => this.#core.zl_timer_refresh(id));
+      if (status !== Status.ok) {
+        revived = this.#guard("refresh a timer", () => this.#timerSchedule(timeout[kDelay], timeout[kRepeat] ? 1 : 0));
+        if (revived < 0) this.#fail(revived, "refresh a timer");
+        timeout[kId] = revived;
+      }
+      const kind = timeout[kRepeat] ? Kind.interval : Kind.timeout;
+      mirror.store(revived, kind, timeout[kCallback]!, timeout[kArgs], timeout[kRefed], 1, timeout[kDelay], timeout);
+      if (timeout[kRefed] && ++this.#refTimers === 1) this.#driver?.setTimerRef(true);
+    }
+    if (this.#driver !== undefined && this.#phase === PHASE_NONE) {
+      this.#driver.arm(this.#now + timeout[kDelay], this.#now);
+    }
+  }
+
+  /** @internal */
+  _timeoutSetRef(timeout: Timeout, ref: boolean): void {
+    if (timeout[kRefed] === ref) return;
+    timeout[kRefed] = ref;
+    const slot = this.#mirror.find(timeout[kId]);
+    if (slot < 0 || this.#closed) return;
+    this.#mirror.refs[slot] = ref ? 1 : 0;
+    if (ref) {
+      if (++this.#refTimers === 1) this.#driver?.setTimerRef(true);
+    } else {
+      this.#unrefTimer();
+    }
+  }
+
+  /** @internal */
+  _timeoutClear(timeout: Timeout): void {
+    if (this.#closed) return;
+    const slot = this.#mirror.find(timeout[kId]);
+    if (slot >= 0) this.#dropTimer(timeout[kId], slot);
+    else this.#forgetTimeout(timeout);
+  }
+
+  /** @internal */
+  _timeoutPrimitive(timeout: Timeout): number {
+    if (timeout[kPrimitive] === 0) {
+      timeout[kPrimitive] = timeout[kId];
+      if (this.#mirror.find(timeout[kId]) >= 0) this.#knownTimersById.set(timeout[kId], timeout);
+    }
+    return timeout[kPrimitive];
+  }
+
+  /** @internal */
+  _immediateSetRef(immediate: Immediate, ref: boolean): void {
+    if (immediate[kRefed] === ref) return;
+    immediate[kRefed] = ref;
+    const slot = this.#mirror.find(immediate[kId]);
+    if (slot < 0 || this.#closed) return;
+    this.#mirror.refs[slot] = ref ? 1 : 0;
+    this.#refImmediates += ref ? 1 : -1;
+    if (!ref && this.#refImmediates === 0 && this.#waiters.length > 0) this.#driver?.wake();
+  }
+
+  /** @internal */
+  _immediateClear(immediate: Immediate): void {
+    this.#clearImmediateId(immediate[kId]);
+  }
+
+  // ---- immediates, tasks, microtasks -------------------------------------------------
+
+  /**
+   * Runs `callback(...args)` in the immediates phase of the next turn (Node's check
+   * phase). html profile: returns an id; node profile: an {@linkcode Immediate}.
+   */
+  setImmediate(callback: Callback, ...args: unknown[]): any;
+  setImmediate(callback: Callback): any {
+    if (typeof callback !== "function") throw handlerTypeError("setImmediate", callback, false);
+    if (this.#closed || this.#stopping) this.#refuse("setImmediate");
+    const args = arguments.length > 1 ? sliceArgs(arguments, 1) : undefined;
+    const id = this.#guard("setImmediate", () => this.#core.zl_immediate_push());
+    if (id < 0) this.#fail(id, "setImmediate");
+    const object = this.#html ? undefined : new Immediate(this, id);
+    this.#mirror.store(id, Kind.immediate, callback, args, true, 0, 0, object);
+    this.#refImmediates++;
+    this.#queuedImmediates++;
+    if (this.#phase === PHASE_NONE) this.#driver?.wake();
+    return object ?? id;
+  }
+
+  /** Cancels an immediate. Unknown or stale ids: nothing. */
+  clearImmediate(id?: unknown): void {
+    if (this.#closed) return;
+    if (id instanceof Immediate) {
+      if (id[kOwner] === this) this.#clearImmediateId(id[kId]);
+    } else if (typeof id === "number") {
+      this.#clearImmediateId(id);
+    }
+  }
+
+  #clearImmediateId(id: number): void {
+    if (this.#closed) return;
+    const mirror = this.#mirror;
+    const slot = mirror.find(id);
+    if (slot < 0 || mirror.kinds[slot] !== Kind.immediate) return;
+    this.#guard("clearImmediate", () => this.#core.zl_immediate_cancel(id));
+    if (mirror.refs[slot] === 1) this.#refImmediates--;
+    this.#queuedImmediates--;
+    const object = mirror.objects[slot] as Immediate | undefined;
+    if (object !== undefined) object[kId] = 0;
+    mirror.clear(slot);
+    if (this.#refImmediates === 0 && this.#waiters.length > 0) this.#driver?.wake();
+  }
+
+  /**
+   * Queues `callback` on the loop's microtask queue (FIFO with promise jobs).
+   * @throws {TypeError} when `callback` is not callable.
+   */
+  queueMicrotask(callback: () => void): void {
+    if (typeof callback !== "function") {
+      throw invalidArgType("callback", "of type function", callback);
+    }
+    this.enqueueJob(callback, undefined);
+  }
+
+  /**
+   * @internal Queues `job(arg)` (or `job()` when arg is undefined) as a microtask.
+   * The loop's Promise uses this for reactions.
+   */
+  enqueueJob(job: (arg?: any) => void, arg: unknown): void {
+    if (this.#closed) {
+      if (this.#broken) throw this.#broken;
+      throw new LoopClosedError("queue a microtask");
+    }
+    const slot = this.#micro.alloc(job, arg);
+    let status: number;
+    try {
+      status = this.#microtaskPush(slot);
+    } catch (error) {
+      this.#micro.release(slot);
+      throw this.#trapped(error, "queue a microtask");
+    }
+    if (status < 0) {
+      this.#micro.release(slot);
+      this.#fail(status, "queue a microtask");
+    }
+    if (this.#depth === 0 && !this.#checkpointing && !this.#checkpointQueued && !this.manualClock) {
+      this.#checkpointQueued = true;
+      queueHostMicrotask(this.#hostCheckpoint);
+    }
+  }
+
+  /**
+   * Queues `task` as a macrotask: it runs in the tasks phase of the next turn,
+   * followed by a microtask checkpoint.
+   */
+  submit(task: () => void): void {
+    if (typeof task !== "function") throw invalidArgType("task", "of type function", task);
+    this.#queueTask(task, undefined, "submit a task");
+  }
+
+  /** @internal Queues `fn(arg)` (or `fn()`) as a task; used by submit, I/O watches and rejection events. */
+  queueTask(fn: (arg?: any) => void, arg: unknown, action = "queue a task"): void {
+    this.#queueTask(fn, arg, action);
+  }
+
+  #queueTask(fn: (arg?: any) => void, arg: unknown, action: string): void {
+    if (this.#closed || this.#stopping) this.#refuse(action);
+    const slot = this.#tasks.alloc(fn, arg);
+    let status: number;
+    try {
+      status = this.#taskPush(slot);
+    } catch (error) {
+      this.#tasks.release(slot);
+      throw this.#trapped(error, action);
+    }
+    if (status < 0) {
+      this.#tasks.release(slot);
+      this.#fail(status, action);
+    }
+    if (this.#phase === PHASE_NONE) this.#driver?.wake();
+  }
+
+  // ---- running ---------------------------------------------------------------------
+
+  /**
+   * Resolves when nothing ref'd is left (no ref'd timers, queued tasks, immediates
+   * or microtasks), or once the loop is closed. Real clock: the loop runs from the
+   * host's event loop; this only waits. Manual clock: runs everything, moving
+   * virtual time from deadline to deadline, yielding to the host between turns so
+   * native promise continuations can run.
+   * @throws {ReentrancyError} (as a rejection) when called from inside a loop callback.
+   */
+  run(): Promise<void> {
+    if (this.#broken) return Promise.reject(this.#broken);
+    if (this.#closed) return Promise.reject(new LoopClosedError("run the loop"));
+    if (this.#depth > 0) return Promise.reject(new ReentrancyError("await loop.run()"));
+    if (this.manualClock) return this.#runVirtual();
+    return new Promise<void>((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+      this.#rearm();
+      this.#driver!.wake();
+    });
+  }
+
+  /**
+   * Synchronously runs everything runnable now: due timers, tasks, immediates and
+   * microtasks, turn after turn, until nothing is runnable at the current time.
+   * Does not move a manual clock.
+   * @throws {LoopLimitError} after `limit` turns (default 100,000).
+   */
+  runUntilIdle(options?: DriveOptions): void {
+    this.#assertDrivable("runUntilIdle()");
+    this.#drainNow("runUntilIdle()", limitOption(options, DEFAULT_DRIVE_LIMIT));
+  }
+
+  /**
+   * Manual clock: moves time forward by `ms`, firing every timer that falls due, in
+   * order, each at its own deadline and with its microtask checkpoint. Returns the new time.
+   */
+  advance(ms: number, options?: DriveOptions): number {
+    this.#assertManual("advance");
+    this.#assertDrivable("advance()");
+    if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity) {
+      throw new RangeError(`advance(ms): ms must be a finite number >= 0, got ${describeValue(ms)}.`);
+    }
+    const limit = limitOption(options, DEFAULT_DRIVE_LIMIT);
+    const target = this.#clock.now() + ms;
+    for (;;) {
+      this.#drainNow("advance()", limit);
+      const next = this.#core.zl_timers_next_deadline();
+      if (!(next <= target)) break;
+      this.#setVirtualNow(next);
+    }
+    this.#setVirtualNow(target);
+    this.#drainNow("advance()", limit);
+    return this.#clock.now();
+  }
+
+  /**
+   * Manual clock: moves time to the earliest timer and fires that one timer (with its
+   * checkpoint). Pending microtasks run first. Returns the new time.
+   */
+  next(): number {
+    this.#assertManual("next");
+    this.#assertDrivable("next()");
+    this.#runCheckpointNow();
+    const next = this.#core.zl_timers_next_deadline();
+    if (next === Infinity) return this.#clock.now();
+    this.#setVirtualNow(next);
+    this.#oneTimer = true;
+    try {
+      this.#runTurn(false);
+    } finally {
+      this.#oneTimer = false;
+    }
+    return this.#clock.now();
+  }
+
+  /**
+   * Manual clock: runs every timer, task and microtask, moving time from deadline to
+   * deadline, until no timer is left.
+   * @throws {LoopLimitError} after `limit` time steps (default 1,000,000): something keeps
+   *   scheduling timers (an interval, a timer that re-arms itself).
+   */
+  runAll(options?: DriveOptions): number {
+    this.#assertManual("runAll");
+    this.#assertDrivable("runAll()");
+    const limit = limitOption(options, DEFAULT_RUN_ALL_LIMIT);
+    for (let steps = 0; ; steps++) {
+      this.#drainNow("runAll()", DEFAULT_DRIVE_LIMIT);
+      const next = this.#core.zl_timers_next_deadline();
+      if (next === Infinity) break;
+      if (steps >= limit) {
+        throw new LoopLimitError("runAll()", limit, `${this.pending.timers} timers still pending at ${this.now()} ms`);
+      }
+      this.#setVirtualNow(next);
+    }
+    return this.#clock.now();
+  }
+
+  /**
+   * Manual clock: advances to the deadline of the latest timer that exists now, so
+   * every timer present at the call fires; timers created meanwhile fire only if
+   * they fall due by then. Always terminates.
+   */
+  runToLast(options?: DriveOptions): number {
+    this.#assertManual("runToLast");
+    this.#assertDrivable("runToLast()");
+    const last = this.#core.zl_timers_last_deadline();
+    const now = this.#clock.now();
+    return this.advance(last > now ? last - now : 0, options);
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------
+
+  /**
+   * Graceful (default): refuses new work, cancels timers, runs the tasks, immediates
+   * and microtasks already queued (each with its checkpoint), rejects still-pending
+   * loop promises with a {@linkcode TerminationError}, then closes. Resolves with what
+   * it did. `{ graceful: false }` is `close()`.
+   */
+  shutdown(options?: { graceful?: boolean }): Promise<ShutdownReport> {
+    if (this.#broken) return Promise.reject(this.#broken);
+    if (this.#shutdown) return this.#shutdown;
+    if (this.#closed) {
+      return Promise.resolve({ cancelledTimers: 0, ranTasks: 0, rejectedPromises: 0 });
+    }
+    if (options?.graceful === false) {
+      const closed = this.close();
+      return Promise.resolve({ cancelledTimers: closed.cancelledTimers, ranTasks: 0, rejectedPromises: 0 });
+    }
+    const cancelled = this.#guard("shut down", () => this.#core.zl_shutdown_begin());
+    if (cancelled < 0) this.#fail(cancelled, "shut down");
+    this.#stopping = true;
+    for (const object of this.#mirror.clearAll((kind) => kind !== Kind.immediate)) {
+      this.#forgetTimeout(object as Timeout);
+    }
+    this.#refTimers = 0;
+    this.#driver?.disarm();
+    const queuedAtStart = this.#tasks.live + this.#queuedImmediates;
+    this.#shutdown = this.#finishShutdown(cancelled, queuedAtStart);
+    return this.#shutdown;
+  }
+
+  async #finishShutdown(cancelledTimers: number, queuedAtStart: number): Promise<ShutdownReport> {
+    if (this.manualClock) {
+      // Let a callback that called shutdown() return first.
+      while (this.#depth > 0) await hostMacrotask();
+      if (!this.#closed) this.#drainNow("shutdown()", DEFAULT_DRIVE_LIMIT);
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        this.#waiters.push({ resolve, reject });
+        this.#driver?.wake();
+      });
+    }
+    const rejectedPromises = this.#terminatePromises();
+    if (!this.#closed && this.#micro.live > 0) this.#runCheckpointNow();
+    const ranTasks = queuedAtStart - this.#tasks.live - this.#queuedImmediates;
+    if (!this.#closed) this.close();
+    return { cancelledTimers, ranTasks, rejectedPromises };
+  }
+
+  /** Hook for the loop's Promise: rejects pending loop promises; returns how many. */
+  #terminatePromises(): number {
+    return 0;
+  }
+
+  /**
+   * Stops at once: cancels timers, drops queued tasks, immediates and microtasks
+   * (counted in the report), resolves `run()` waiters. Later calls that schedule work
+   * throw {@linkcode LoopClosedError}; clearing is a no-op. Idempotent.
+   */
+  close(): CloseReport {
+    if (this.#closeReport) return this.#closeReport;
+    const report: CloseReport = {
+      cancelledTimers: this.#mirror.live - this.#queuedImmediates,
+      droppedTasks: this.#tasks.live + this.#queuedImmediates,
+      droppedMicrotasks: this.#micro.live,
+    };
+    this.#closeReport = report;
+    this.#closed = true;
+    this.#stopping = false;
+    try {
+      if (!this.#broken) this.#core.zl_close();
+    } catch (error) {
+      this.#trapped(error, "close");
+    }
+    for (const object of this.#mirror.clearAll()) {
+      if (object instanceof Timeout) this.#forgetTimeout(object);
+      else (object as Immediate)[kId] = 0;
+    }
+    this.#tasks.clear();
+    this.#micro.clear();
+    this.#refTimers = this.#refImmediates = this.#queuedImmediates = 0;
+    this.#phase = PHASE_NONE;
+    this.#microPos = this.#microLen = 0;
+    this.#driver?.dispose();
+    this.#settleWaiters();
+    return report;
+  }
+
+  // ---- globals -----------------------------------------------------------------------
+
+  /**
+   * Installs this loop's timer functions (and `queueMicrotask`) onto `target`
+   * (globalThis, or a `node:vm` context's global), so code there uses the loop.
+   * Returns a Disposable that restores the previous values.
+   */
+  installGlobals(target: object = globalThis): { [Symbol.dispose](): void; (): void } {
+    if (target === null || (typeof target !== "object" && typeof target !== "function")) {
+      throw invalidArgType("target", "an object (a global)", target);
+    }
+    const record = target as Record<string, unknown>;
+    const names = [
+      "setTimeout",
+      "clearTimeout",
+      "setInterval",
+      "clearInterval",
+      "setImmediate",
+      "clearImmediate",
+      "queueMicrotask",
+    ] as const;
+    const saved = new Map<string, PropertyDescriptor | undefined>();
+    for (const name of names) {
+      saved.set(name, Object.getOwnPropertyDescriptor(record, name));
+      const method = (this as unknown as Record<string, Function>)[name]!.bind(this);
+      Object.defineProperty(method, "name", { value: name });
+      Object.defineProperty(record, name, { value: method, writable: true, configurable: true, enumerable: false });
+    }
+    const previousThis = this.#thisArg;
+    this.#thisArg = target;
+    let restored = false;
+    const restore = () => {
+      if (restored) return;
+      restored = true;
+      for (const [name, descriptor] of saved) {
+        if (descriptor) Object.defineProperty(record, name, descriptor);
+        else delete record[name];
+      }
+      this.#thisArg = previousThis;
+    };
+    const disposable = restore as typeof restore & { [Symbol.dispose](): void };
+    (disposable as unknown as Record<symbol, unknown>)[disposeSymbol] = restore;
+    return disposable;
+  }
+
+  // ---- the turn ------------------------------------------------------------------------
+
+  #batchView(batch: number): Uint32Array {
+    return new Uint32Array(this.#memory.buffer, this.#core.zl_batch_ptr(batch), BATCH_CAPACITY);
+  }
+
+  /** Re-creates the batch views when linear memory grew (the old buffer is detached). */
+  #refreshViews(): void {
+    if (this.#memory.buffer === this.#buffer) return;
+    this.#buffer = this.#memory.buffer;
+    this.#timerBatch = this.#batchView(Batch.timers);
+    this.#taskBatch = this.#batchView(Batch.tasks);
+    this.#immediateBatch = this.#batchView(Batch.immediates);
+    this.#microBatch = this.#batchView(Batch.microtasks);
+  }
+
+  #setCoreNow(now: number): void {
+    this.#now = now;
+    const status = this.#core.zl_set_now(now);
+    if (status < 0) this.#fail(status, "set the loop time");
+  }
+
+  /** Real clock, outside a turn: read the clock once for this host task. */
+  #refreshNow(): void {
+    if (this.#phase !== PHASE_NONE) return;
+    if (!this.manualClock) {
+      this.#guard("read the clock", () => this.#setCoreNow(this.#clock.now()));
+      this.#nowValid = true;
+      queueHostMicrotask(this.#invalidateNow);
+    } else {
+      this.#nowValid = true;
+    }
+  }
+
+  #setVirtualNow(time: number): void {
+    this.#manual!.set(time);
+    this.#guard("advance the clock", () => this.#setCoreNow(this.#manual!.now()));
+  }
+
+  /**
+   * Runs (or resumes) one turn. Returns false if a microtask budget suspended it;
+   * the next call resumes exactly where it stopped.
+   */
+  #runTurn(budgeted: boolean): boolean {
+    const core = this.#core;
+    if (this.#phase === PHASE_NONE) {
+      if (!this.manualClock) this.#setCoreNow(this.#clock.now());
+      const status = core.zl_turn_begin();
+      if (status < 0) this.#fail(status, "run a turn");
+      this.#phase = PHASE_TIMERS;
+      this.#pos = this.#len = 0;
+      this.#nowValid = true;
+    }
+    this.#depth++;
+    try {
+      if (this.#suspended && !this.#checkpoint(budgeted)) return false;
+      for (;;) {
+        if (this.#closed) return true;
+        if (this.#pos === this.#len) {
+          if (!this.#nextBatch()) break;
+          continue;
+        }
+        const item = this.#pos++;
+        switch (this.#phase) {
+          case PHASE_TIMERS:
+            this.#runTimer(this.#timerBatch[item]!);
+            break;
+          case PHASE_TASKS:
+            this.#runTask(this.#taskBatch[item]!);
+            break;
+          default:
+            this.#runImmediate(this.#immediateBatch[item]!);
+        }
+        if (!this.#checkpoint(budgeted)) return false;
+      }
+    } finally {
+      this.#depth--;
+    }
+    if (!this.#closed) {
+      const status = core.zl_turn_end();
+      if (status < 0) this.#fail(status, "end a turn");
+    }
+    this.#phase = PHASE_NONE;
+    if (!this.manualClock) this.#nowValid = false;
+    return true;
+  }
+
+  /** Collects the next batch of the current phase, moving through phases. False when the turn is done. */
+  #nextBatch(): boolean {
+    const core = this.#core;
+    for (;;) {
+      let count: number;
+      switch (this.#phase) {
+        case PHASE_TIMERS:
+          count = core.zl_timers_collect(this.#oneTimer ? (this.#len === 0 ? 1 : 0) : BATCH_CAPACITY);
+          if (count > 0) break;
+          if (count < 0) this.#fail(count, "collect due timers");
+          if (this.#oneTimer) return false;
+          this.#phase = PHASE_TASKS;
+          if ((count = core.zl_tasks_begin()) < 0) this.#fail(count, "begin the task phase");
+          continue;
+        case PHASE_TASKS:
+          count = core.zl_tasks_collect(BATCH_CAPACITY);
+          if (count > 0) break;
+          if (count < 0) this.#fail(count, "collect tasks");
+          this.#phase = PHASE_IMMEDIATES;
+          if ((count = core.zl_immediates_begin()) < 0) this.#fail(count, "begin the immediate phase");
+          continue;
+        default:
+          count = core.zl_immediates_collect(BATCH_CAPACITY);
+          if (count > 0) break;
+          if (count < 0) this.#fail(count, "collect immediates");
+          return false;
+      }
+      this.#refreshViews();
+      this.#pos = 0;
+      this.#len = count;
+      return true;
+    }
+  }
+
+  #runTimer(id: number): void {
+    const mirror = this.#mirror;
+    const slot = mirror.find(id);
+    if (slot < 0) return; // cleared after it was collected
+    const fn = mirror.fns[slot]!;
+    const args = mirror.args[slot];
+    const object = mirror.objects[slot];
+    const kind = mirror.kinds[slot];
+    const level = mirror.nesting[slot]!;
+    if (kind === Kind.timeout) {
+      if (mirror.refs[slot] === 1) this.#unrefTimer();
+      mirror.clear(slot);
+      if (object !== undefined) {
+        const timeout = object as Timeout;
+        if (timeout[kPrimitive] !== 0) this.#knownTimersById.delete(timeout[kPrimitive]);
+      }
+    }
+    this.#nesting = level;
+    const thisArg = object ?? this.#thisArg;
+    try {
+      if (args === undefined) fn.call(thisArg);
+      else fn.apply(thisArg, args);
+    } catch (error) {
+      this.#report(error);
+    }
+    this.#nesting = 0;
+    if (kind === Kind.interval) {
+      // Still live (not cleared by its own callback)? Then it re-arms at level + 1,
+      // clamped per HTML once that level passes 5.
+      const live = mirror.find(id);
+      if (live >= 0) {
+        if (this.#html && level > NESTING_LIMIT && mirror.delays[live]! < NESTING_CLAMP_MS) {
+          mirror.delays[live] = NESTING_CLAMP_MS;
+          this.#core.zl_timer_set_delay(id, NESTING_CLAMP_MS);
+        }
+        if (level < 255) mirror.nesting[live] = level + 1;
+      }
+    }
+  }
+
+  #runTask(slot: number): void {
+    const tasks = this.#tasks;
+    const fn = tasks.fns[slot]!;
+    const arg = tasks.args[slot];
+    tasks.release(slot);
+    try {
+      if (arg === undefined) fn();
+      else fn(arg);
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  #runImmediate(id: number): void {
+    const mirror = this.#mirror;
+    const slot = mirror.find(id);
+    if (slot < 0) return; // cleared after it was collected
+    const fn = mirror.fns[slot]!;
+    const args = mirror.args[slot];
+    const object = mirror.objects[slot];
+    if (mirror.refs[slot] === 1) this.#refImmediates--;
+    this.#queuedImmediates--;
+    mirror.clear(slot);
+    if (object !== undefined) (object as Immediate)[kId] = 0;
+    const thisArg = object ?? this.#thisArg;
+    try {
+      if (args === undefined) fn.call(thisArg);
+      else fn.apply(thisArg, args);
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  /**
+   * The microtask checkpoint: runs every queued microtask, including those queued by
+   * microtasks, then lets the rejection tracker notify. Returns false when a budget
+   * suspended it (it resumes, in order, on the next call).
+   */
+  #checkpoint(budgeted: boolean): boolean {
+    if (this.#checkpointing) return true;
+    this.#checkpointing = true;
+    this.#suspended = false;
+    const savedNesting = this.#nesting;
+    this.#nesting = 0;
+    let budget = budgeted ? this.#budget : Infinity;
+    const micro = this.#micro;
+    try {
+      for (;;) {
+        if (this.#microPos === this.#microLen) {
+          const count = this.#microtasksCollect(BATCH_CAPACITY);
+          if (count <= 0) {
+            if (count < 0) this.#fail(count, "collect microtasks");
+            break;
+          }
+          this.#refreshViews();
+          this.#microPos = 0;
+          this.#microLen = count;
+        }
+        if (budget-- <= 0) {
+          this.#suspended = true;
+          return false;
+        }
+        const slot = this.#microBatch[this.#microPos++]!;
+        const fn = micro.fns[slot]!;
+        const arg = micro.args[slot];
+        micro.release(slot);
+        try {
+          if (arg === undefined) fn();
+          else fn(arg);
+        } catch (error) {
+          this.#report(error);
+        }
+        if (this.#closed) return true;
+      }
+    } finally {
+      this.#checkpointing = false;
+      this.#nesting = savedNesting;
+    }
+    this.#afterCheckpoint();
+    return true;
+  }
+
+  /** Called at the end of every checkpoint (the loop's Promise hooks rejection tracking here). */
+  #afterCheckpoint(): void {}
+
+  /** A checkpoint outside any turn (driving calls). */
+  #runCheckpointNow(): void {
+    if (this.#micro.live === 0 && !this.#suspended) return;
+    this.#depth++;
+    try {
+      this.#checkpoint(false);
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  /** Whether anything can run at the current time without moving the clock. */
+  #runnableNow(): boolean {
+    return (
+      this.#phase !== PHASE_NONE ||
+      this.#suspended ||
+      this.#tasks.live > 0 ||
+      this.#queuedImmediates > 0 ||
+      this.#micro.live > 0 ||
+      this.#core.zl_timers_next_deadline() <= this.#clock.now()
+    );
+  }
+
+  /** Runs turns until nothing is runnable at the current time. */
+  #drainNow(action: string, limit: number): void {
+    this.#guard(action, () => {
+      for (let rounds = 0; ; rounds++) {
+        if (this.#closed) return;
+        this.#runCheckpointNow();
+        if (this.#closed || !this.#runnableNow()) return;
+        if (rounds >= limit) {
+          const p = this.pending;
+          throw new LoopLimitError(
+            action,
+            limit,
+            `${p.tasks} tasks, ${p.immediates} immediates, ${p.microtasks} microtasks, ${p.timers} timers pending`,
+          );
+        }
+        this.#runTurn(false);
+      }
+    });
+    this.#checkIdle();
+  }
+
+  async #runVirtual(): Promise<void> {
+    for (;;) {
+      if (this.#closed) {
+        if (this.#broken) throw this.#broken;
+        return;
+      }
+      if (this.#depth === 0) this.#drainNow("run()", DEFAULT_DRIVE_LIMIT);
+      // Let native promise continuations (which may schedule more work) run first.
+      await hostMacrotask();
+      if (this.#closed || this.#depth > 0 || this.#runnableNow()) continue;
+      if (this.#refTimers === 0 && this.#refImmediates === 0 && this.#refOther === 0) return;
+      const next = this.#core.zl_timers_next_deadline();
+      if (next !== Infinity) this.#setVirtualNow(next);
+    }
+  }
+
+  /** One host wake-up (real clock): run one turn, then re-arm and check for idleness. */
+  #hostTurn(): void {
+    if (this.#closed || this.#depth > 0) return;
+    this.#guard("run a turn", () => {
+      if (this.#runnableNow()) {
+        if (!this.#runTurn(true)) {
+          this.#driver!.wake();
+          return;
+        }
+      }
+      this.#rearm();
+    });
+    this.#checkIdle();
+  }
+
+  /** Real clock: arm the host timer for the next deadline and wake for queued work. */
+  #rearm(): void {
+    const driver = this.#driver;
+    if (driver === undefined || this.#closed) return;
+    const next = this.#core.zl_timers_next_deadline();
+    if (next !== Infinity) driver.arm(next, this.#clock.now());
+    driver.setTimerRef(this.#refTimers > 0);
+    if (this.#tasks.live > 0 || this.#queuedImmediates > 0 || this.#micro.live > 0 || this.#suspended) driver.wake();
+  }
+
+  #isIdle(): boolean {
+    return (
+      this.#phase === PHASE_NONE &&
+      !this.#suspended &&
+      this.#tasks.live === 0 &&
+      this.#micro.live === 0 &&
+      this.#refImmediates === 0 &&
+      this.#refTimers === 0 &&
+      this.#refOther === 0 &&
+      (!this.#stopping || this.#queuedImmediates === 0)
+    );
+  }
+
+  #checkIdle(): void {
+    if (this.#waiters.length > 0 && (this.#closed || this.#isIdle())) this.#settleWaiters();
+  }
+
+  #settleWaiters(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) {
+      if (this.#broken) waiter.reject(this.#broken);
+      else waiter.resolve();
+    }
+  }
+
+  // ---- errors ----------------------------------------------------------------------------
+
+  #report(error: unknown): void {
+    try {
+      this.onError(error);
+    } catch (secondary) {
+      // A throwing onError must not take the loop down: report both the usual way.
+      this.exitCode = 1;
+      hostReport(secondary);
+      hostReport(error);
+    }
+  }
+
+  /** Runs a step that calls into the core; a trap there breaks this loop only. */
+  #guard<T>(action: string, step: () => T): T {
+    try {
+      return step();
+    } catch (error) {
+      throw this.#trapped(error, action);
+    }
+  }
+
+  #trapped(error: unknown, action: string): unknown {
+    if (!isTrap(error) || this.#broken) return error;
+    this.#broken = new CoreTrapError(action, error);
+    this.#closed = true;
+    this.#driver?.dispose();
+    this.#settleWaiters();
+    return this.#broken;
+  }
+
+  /** Throws the error for a negative core status. */
+  #fail(status: number, action: string): never {
+    switch (status) {
+      case Status.timers_full:
+        throw new CapacityError("timers", this.#core.zl_stat(Stat.handles_live), action);
+      case Status.tasks_full:
+        throw new CapacityError("tasks", this.#core.zl_stat(Stat.tasks_queued), action);
+      case Status.microtasks_full:
+        throw new CapacityError("microtasks", this.#core.zl_stat(Stat.microtasks_queued), action);
+      case Status.out_of_memory:
+        throw new CapacityError("memory", undefined, action);
+      case Status.closed:
+        throw new LoopClosedError(action);
+      case Status.stopping:
+        throw new LoopShuttingDownError(action);
+      case Status.reentrant:
+        throw new ReentrancyError(action);
+      default:
+        throw new LoopStateError("ERR_LOOP_INTERNAL", `Cannot ${action}: the core answered status ${status}.`);
+    }
+  }
+
+  #refuse(action: string): never {
+    if (this.#broken) throw this.#broken;
+    if (this.#closed) throw new LoopClosedError(action);
+    throw new LoopShuttingDownError(action);
+  }
+
+  #assertManual(method: string): void {
+    if (!this.manualClock) throw new ClockModeError(method);
+  }
+
+  #assertDrivable(action: string): void {
+    if (this.#broken) throw this.#broken;
+    if (this.#closed) throw new LoopClosedError(action);
+    if (this.#depth > 0) throw new ReentrancyError(action);
+  }
+}
+
+function capacityOption(value: number | undefined, name: string): number {
+  if (value === undefined) return DEFAULT_CAPACITY;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 2 ** 30) {
+    throw new RangeError(`capacity.${name} must be an integer from 1 to 2^30, got ${describeValue(value)}.`);
+  }
+  return value;
+}
+
+function ringOption(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_RING;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 16 || value > 2 ** 20 || (value & (value - 1)) !== 0) {
+    throw new RangeError(`capacity.microtaskRing must be a power of two from 16 to 2^20, got ${describeValue(value)}.`);
+  }
+  return value;
+}
+
+function limitOption(options: DriveOptions | undefined, fallback: number): number {
+  const limit = options?.limit ?? fallback;
+  if (typeof limit !== "number" || !(limit >= 1)) {
+    throw new RangeError(`limit must be a number >= 1, got ${describeValue(limit)}.`);
+  }
+  return limit;
+}

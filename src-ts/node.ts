@@ -1,0 +1,27 @@
+/**
+ * zigloop for Node.js and Bun: reads `zigloop.wasm` from the package with
+ * `node:fs`. Same API as the portable entry.
+ *
+ * @module
+ */
+
+import { loadCoreModule } from "./_wasm/load_node.ts";
+import { makeCreateEventLoop } from "./create.ts";
+
+export * from "./api.ts";
+
+/**
+ * Creates a loop with its own core.
+ *
+ * @param options Profile, clock, capacities, metrics and error hooks.
+ * @returns A new, idle loop.
+ * @throws {TypeError | RangeError} for invalid options.
+ * @example
+ * ```ts
+ * import { createEventLoop } from "zigloop";
+ * const loop = await createEventLoop({ profile: "node" });
+ * loop.setTimeout(() => console.log("later"), 10);
+ * await loop.run();
+ * ```
+ */
+export const createEventLoop = makeCreateEventLoop(loadCoreModule);

@@ -1,0 +1,127 @@
+//! Log-linear histogram of non-negative integer values (ticks: microseconds).
+//!
+//! Values below 2^sub_bits are counted exactly. Above, each power-of-two range
+//! [2^e, 2^(e+1)) is split into 2^sub_bits equal sub-buckets, so a recorded value
+//! is known to within 1/2^sub_bits (3.1%) of itself, the HdrHistogram scheme.
+//! Values at or above 2^exponent_max land in the last bucket (and still count in
+//! min/max/mean exactly).
+//!
+//! Costs: record O(1) (a count-leading-zeros and two shifts), percentile
+//! O(buckets). Memory: 8 bytes per bucket, `bucket_count` buckets.
+
+const std = @import("std");
+const assert = std.debug.assert;
+
+pub const sub_bits = 5;
+pub const sub_count: u32 = 1 << sub_bits;
+/// The top of the exact range: 2^40 microseconds is about 12.7 days.
+pub const exponent_max = 40;
+pub const bucket_count: u32 = (exponent_max - sub_bits + 1) * sub_count + sub_count;
+
+pub const Histogram = struct {
+    counts: [bucket_count]u64 = @splat(0),
+    count: u64 = 0,
+    sum: u64 = 0,
+    min: u64 = std.math.maxInt(u64),
+    max: u64 = 0,
+
+    pub fn bucket_of(value: u64) u32 {
+        if (value < sub_count) return @intCast(value);
+        const exponent: u32 = 63 - @as(u32, @clz(value));
+        if (exponent > exponent_max) return bucket_count - 1;
+        const shift: u6 = @intCast(exponent - sub_bits);
+        const mantissa: u32 = @intCast(value >> shift); // in [sub_count, 2 * sub_count)
+        return (@as(u32, shift) + 1) * sub_count + (mantissa - sub_count);
+    }
+
+    /// The largest value that falls in `bucket` (HdrHistogram's "highest equivalent value").
+    pub fn bucket_high(bucket: u32) u64 {
+        assert(bucket < bucket_count);
+        if (bucket < sub_count) return bucket;
+        const shift: u6 = @intCast(bucket / sub_count - 1);
+        const mantissa: u64 = bucket % sub_count + sub_count;
+        return ((mantissa + 1) << shift) - 1;
+    }
+
+    pub fn record(histogram: *Histogram, value: u64) void {
+        histogram.counts[bucket_of(value)] += 1;
+        histogram.count += 1;
+        histogram.sum +|= value;
+        histogram.min = @min(histogram.min, value);
+        histogram.max = @max(histogram.max, value);
+    }
+
+    pub fn reset(histogram: *Histogram) void {
+        histogram.* = .{};
+    }
+
+    /// The value at percentile `p` (0..100): the smallest bucket bound below which at
+    /// least p% of recorded values fall, clamped to [min, max]. 0 when empty.
+    pub fn percentile(histogram: *const Histogram, p: f64) u64 {
+        if (histogram.count == 0) return 0;
+        const clamped = std.math.clamp(p, 0, 100);
+        const wanted_f = @ceil(clamped / 100.0 * @as(f64, @floatFromInt(histogram.count)));
+        const wanted: u64 = @max(1, @as(u64, @intFromFloat(wanted_f)));
+        var seen: u64 = 0;
+        for (histogram.counts, 0..) |count, bucket| {
+            seen += count;
+            if (seen >= wanted) {
+                return std.math.clamp(bucket_high(@intCast(bucket)), histogram.min, histogram.max);
+            }
+        }
+        return histogram.max;
+    }
+
+    pub fn mean(histogram: *const Histogram) f64 {
+        if (histogram.count == 0) return 0;
+        return @as(f64, @floatFromInt(histogram.sum)) / @as(f64, @floatFromInt(histogram.count));
+    }
+
+    pub const Invariant = error{HistogramCorrupt};
+
+    pub fn verify(histogram: *const Histogram) Invariant!void {
+        var total: u64 = 0;
+        for (histogram.counts) |count| total += count;
+        if (total != histogram.count) return error.HistogramCorrupt;
+        if (histogram.count > 0 and histogram.min > histogram.max) return error.HistogramCorrupt;
+    }
+};
+
+const testing = std.testing;
+
+test "buckets are exact below 32 and within 1/32 above" {
+    var value: u64 = 0;
+    while (value < 1 << 20) : (value += 7) {
+        const bucket = Histogram.bucket_of(value);
+        const high = Histogram.bucket_high(bucket);
+        try testing.expect(high >= value);
+        if (value < sub_count) try testing.expectEqual(value, high);
+        try testing.expect(@as(f64, @floatFromInt(high - value)) <= @as(f64, @floatFromInt(value)) / 32.0 + 1);
+        // Bucket boundaries are contiguous: high + 1 starts the next bucket.
+        try testing.expectEqual(bucket + 1, Histogram.bucket_of(high + 1));
+    }
+    try testing.expectEqual(bucket_count - 1, Histogram.bucket_of(std.math.maxInt(u64)));
+}
+
+test "percentiles of a known distribution" {
+    var histogram: Histogram = .{};
+    var value: u64 = 1;
+    while (value <= 1000) : (value += 1) histogram.record(value);
+    try histogram.verify();
+    try testing.expectEqual(@as(u64, 1000), histogram.count);
+    try testing.expectEqual(@as(u64, 1), histogram.min);
+    try testing.expectEqual(@as(u64, 1000), histogram.max);
+    try testing.expectApproxEqAbs(@as(f64, 500.5), histogram.mean(), 1e-9);
+    const p50 = histogram.percentile(50);
+    try testing.expect(p50 >= 500 and p50 <= 516);
+    const p99 = histogram.percentile(99);
+    try testing.expect(p99 >= 990 and p99 <= 1000);
+    try testing.expectEqual(@as(u64, 1000), histogram.percentile(100));
+    try testing.expectEqual(@as(u64, 1), histogram.percentile(0));
+}
+
+test "an empty histogram reports zeros" {
+    const histogram: Histogram = .{};
+    try testing.expectEqual(@as(u64, 0), histogram.percentile(99));
+    try testing.expectEqual(@as(f64, 0), histogram.mean());
+}

@@ -1,0 +1,1016 @@
+//! The loop: lifecycle state machine, the turn and its phases, and the structures
+//! they drive, all in linear memory.
+//!
+//! A turn, as the host runs it:
+//!   set_now(t)                  the host read its clock once (outside any turn)
+//!   turn_begin()                snapshot: timers started from now on wait for the next turn
+//!   timers_collect(n)...        every timer due at t, in (deadline, start) order, in batches;
+//!                               intervals are re-armed here, drift-free
+//!   tasks_begin(); tasks_collect(n)...            tasks queued before the phase began
+//!   immediates_begin(); immediates_collect(n)...  immediates queued before the phase began
+//!   turn_end()
+//! After every task the host drains `microtasks_collect` (the microtask checkpoint).
+//!
+//! Lifecycle (`Life`), with `in_turn` orthogonal to it:
+//!   open --shutdown_begin--> stopping --close--> closed
+//!   open --close--> closed;  closed is final; close is idempotent.
+//! `stopping` refuses new timers, tasks and immediates (microtasks are still
+//! accepted so checkpoints complete), cancels every timer, and still runs the
+//! tasks and immediates that were already queued. Illegal transitions return a
+//! status; nothing is corrupted by them.
+//!
+//! Batches: a collected timer or immediate keeps its handle slot (state *_due)
+//! until the next collect of its kind or `turn_end`, so the host's mirror slot
+//! cannot be reused while the host may still run it. Clearing it meanwhile
+//! marks it `due_cancelled`; the host checks its own slot before running.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const status = @import("status.zig");
+const Error = status.Error;
+const time = @import("time.zig");
+const Ticks = time.Ticks;
+const handle_table = @import("handle_table.zig");
+const HandleTable = handle_table.HandleTable;
+const State = handle_table.State;
+const Record = handle_table.Record;
+const timer_heap = @import("timer_heap.zig");
+const TimerHeap = timer_heap.TimerHeap;
+const chunk_pool = @import("chunk_pool.zig");
+const ChunkPool = chunk_pool.ChunkPool;
+const task_queue = @import("task_queue.zig");
+const ChunkedFifo = task_queue.ChunkedFifo;
+const Queued = task_queue.Queued;
+const MicrotaskRing = @import("microtask_ring.zig").MicrotaskRing;
+const Histogram = @import("histogram.zig").Histogram;
+const arena_mod = @import("arena.zig");
+const Arena = arena_mod.Arena;
+const Backing = arena_mod.Backing;
+
+/// Entries per output batch (timers, tasks, immediates, microtasks each have one).
+pub const batch_capacity = 512;
+
+/// Upper bounds for the options (the handle table must stay addressable by
+/// 31-bit ids and fit in a 4 GiB memory).
+pub const timers_max_limit: u32 = 1 << 25;
+pub const queue_max_limit: u32 = 1 << 30;
+pub const ring_capacity_min: u32 = 16;
+pub const ring_capacity_max: u32 = 1 << 20;
+
+pub const Options = struct {
+    /// Live timers, intervals and immediates together.
+    timers_max: u32,
+    tasks_max: u32,
+    microtasks_max: u32,
+    /// Microtask ring slots; a power of two. Jobs beyond it use the overflow.
+    ring_capacity: u32,
+
+    pub fn validate(options: Options) Error!void {
+        if (options.timers_max == 0 or options.timers_max > timers_max_limit) return error.InvalidArgument;
+        if (options.tasks_max == 0 or options.tasks_max > queue_max_limit) return error.InvalidArgument;
+        if (options.microtasks_max == 0 or options.microtasks_max > queue_max_limit) return error.InvalidArgument;
+        if (!std.math.isPowerOfTwo(options.ring_capacity)) return error.InvalidArgument;
+        if (options.ring_capacity < ring_capacity_min or options.ring_capacity > ring_capacity_max) return error.InvalidArgument;
+    }
+};
+
+pub const Life = enum(u32) { open = 0, stopping = 1, closed = 2 };
+
+/// The output buffers the host reads after a collect call.
+pub const Batch = enum(u32) { timers = 0, tasks = 1, immediates = 2, microtasks = 3 };
+
+/// Numbers the host can read with `stat`. Counters are totals since init or the last
+/// `metrics_reset`; depths are current; peaks are maxima since the last reset.
+pub const Stat = enum(u32) {
+    timers_armed = 0,
+    immediates_queued = 1,
+    tasks_queued = 2,
+    microtasks_queued = 3,
+    handles_live = 4,
+    handles_capacity = 5,
+    chunks_in_use = 6,
+    chunks_total = 7,
+    arena_bytes = 8,
+    timer_block_moves = 9,
+    timers_fired = 10,
+    tasks_run = 11,
+    immediates_run = 12,
+    microtasks_run = 13,
+    timers_scheduled = 14,
+    peak_timers = 15,
+    peak_immediates = 16,
+    peak_tasks = 17,
+    peak_microtasks = 18,
+    life = 19,
+    in_turn = 20,
+    now_ms = 21,
+};
+
+pub const Which = enum(u32) { task_latency = 0, timer_lateness = 1 };
+
+pub const HistogramField = enum(u32) { count = 0, min = 1, max = 2, mean = 3 };
+
+const Counters = struct {
+    timers_fired: u64 = 0,
+    tasks_run: u64 = 0,
+    immediates_run: u64 = 0,
+    microtasks_run: u64 = 0,
+    timers_scheduled: u64 = 0,
+    peak_timers: u32 = 0,
+    peak_immediates: u32 = 0,
+    peak_tasks: u32 = 0,
+    peak_microtasks: u32 = 0,
+};
+
+const heap_entry_bytes = @sizeOf(timer_heap.Entry);
+const record_bytes = @sizeOf(Record);
+
+fn timer_block_bytes(capacity: u32) usize {
+    return @as(usize, capacity) * (heap_entry_bytes + record_bytes);
+}
+
+pub const Loop = struct {
+    arena: Arena,
+    options: Options,
+    life: Life = .open,
+    in_turn: bool = false,
+    /// The host's latest time, rounded down (due checks) and up (new deadlines).
+    now: Ticks = 0,
+    now_ceil: Ticks = 0,
+    next_seq: u32 = 0,
+    turn_seq_limit: u32 = 0,
+
+    handles: HandleTable,
+    heap: TimerHeap,
+    immediates_queued: u32 = 0,
+
+    pool: ChunkPool,
+    tasks: ChunkedFifo(Queued) = .{},
+    immediates: ChunkedFifo(Queued) = .{},
+    microtasks: MicrotaskRing,
+    tasks_limit: u64 = 0,
+    immediates_limit: u64 = 0,
+    slab_bytes: usize = 16 * chunk_pool.chunk_bytes,
+
+    out_timers: [batch_capacity]u32 = undefined,
+    out_timers_len: u32 = 0,
+    out_tasks: [batch_capacity]u32 = undefined,
+    out_immediates: [batch_capacity]u32 = undefined,
+    out_immediates_len: u32 = 0,
+    out_microtasks: [batch_capacity]u32 = undefined,
+
+    metrics_enabled: bool = false,
+    task_latency: Histogram = .{},
+    timer_lateness: Histogram = .{},
+    counters: Counters = .{},
+
+    /// Initializes `loop` in place (it is large: histograms and batch buffers).
+    pub fn init(loop: *Loop, backing: Backing, options: Options) Error!void {
+        try options.validate();
+        var arena = Arena.init(backing);
+        const ring_memory = arena.alloc_fixed(@as(usize, options.ring_capacity) * @sizeOf(u32)) orelse return error.OutOfMemory;
+        const ring_slots: [*]u32 = @ptrCast(ring_memory);
+        const block = arena.init_timer_block(timer_block_bytes(handle_table.capacity_min)) orelse return error.OutOfMemory;
+        loop.* = .{
+            .arena = arena,
+            .options = options,
+            .handles = HandleTable.init(records_at(block, handle_table.capacity_min)),
+            .heap = TimerHeap.init(entries_at(block, handle_table.capacity_min)),
+            .pool = undefined,
+            .microtasks = MicrotaskRing.init(ring_slots[0..options.ring_capacity]),
+        };
+        loop.pool = ChunkPool.init(.{ .context = loop, .grow = grow_chunks });
+    }
+
+    fn entries_at(block: [*]align(arena_mod.block_align) u8, capacity: u32) []timer_heap.Entry {
+        const entries: [*]timer_heap.Entry = @ptrCast(block);
+        return entries[0..capacity];
+    }
+
+    fn records_at(block: [*]align(arena_mod.block_align) u8, capacity: u32) []Record {
+        const records: [*]Record = @ptrCast(@alignCast(block + @as(usize, capacity) * heap_entry_bytes));
+        return records[0..capacity];
+    }
+
+    /// Chunk source: a slab from the arena, twice the previous one (64 KiB first).
+    fn grow_chunks(context: *anyopaque) ?[]align(chunk_pool.chunk_align) u8 {
+        const loop: *Loop = @ptrCast(@alignCast(context));
+        const growth = loop.arena.grow_chunks(loop.slab_bytes) orelse return null;
+        loop.slab_bytes = @min(loop.slab_bytes * 2, 16 << 20);
+        if (growth.timer_block_moved) {
+            const block = loop.arena.timer_block();
+            const capacity = loop.handles.capacity();
+            loop.handles.rebase(records_at(block, capacity));
+            loop.heap.rebase(entries_at(block, capacity));
+        }
+        return growth.slab;
+    }
+
+    // ---- lifecycle -------------------------------------------------------------
+
+    fn accepting(loop: *const Loop) Error!void {
+        switch (loop.life) {
+            .open => {},
+            .stopping => return error.Stopping,
+            .closed => return error.Closed,
+        }
+    }
+
+    pub fn turn_begin(loop: *Loop) Error!void {
+        if (loop.life == .closed) return error.Closed;
+        if (loop.in_turn) return error.Reentrant;
+        loop.in_turn = true;
+        loop.turn_seq_limit = loop.next_seq;
+    }
+
+    pub fn turn_end(loop: *Loop) Error!void {
+        if (loop.life == .closed) return error.Closed;
+        if (!loop.in_turn) return error.IllegalTransition;
+        loop.release_timer_batch();
+        loop.release_immediate_batch();
+        loop.in_turn = false;
+    }
+
+    /// Starts a graceful shutdown: refuse new work and cancel every timer.
+    /// Returns the number of timers cancelled.
+    pub fn shutdown_begin(loop: *Loop) Error!u32 {
+        switch (loop.life) {
+            .open => {},
+            .stopping => return error.Stopping,
+            .closed => return error.Closed,
+        }
+        loop.life = .stopping;
+        var cancelled: u32 = loop.heap.len;
+        while (loop.heap.len > 0) {
+            const entry = loop.heap.pop(&loop.handles);
+            loop.handles.free(entry.id);
+        }
+        // Collected but not yet run timers are cancelled too.
+        for (loop.out_timers[0..loop.out_timers_len]) |id| {
+            const record = loop.handles.get(id) orelse continue;
+            if (record.state == State.timer_due) {
+                record.state = State.due_cancelled;
+                cancelled += 1;
+            }
+        }
+        return cancelled;
+    }
+
+    /// Stops at once and releases everything. Idempotent.
+    pub fn close(loop: *Loop) void {
+        if (loop.life == .closed) return;
+        loop.life = .closed;
+        loop.in_turn = false;
+        loop.heap.len = 0;
+        loop.handles.clear();
+        loop.immediates_queued = 0;
+        loop.out_timers_len = 0;
+        loop.out_immediates_len = 0;
+        loop.tasks.release_all(&loop.pool);
+        loop.immediates.release_all(&loop.pool);
+        loop.microtasks.release_all(&loop.pool);
+    }
+
+    /// Sets the loop time from the host clock. Only between turns; time never goes back.
+    pub fn set_now(loop: *Loop, now_ms: f64) Error!void {
+        if (loop.life == .closed) return error.Closed;
+        if (loop.in_turn) return error.IllegalTransition;
+        const floor = time.now_ticks(now_ms) orelse return error.InvalidArgument;
+        const ceil = time.now_ticks_ceil(now_ms).?;
+        loop.now = @max(loop.now, floor);
+        loop.now_ceil = @max(loop.now_ceil, ceil);
+    }
+
+    fn take_seq(loop: *Loop) u32 {
+        const seq = loop.next_seq;
+        loop.next_seq +%= 1;
+        return seq;
+    }
+
+    // ---- timers ----------------------------------------------------------------
+
+    fn ensure_handle_room(loop: *Loop) Error!void {
+        if (loop.handles.live >= loop.options.timers_max) return error.TimersFull;
+        if (!loop.handles.needs_growth()) return;
+        const capacity = loop.handles.capacity() * 2;
+        if (!loop.arena.grow_timer_block(timer_block_bytes(capacity))) return error.OutOfMemory;
+        const block = loop.arena.timer_block();
+        // New records lie beyond the old block entirely, so the copy cannot overlap.
+        loop.handles.grow_into(records_at(block, capacity));
+        loop.heap.rebase(entries_at(block, capacity));
+    }
+
+    /// Arms a timer `delay_ms` from now; returns its id.
+    pub fn timer_schedule(loop: *Loop, delay_ms: u32, repeating: bool) Error!u32 {
+        try loop.accepting();
+        if (delay_ms > time.delay_ms_max) return error.InvalidArgument;
+        try loop.ensure_handle_room();
+        const delay: handle_table.Delay = .{ .ms = @intCast(delay_ms), .repeating = repeating };
+        const id = loop.handles.alloc(State.timer_due, delay);
+        loop.heap.push(&loop.handles, .{
+            .deadline = time.deadline_ticks(loop.now_ceil, delay_ms),
+            .seq = loop.take_seq(),
+            .id = id,
+        });
+        loop.counters.timers_scheduled += 1;
+        loop.counters.peak_timers = @max(loop.counters.peak_timers, loop.heap.len);
+        return id;
+    }
+
+    /// Clears a timer or interval. Stale ids and immediates' ids are `StaleHandle`.
+    pub fn timer_cancel(loop: *Loop, id: u32) Error!void {
+        if (loop.life == .closed) return error.Closed;
+        const record = loop.handles.get(id) orelse return error.StaleHandle;
+        if (State.is_armed(record.state)) {
+            _ = loop.heap.remove_at(&loop.handles, record.state);
+            loop.handles.free(id);
+        } else if (record.state == State.timer_due) {
+            record.state = State.due_cancelled;
+        } else {
+            return error.StaleHandle;
+        }
+    }
+
+    /// Restarts a timer with its delay counted from now (Node's `timeout.refresh()`).
+    /// Works on an armed timer and on a one-shot that is due or running.
+    pub fn timer_refresh(loop: *Loop, id: u32) Error!void {
+        try loop.accepting();
+        const record = loop.handles.get(id) orelse return error.StaleHandle;
+        const entry: timer_heap.Entry = .{
+            .deadline = time.deadline_ticks(loop.now_ceil, record.delay.ms),
+            .seq = loop.take_seq(),
+            .id = id,
+        };
+        if (State.is_armed(record.state)) {
+            loop.heap.update_at(&loop.handles, record.state, entry);
+        } else if (record.state == State.timer_due) {
+            loop.heap.push(&loop.handles, entry);
+        } else {
+            return error.StaleHandle;
+        }
+    }
+
+    /// Changes a timer's delay (HTML clamps an interval's timeout once it nests deeper
+    /// than 5). An armed deadline moves by the difference.
+    pub fn timer_set_delay(loop: *Loop, id: u32, delay_ms: u32) Error!void {
+        if (loop.life == .closed) return error.Closed;
+        if (delay_ms > time.delay_ms_max) return error.InvalidArgument;
+        const record = loop.handles.get(id) orelse return error.StaleHandle;
+        if (!State.is_armed(record.state) and record.state != State.timer_due) return error.StaleHandle;
+        const old_ms = record.delay.ms;
+        record.delay.ms = @intCast(delay_ms);
+        if (State.is_armed(record.state)) {
+            var entry = loop.heap.entries[record.state];
+            const old_ticks = @as(Ticks, old_ms) * time.ticks_per_ms;
+            const base = if (entry.deadline >= old_ticks) entry.deadline - old_ticks else 0;
+            entry.deadline = time.deadline_ticks(base, delay_ms);
+            loop.heap.update_at(&loop.handles, record.state, entry);
+        }
+    }
+
+    /// The earliest armed deadline in milliseconds, or +inf when no timer is armed.
+    pub fn next_deadline_ms(loop: *const Loop) f64 {
+        const top = loop.heap.peek() orelse return std.math.inf(f64);
+        return time.to_ms(top.deadline);
+    }
+
+    /// The latest armed deadline in milliseconds, or -inf when no timer is armed. O(n).
+    pub fn last_deadline_ms(loop: *const Loop) f64 {
+        if (loop.heap.len == 0) return -std.math.inf(f64);
+        var last: Ticks = 0;
+        for (loop.heap.entries[0..loop.heap.len]) |entry| last = @max(last, entry.deadline);
+        return time.to_ms(last);
+    }
+
+    fn release_timer_batch(loop: *Loop) void {
+        for (loop.out_timers[0..loop.out_timers_len]) |id| {
+            const record = loop.handles.get(id) orelse continue;
+            if (record.state == State.timer_due or record.state == State.due_cancelled) {
+                loop.handles.free(id);
+            }
+        }
+        loop.out_timers_len = 0;
+    }
+
+    /// Moves up to `max` timers due now into the timer batch and returns how many.
+    /// Only timers started before `turn_begin` are eligible. Intervals are re-armed.
+    pub fn timers_collect(loop: *Loop, max: u32) Error!u32 {
+        if (loop.life == .closed) return error.Closed;
+        if (!loop.in_turn) return error.NotInTurn;
+        loop.release_timer_batch();
+        const limit = @min(max, batch_capacity);
+        var count: u32 = 0;
+        while (count < limit) {
+            const top = loop.heap.peek() orelse break;
+            if (top.deadline > loop.now) break;
+            if (!timer_heap.seq_before(top.seq, loop.turn_seq_limit)) break;
+            const record = loop.handles.get(top.id).?;
+            if (record.delay.repeating) {
+                loop.heap.update_at(&loop.handles, 0, .{
+                    .deadline = loop.next_interval_deadline(top.deadline, record.delay.ms),
+                    .seq = loop.take_seq(),
+                    .id = top.id,
+                });
+            } else {
+                _ = loop.heap.pop(&loop.handles);
+                record.state = State.timer_due;
+            }
+            if (loop.metrics_enabled) loop.timer_lateness.record(loop.now - top.deadline);
+            loop.out_timers[count] = top.id;
+            count += 1;
+        }
+        loop.out_timers_len = count;
+        loop.counters.timers_fired += count;
+        return count;
+    }
+
+    /// Drift-free: the next beat is counted from when this one was due. Beats already
+    /// missed (the loop was late by more than a period) are skipped, not bunched.
+    fn next_interval_deadline(loop: *const Loop, due: Ticks, period_ms: u31) Ticks {
+        const period: Ticks = @as(Ticks, period_ms) * time.ticks_per_ms;
+        if (period == 0) return loop.now;
+        var next = @min(due + period, time.ticks_max);
+        if (next <= loop.now) {
+            const beats = (loop.now - due) / period + 1;
+            next = @min(due +| beats *| period, time.ticks_max);
+        }
+        return next;
+    }
+
+    // ---- immediates ------------------------------------------------------------
+
+    pub fn immediate_push(loop: *Loop) Error!u32 {
+        try loop.accepting();
+        try loop.ensure_handle_room();
+        const id = loop.handles.alloc(State.immediate_queued, .{ .ms = 0, .repeating = false });
+        loop.immediates.push(&loop.pool, .{ .value = id, .queued_at = @truncate(loop.now) }) catch |err| {
+            loop.handles.free(id);
+            return err;
+        };
+        loop.immediates_queued += 1;
+        loop.counters.peak_immediates = @max(loop.counters.peak_immediates, loop.immediates_queued);
+        return id;
+    }
+
+    /// Clears an immediate. A queued one leaves a tombstone in the queue that
+    /// collect skips (the id no longer matches a live record).
+    pub fn immediate_cancel(loop: *Loop, id: u32) Error!void {
+        if (loop.life == .closed) return error.Closed;
+        const record = loop.handles.get(id) orelse return error.StaleHandle;
+        if (record.state == State.immediate_queued) {
+            loop.handles.free(id);
+            loop.immediates_queued -= 1;
+        } else if (record.state == State.immediate_due) {
+            record.state = State.due_cancelled;
+        } else {
+            return error.StaleHandle;
+        }
+    }
+
+    fn release_immediate_batch(loop: *Loop) void {
+        for (loop.out_immediates[0..loop.out_immediates_len]) |id| {
+            const record = loop.handles.get(id) orelse continue;
+            if (record.state == State.immediate_due or record.state == State.due_cancelled) {
+                loop.handles.free(id);
+            }
+        }
+        loop.out_immediates_len = 0;
+    }
+
+    pub fn immediates_begin(loop: *Loop) Error!void {
+        if (loop.life == .closed) return error.Closed;
+        if (!loop.in_turn) return error.NotInTurn;
+        loop.immediates_limit = loop.immediates.pushed;
+    }
+
+    /// Moves up to `max` immediates queued before `immediates_begin` into the batch.
+    pub fn immediates_collect(loop: *Loop, max: u32) Error!u32 {
+        if (loop.life == .closed) return error.Closed;
+        if (!loop.in_turn) return error.NotInTurn;
+        loop.release_immediate_batch();
+        const limit = @min(max, batch_capacity);
+        var count: u32 = 0;
+        while (count < limit and loop.immediates.popped < loop.immediates_limit) {
+            const queued = loop.immediates.pop(&loop.pool).?;
+            const record = loop.handles.get(queued.value) orelse continue; // tombstone
+            if (record.state != State.immediate_queued) continue;
+            record.state = State.immediate_due;
+            loop.immediates_queued -= 1;
+            loop.record_latency(queued.queued_at);
+            loop.out_immediates[count] = queued.value;
+            count += 1;
+        }
+        loop.out_immediates_len = count;
+        loop.counters.immediates_run += count;
+        return count;
+    }
+
+    fn record_latency(loop: *Loop, queued_at: u32) void {
+        if (!loop.metrics_enabled) return;
+        const waited = @as(u32, @truncate(loop.now)) -% queued_at;
+        loop.task_latency.record(waited);
+    }
+
+    // ---- tasks -----------------------------------------------------------------
+
+    pub fn task_push(loop: *Loop, slot: u32) Error!void {
+        try loop.accepting();
+        if (loop.tasks.len >= loop.options.tasks_max) return error.TasksFull;
+        try loop.tasks.push(&loop.pool, .{ .value = slot, .queued_at = @truncate(loop.now) });
+        loop.counters.peak_tasks = @max(loop.counters.peak_tasks, loop.tasks.len);
+    }
+
+    pub fn tasks_begin(loop: *Loop) Error!void {
+        if (loop.life == .closed) return error.Closed;
+        if (!loop.in_turn) return error.NotInTurn;
+        loop.tasks_limit = loop.tasks.pushed;
+    }
+
+    /// Moves up to `max` tasks queued before `tasks_begin` into the batch.
+    pub fn tasks_collect(loop: *Loop, max: u32) Error!u32 {
+        if (loop.life == .closed) return error.Closed;
+        if (!loop.in_turn) return error.NotInTurn;
+        const limit = @min(max, batch_capacity);
+        var count: u32 = 0;
+        while (count < limit and loop.tasks.popped < loop.tasks_limit) {
+            const queued = loop.tasks.pop(&loop.pool).?;
+            loop.record_latency(queued.queued_at);
+            loop.out_tasks[count] = queued.value;
+            count += 1;
+        }
+        loop.counters.tasks_run += count;
+        return count;
+    }
+
+    // ---- microtasks ------------------------------------------------------------
+
+    pub fn microtask_push(loop: *Loop, slot: u32) Error!void {
+        if (loop.life == .closed) return error.Closed;
+        if (loop.microtasks.len() >= loop.options.microtasks_max) return error.MicrotasksFull;
+        try loop.microtasks.push(&loop.pool, slot);
+        loop.counters.peak_microtasks = @max(loop.counters.peak_microtasks, loop.microtasks.len());
+    }
+
+    /// Moves up to `max` queued jobs into the microtask batch (oldest first).
+    pub fn microtasks_collect(loop: *Loop, max: u32) Error!u32 {
+        if (loop.life == .closed) return error.Closed;
+        const limit = @min(max, batch_capacity);
+        var count: u32 = 0;
+        while (count < limit) {
+            const slot = loop.microtasks.pop(&loop.pool) orelse break;
+            loop.out_microtasks[count] = slot;
+            count += 1;
+        }
+        loop.counters.microtasks_run += count;
+        return count;
+    }
+
+    // ---- observation -----------------------------------------------------------
+
+    pub fn batch_ptr(loop: *Loop, batch: Batch) *[batch_capacity]u32 {
+        return switch (batch) {
+            .timers => &loop.out_timers,
+            .tasks => &loop.out_tasks,
+            .immediates => &loop.out_immediates,
+            .microtasks => &loop.out_microtasks,
+        };
+    }
+
+    pub fn stat(loop: *const Loop, which: Stat) f64 {
+        const c = loop.counters;
+        return switch (which) {
+            .timers_armed => @floatFromInt(loop.heap.len),
+            .immediates_queued => @floatFromInt(loop.immediates_queued),
+            .tasks_queued => @floatFromInt(loop.tasks.len),
+            .microtasks_queued => @floatFromInt(loop.microtasks.len()),
+            .handles_live => @floatFromInt(loop.handles.live),
+            .handles_capacity => @floatFromInt(loop.handles.capacity()),
+            .chunks_in_use => @floatFromInt(loop.pool.in_use()),
+            .chunks_total => @floatFromInt(loop.pool.total_count),
+            .arena_bytes => @floatFromInt(loop.arena.span_bytes()),
+            .timer_block_moves => @floatFromInt(loop.arena.moves),
+            .timers_fired => @floatFromInt(c.timers_fired),
+            .tasks_run => @floatFromInt(c.tasks_run),
+            .immediates_run => @floatFromInt(c.immediates_run),
+            .microtasks_run => @floatFromInt(c.microtasks_run),
+            .timers_scheduled => @floatFromInt(c.timers_scheduled),
+            .peak_timers => @floatFromInt(c.peak_timers),
+            .peak_immediates => @floatFromInt(c.peak_immediates),
+            .peak_tasks => @floatFromInt(c.peak_tasks),
+            .peak_microtasks => @floatFromInt(c.peak_microtasks),
+            .life => @floatFromInt(@intFromEnum(loop.life)),
+            .in_turn => if (loop.in_turn) 1 else 0,
+            .now_ms => time.to_ms(loop.now),
+        };
+    }
+
+    pub fn histogram(loop: *const Loop, which: Which) *const Histogram {
+        return switch (which) {
+            .task_latency => &loop.task_latency,
+            .timer_lateness => &loop.timer_lateness,
+        };
+    }
+
+    /// Resets counters, peaks (to the current depths) and histograms.
+    pub fn metrics_reset(loop: *Loop) void {
+        loop.counters = .{
+            .peak_timers = loop.heap.len,
+            .peak_immediates = loop.immediates_queued,
+            .peak_tasks = loop.tasks.len,
+            .peak_microtasks = loop.microtasks.len(),
+        };
+        loop.task_latency.reset();
+        loop.timer_lateness.reset();
+    }
+
+    pub const Invariant = error{ LoopCorrupt, HandleTableCorrupt, TimerHeapCorrupt, QueueCorrupt, MicrotaskRingCorrupt, ChunkPoolCorrupt, HistogramCorrupt, ArenaCorrupt };
+
+    /// Checks every structure and the accounting that ties them together. O(size).
+    pub fn verify(loop: *Loop) Invariant!void {
+        try loop.arena.verify();
+        try loop.handles.verify();
+        try loop.heap.verify(&loop.handles);
+        try loop.tasks.verify();
+        try loop.immediates.verify();
+        try loop.microtasks.verify();
+        try loop.pool.verify();
+        try loop.task_latency.verify();
+        try loop.timer_lateness.verify();
+        var armed: u32 = 0;
+        var queued: u32 = 0;
+        var due: u32 = 0;
+        for (loop.handles.records) |record| {
+            if (record.state == State.free) continue;
+            if (State.is_armed(record.state)) {
+                armed += 1;
+            } else if (record.state == State.immediate_queued) {
+                queued += 1;
+            } else {
+                due += 1;
+            }
+        }
+        if (armed != loop.heap.len) return error.LoopCorrupt;
+        if (queued != loop.immediates_queued) return error.LoopCorrupt;
+        if (due > loop.out_timers_len + loop.out_immediates_len) return error.LoopCorrupt;
+        if (queued > loop.immediates.len) return error.LoopCorrupt;
+        const chunks = loop.tasks.chunk_count() + loop.immediates.chunk_count() + loop.microtasks.overflow.chunk_count();
+        if (chunks != loop.pool.in_use()) return error.LoopCorrupt;
+        if (loop.life == .closed and (loop.handles.live != 0 or loop.in_turn)) return error.LoopCorrupt;
+        if (loop.life != .open and loop.heap.len != 0) return error.LoopCorrupt;
+    }
+};
+
+// ---- tests -------------------------------------------------------------------
+
+const testing = std.testing;
+
+const Harness = struct {
+    backing: arena_mod.TestBacking,
+    loop: *Loop,
+
+    fn create(options: Options) !Harness {
+        var backing = try arena_mod.TestBacking.create(256 << 20);
+        errdefer backing.destroy();
+        const loop = try testing.allocator.create(Loop);
+        errdefer testing.allocator.destroy(loop);
+        try loop.init(backing.backing(0), options);
+        return .{ .backing = backing, .loop = loop };
+    }
+
+    fn destroy(harness: *Harness) void {
+        testing.allocator.destroy(harness.loop);
+        harness.backing.destroy();
+    }
+};
+
+const default_options: Options = .{ .timers_max = 1 << 20, .tasks_max = 1 << 20, .microtasks_max = 1 << 20, .ring_capacity = 64 };
+
+fn fire_all(loop: *Loop, out: *std.ArrayListUnmanaged(u32)) !void {
+    try loop.turn_begin();
+    while (true) {
+        const count = try loop.timers_collect(batch_capacity);
+        if (count == 0) break;
+        try out.appendSlice(testing.allocator, loop.out_timers[0..count]);
+    }
+    try loop.turn_end();
+}
+
+test "timers fire in deadline order, equal deadlines in start order" {
+    var h = try Harness.create(default_options);
+    defer h.destroy();
+    const loop = h.loop;
+    const late = try loop.timer_schedule(20, false);
+    const a = try loop.timer_schedule(10, false);
+    const b = try loop.timer_schedule(10, false);
+    try loop.set_now(10);
+    var fired: std.ArrayListUnmanaged(u32) = .empty;
+    defer fired.deinit(testing.allocator);
+    try fire_all(loop, &fired);
+    try testing.expectEqualSlices(u32, &.{ a, b }, fired.items);
+    try loop.set_now(25);
+    fired.clearRetainingCapacity();
+    try fire_all(loop, &fired);
+    try testing.expectEqualSlices(u32, &.{late}, fired.items);
+    try loop.verify();
+}
+
+test "a timer started during a turn never fires in that turn" {
+    var h = try Harness.create(default_options);
+    defer h.destroy();
+    const loop = h.loop;
+    _ = try loop.timer_schedule(0, false);
+    try loop.turn_begin();
+    try testing.expectEqual(@as(u32, 1), try loop.timers_collect(batch_capacity));
+    const zero = try loop.timer_schedule(0, false); // due at the same time
+    try testing.expectEqual(@as(u32, 0), try loop.timers_collect(batch_capacity));
+    try loop.turn_end();
+    try loop.turn_begin();
+    try testing.expectEqual(@as(u32, 1), try loop.timers_collect(batch_capacity));
+    try testing.expectEqual(zero, loop.out_timers[0]);
+    try loop.turn_end();
+}
+
+test "intervals re-arm drift-free and skip missed beats" {
+    var h = try Harness.create(default_options);
+    defer h.destroy();
+    const loop = h.loop;
+    const id = try loop.timer_schedule(100, true);
+    try loop.set_now(100);
+    var fired: std.ArrayListUnmanaged(u32) = .empty;
+    defer fired.deinit(testing.allocator);
+    try fire_all(loop, &fired);
+    try testing.expectEqual(@as(f64, 200), loop.next_deadline_ms());
+    try testing.expectEqual(@as(f64, 200), loop.last_deadline_ms());
+    try loop.set_now(450); // late by 2.5 periods: fires once, next beat at 500
+    try fire_all(loop, &fired);
+    try testing.expectEqual(@as(f64, 500), loop.next_deadline_ms());
+    try testing.expectEqualSlices(u32, &.{ id, id }, fired.items);
+    try loop.timer_cancel(id);
+    try testing.expectEqual(std.math.inf(f64), loop.next_deadline_ms());
+}
+
+test "clearing a collected timer before it runs marks it cancelled and keeps its slot" {
+    var h = try Harness.create(default_options);
+    defer h.destroy();
+    const loop = h.loop;
+    const a = try loop.timer_schedule(0, false);
+    const b = try loop.timer_schedule(0, false);
+    try loop.turn_begin();
+    try testing.expectEqual(@as(u32, 2), try loop.timers_collect(batch_capacity));
+    try loop.timer_cancel(b);
+    try testing.expectEqual(State.due_cancelled, loop.handles.get(b).?.state);
+    try testing.expectError(error.StaleHandle, loop.timer_cancel(b));
+    try loop.verify();
+    try loop.turn_end();
+    try testing.expect(loop.handles.get(a) == null);
+    try testing.expect(loop.handles.get(b) == null);
+    try testing.expectEqual(@as(u32, 0), loop.handles.live);
+}
+
+test "refresh re-arms a running one-shot" {
+    var h = try Harness.create(default_options);
+    defer h.destroy();
+    const loop = h.loop;
+    const id = try loop.timer_schedule(5, false);
+    try loop.set_now(5);
+    try loop.turn_begin();
+    try testing.expectEqual(@as(u32, 1), try loop.timers_collect(batch_capacity));
+    try loop.timer_refresh(id);
+    try loop.turn_end();
+    try testing.expectEqual(@as(f64, 10), loop.next_deadline_ms());
+    try loop.verify();
+}
+
+test "immediates run in order, skip cancelled ones, and wait for the next turn when queued late" {
+    var h = try Harness.create(default_options);
+    defer h.destroy();
+    const loop = h.loop;
+    const a = try loop.immediate_push();
+    const b = try loop.immediate_push();
+    const c = try loop.immediate_push();
+    try loop.immediate_cancel(b);
+    try loop.turn_begin();
+    try loop.immediates_begin();
+    const late = try loop.immediate_push();
+    try testing.expectEqual(@as(u32, 2), try loop.immediates_collect(batch_capacity));
+    try testing.expectEqualSlices(u32, &.{ a, c }, loop.out_immediates[0..2]);
+    try testing.expectEqual(@as(u32, 0), try loop.immediates_collect(batch_capacity));
+    try loop.turn_end();
+    try loop.turn_begin();
+    try loop.immediates_begin();
+    try testing.expectEqual(@as(u32, 1), try loop.immediates_collect(batch_capacity));
+    try testing.expectEqual(late, loop.out_immediates[0]);
+    try loop.turn_end();
+    try testing.expectEqual(@as(u32, 0), loop.handles.live);
+    try loop.verify();
+}
+
+test "lifecycle: illegal transitions are refused and nothing is corrupted" {
+    var h = try Harness.create(default_options);
+    defer h.destroy();
+    const loop = h.loop;
+    try testing.expectError(error.NotInTurn, loop.timers_collect(1));
+    try testing.expectError(error.IllegalTransition, loop.turn_end());
+    try loop.turn_begin();
+    try testing.expectError(error.Reentrant, loop.turn_begin());
+    try testing.expectError(error.IllegalTransition, loop.set_now(1));
+    try loop.turn_end();
+    _ = try loop.timer_schedule(10, false);
+    try loop.task_push(7);
+    try testing.expectEqual(@as(u32, 1), try loop.shutdown_begin());
+    try testing.expectError(error.Stopping, loop.shutdown_begin());
+    try testing.expectError(error.Stopping, loop.timer_schedule(1, false));
+    try testing.expectError(error.Stopping, loop.task_push(8));
+    try loop.microtask_push(1); // checkpoints still complete while stopping
+    // Already queued tasks still run.
+    try loop.turn_begin();
+    try loop.tasks_begin();
+    try testing.expectEqual(@as(u32, 1), try loop.tasks_collect(batch_capacity));
+    try loop.turn_end();
+    try loop.verify();
+    loop.close();
+    loop.close();
+    try testing.expectError(error.Closed, loop.turn_begin());
+    try testing.expectError(error.Closed, loop.task_push(1));
+    try testing.expectError(error.Closed, loop.microtask_push(1));
+    try loop.verify();
+}
+
+test "capacity exhaustion is a status and the loop keeps working" {
+    var h = try Harness.create(.{ .timers_max = 3, .tasks_max = 2, .microtasks_max = 2, .ring_capacity = 16 });
+    defer h.destroy();
+    const loop = h.loop;
+    const a = try loop.timer_schedule(1, false);
+    _ = try loop.timer_schedule(1, false);
+    _ = try loop.immediate_push();
+    try testing.expectError(error.TimersFull, loop.timer_schedule(1, false));
+    try testing.expectError(error.TimersFull, loop.immediate_push());
+    try loop.timer_cancel(a);
+    _ = try loop.timer_schedule(1, false);
+    try loop.task_push(1);
+    try loop.task_push(2);
+    try testing.expectError(error.TasksFull, loop.task_push(3));
+    try loop.microtask_push(1);
+    try loop.microtask_push(2);
+    try testing.expectError(error.MicrotasksFull, loop.microtask_push(3));
+    try testing.expectEqual(@as(u32, 2), try loop.microtasks_collect(batch_capacity));
+    try loop.microtask_push(3);
+    try loop.verify();
+}
+
+test "memory exhaustion while growing is a status and the loop keeps working" {
+    var backing = try arena_mod.TestBacking.create(192 << 10);
+    defer backing.destroy();
+    const loop = try testing.allocator.create(Loop);
+    defer testing.allocator.destroy(loop);
+    try loop.init(backing.backing(0), default_options);
+    var scheduled: u32 = 0;
+    const result = while (true) : (scheduled += 1) {
+        _ = loop.timer_schedule(1000, false) catch |err| break err;
+    };
+    try testing.expectEqual(error.OutOfMemory, result);
+    try testing.expect(scheduled > 1000);
+    try loop.verify();
+    try loop.set_now(1000);
+    var fired: std.ArrayListUnmanaged(u32) = .empty;
+    defer fired.deinit(testing.allocator);
+    try fire_all(loop, &fired);
+    try testing.expectEqual(scheduled, @as(u32, @intCast(fired.items.len)));
+    try loop.verify();
+}
+
+test "chunk growth moves the timer block and timers still fire correctly" {
+    var h = try Harness.create(default_options);
+    defer h.destroy();
+    const loop = h.loop;
+    var i: u32 = 0;
+    while (i < 5000) : (i += 1) _ = try loop.timer_schedule(i % 97, false);
+    while (i < 200_000) : (i += 1) try loop.task_push(i);
+    try testing.expect(loop.arena.moves > 0);
+    try loop.verify();
+    try loop.set_now(100);
+    var fired: std.ArrayListUnmanaged(u32) = .empty;
+    defer fired.deinit(testing.allocator);
+    try fire_all(loop, &fired);
+    try testing.expectEqual(@as(usize, 5000), fired.items.len);
+}
+
+test "fuzz: the whole loop against a model" {
+    const fuzz = @import("fuzz.zig");
+    const ops = fuzz.ops_count();
+    var prng = std.Random.DefaultPrng.init(fuzz.seed() ^ 0x1007);
+    const random = prng.random();
+    const gpa = testing.allocator;
+    var h = try Harness.create(.{ .timers_max = 5000, .tasks_max = 5000, .microtasks_max = 5000, .ring_capacity = 16 });
+    defer h.destroy();
+    const loop = h.loop;
+
+    const ModelTimer = struct { id: u32, deadline: Ticks, seq: u64, period: ?u32 };
+    var timers: std.ArrayListUnmanaged(ModelTimer) = .empty;
+    defer timers.deinit(gpa);
+    var tasks: std.Deque(u32) = .empty;
+    defer tasks.deinit(gpa);
+    var immediates: std.ArrayListUnmanaged(u32) = .empty;
+    defer immediates.deinit(gpa);
+    var microtasks: std.Deque(u32) = .empty;
+    defer microtasks.deinit(gpa);
+    var seq: u64 = 0;
+    var now: Ticks = 0;
+    var next_value: u32 = 0;
+
+    var op: usize = 0;
+    while (op < ops) : (op += 1) {
+        const roll = random.uintLessThan(u32, 100);
+        if (roll < 25) {
+            const delay = random.uintLessThan(u32, 50);
+            const repeating = random.uintLessThan(u32, 8) == 0;
+            const id = loop.timer_schedule(delay, repeating) catch |err| {
+                try testing.expectEqual(error.TimersFull, err);
+                continue;
+            };
+            try timers.append(gpa, .{ .id = id, .deadline = now + @as(Ticks, delay) * 1000, .seq = seq, .period = if (repeating) delay else null });
+            seq += 1;
+        } else if (roll < 35 and timers.items.len > 0) {
+            const index = random.uintLessThan(usize, timers.items.len);
+            try loop.timer_cancel(timers.swapRemove(index).id);
+        } else if (roll < 45) {
+            const id = loop.immediate_push() catch |err| {
+                try testing.expectEqual(error.TimersFull, err);
+                continue;
+            };
+            try immediates.append(gpa, id);
+        } else if (roll < 50 and immediates.items.len > 0) {
+            const index = random.uintLessThan(usize, immediates.items.len);
+            try loop.immediate_cancel(immediates.orderedRemove(index));
+        } else if (roll < 65) {
+            loop.task_push(next_value) catch |err| {
+                try testing.expectEqual(error.TasksFull, err);
+                continue;
+            };
+            try tasks.pushBack(gpa, next_value);
+            next_value +%= 1;
+        } else if (roll < 80) {
+            loop.microtask_push(next_value) catch |err| {
+                try testing.expectEqual(error.MicrotasksFull, err);
+                continue;
+            };
+            try microtasks.pushBack(gpa, next_value);
+            next_value +%= 1;
+        } else if (roll < 88) {
+            const count = try loop.microtasks_collect(random.uintLessThan(u32, 40));
+            for (loop.out_microtasks[0..count]) |value| try testing.expectEqual(microtasks.popFront().?, value);
+        } else {
+            // A full turn at a later time.
+            now += @as(Ticks, random.uintLessThan(u32, 30)) * 1000;
+            try loop.set_now(time.to_ms(now));
+            try loop.turn_begin();
+            const seq_limit = seq;
+            while (true) {
+                const count = try loop.timers_collect(random.uintLessThan(u32, 8) + 1);
+                if (count == 0) break;
+                for (loop.out_timers[0..count]) |id| {
+                    // The model's next timer: earliest deadline, then earliest start.
+                    var best: ?usize = null;
+                    for (timers.items, 0..) |timer, i| {
+                        if (timer.deadline > now or timer.seq >= seq_limit) continue;
+                        if (best == null or timer.deadline < timers.items[best.?].deadline or
+                            (timer.deadline == timers.items[best.?].deadline and timer.seq < timers.items[best.?].seq)) best = i;
+                    }
+                    const expected = &timers.items[best.?];
+                    try testing.expectEqual(expected.id, id);
+                    if (expected.period) |period| {
+                        const p: Ticks = @as(Ticks, period) * 1000;
+                        expected.deadline = if (p == 0) now else blk: {
+                            var next = expected.deadline + p;
+                            if (next <= now) next = expected.deadline + ((now - expected.deadline) / p + 1) * p;
+                            break :blk next;
+                        };
+                        expected.seq = seq;
+                        seq += 1;
+                    } else {
+                        _ = timers.swapRemove(best.?);
+                    }
+                }
+            }
+            for (timers.items) |timer| try testing.expect(timer.deadline > now or timer.seq >= seq_limit);
+            try loop.tasks_begin();
+            while (true) {
+                const count = try loop.tasks_collect(random.uintLessThan(u32, 8) + 1);
+                if (count == 0) break;
+                for (loop.out_tasks[0..count]) |value| try testing.expectEqual(tasks.popFront().?, value);
+            }
+            try loop.immediates_begin();
+            while (true) {
+                const count = try loop.immediates_collect(random.uintLessThan(u32, 8) + 1);
+                if (count == 0) break;
+                for (loop.out_immediates[0..count]) |id| try testing.expectEqual(immediates.orderedRemove(0), id);
+            }
+            try testing.expectEqual(@as(usize, 0), tasks.len);
+            try testing.expectEqual(@as(usize, 0), immediates.items.len);
+            try loop.turn_end();
+        }
+        try testing.expectEqual(@as(u32, @intCast(timers.items.len)), loop.heap.len);
+        if (op % 499 == 0) try loop.verify();
+    }
+    try loop.verify();
+}
