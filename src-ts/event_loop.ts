@@ -243,6 +243,13 @@ export class EventLoop extends EventTarget implements HandleOwner {
   #driver: HostDriver | undefined;
   #waiters: Array<{ resolve(): void; reject(error: unknown): void }> = [];
   #checkpointQueued = false;
+  #refSyncQueued = false;
+  #syncRefs = (): void => {
+    this.#refSyncQueued = false;
+    if (this.#closed) return;
+    this.#driver!.setTimerRef(this.#refTimers > 0);
+    if (this.#waiters.length > 0 && this.#isIdle()) this.#driver!.wake();
+  };
   #hostCheckpoint = (): void => {
     this.#checkpointQueued = false;
     if (this.#closed || this.#phase !== PHASE_NONE || this.#depth > 0) return;
@@ -419,17 +426,19 @@ export class EventLoop extends EventTarget implements HandleOwner {
     }
     if (!this.#nowValid) this.#refreshNow();
     const repeating = kind === Kind.interval;
-    const id = this.#timerSchedule(delay, repeating ? 1 : 0);
+    let id: number;
+    try {
+      id = this.#timerSchedule(delay, repeating ? 1 : 0);
+    } catch (error) {
+      throw this.#trapped(error, method);
+    }
     if (id < 0) this.#fail(id, method);
     let object: Timeout | undefined;
     if (!this.#html) object = new Timeout(this, id, fn, args, delay, repeating);
     this.#mirror.store(id, kind, fn, args, true, this.#nesting + 1, delay, object);
-    this.#refTimers++;
+    if (this.#refTimers++ === 0) this.#refsChanged();
     const driver = this.#driver;
-    if (driver !== undefined) {
-      if (this.#refTimers === 1) driver.setTimerRef(true);
-      if (this.#phase === PHASE_NONE) driver.arm(this.#now + delay, this.#now);
-    }
+    if (driver !== undefined && this.#phase === PHASE_NONE) driver.arm(this.#now + delay, this.#now);
     return object ?? id;
   }
 
@@ -451,7 +460,11 @@ export class EventLoop extends EventTarget implements HandleOwner {
   /** Cancels the armed or due timer `id` at mirror `slot`. */
   #dropTimer(id: number, slot: number): void {
     const mirror = this.#mirror;
-    this.#guard("clear a timer", () => this.#timerCancel(id));
+    try {
+      this.#timerCancel(id);
+    } catch (error) {
+      throw this.#trapped(error, "clear a timer");
+    }
     if (mirror.refs[slot] === 1) this.#unrefTimer();
     const object = mirror.objects[slot] as Timeout | undefined;
     mirror.clear(slot);
@@ -459,10 +472,18 @@ export class EventLoop extends EventTarget implements HandleOwner {
   }
 
   #unrefTimer(): void {
-    if (--this.#refTimers === 0) {
-      this.#driver?.setTimerRef(false);
-      if (this.#waiters.length > 0) this.#driver?.wake();
-    }
+    if (--this.#refTimers === 0) this.#refsChanged();
+  }
+
+  /**
+   * The ref'd-timer count crossed zero. Telling the host (Node's toggleTimerRef, a
+   * C++ call) on every crossing would dominate a setTimeout/clearTimeout pair, so
+   * the host timer's ref state is synced once, at the end of the current host task.
+   */
+  #refsChanged(): void {
+    if (this.#driver === undefined || this.#refSyncQueued) return;
+    this.#refSyncQueued = true;
+    queueHostMicrotask(this.#syncRefs);
   }
 
   #forgetTimeout(timeout: Timeout): void {
@@ -523,7 +544,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
       }
       const kind = timeout[kRepeat] ? Kind.interval : Kind.timeout;
       mirror.store(revived, kind, timeout[kCallback]!, timeout[kArgs], timeout[kRefed], 1, timeout[kDelay], timeout);
-      if (timeout[kRefed] && ++this.#refTimers === 1) this.#driver?.setTimerRef(true);
+      if (timeout[kRefed] && this.#refTimers++ === 0) this.#refsChanged();
     }
     if (this.#driver !== undefined && this.#phase === PHASE_NONE) {
       this.#driver.arm(this.#now + timeout[kDelay], this.#now);
@@ -538,7 +559,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     if (slot < 0 || this.#closed) return;
     this.#mirror.refs[slot] = ref ? 1 : 0;
     if (ref) {
-      if (++this.#refTimers === 1) this.#driver?.setTimerRef(true);
+      if (this.#refTimers++ === 0) this.#refsChanged();
     } else {
       this.#unrefTimer();
     }
@@ -588,7 +609,12 @@ export class EventLoop extends EventTarget implements HandleOwner {
     if (typeof callback !== "function") throw handlerTypeError("setImmediate", callback, false);
     if (this.#closed || this.#stopping) this.#refuse("setImmediate");
     const args = arguments.length > 1 ? sliceArgs(arguments, 1) : undefined;
-    const id = this.#guard("setImmediate", () => this.#core.zl_immediate_push());
+    let id: number;
+    try {
+      id = this.#core.zl_immediate_push();
+    } catch (error) {
+      throw this.#trapped(error, "setImmediate");
+    }
     if (id < 0) this.#fail(id, "setImmediate");
     const object = this.#html ? undefined : new Immediate(this, id);
     this.#mirror.store(id, Kind.immediate, callback, args, true, 0, 0, object);
@@ -613,7 +639,11 @@ export class EventLoop extends EventTarget implements HandleOwner {
     const mirror = this.#mirror;
     const slot = mirror.find(id);
     if (slot < 0 || mirror.kinds[slot] !== Kind.immediate) return;
-    this.#guard("clearImmediate", () => this.#core.zl_immediate_cancel(id));
+    try {
+      this.#core.zl_immediate_cancel(id);
+    } catch (error) {
+      throw this.#trapped(error, "clearImmediate");
+    }
     if (mirror.refs[slot] === 1) this.#refImmediates--;
     this.#queuedImmediates--;
     const object = mirror.objects[slot] as Immediate | undefined;
