@@ -90,6 +90,14 @@ export interface EventLoopOptions {
   microtaskBudget?: number;
   /** html profile: compiles string handlers (`setTimeout("code")`). Without it they throw TypeError. */
   stringHandler?: StringHandlerCompiler;
+  /**
+   * Runs a microtask queue the embedder owns, e.g. a `node:vm` context created with
+   * `microtaskMode: "afterEvaluate"` (call `new vm.Script("").runInContext(context)`).
+   * Called at every checkpoint after the loop's own microtasks, repeatedly until
+   * both queues are empty, so native `await` continuations in that context run
+   * before the next task, exactly like the loop's own microtasks.
+   */
+  drainHostMicrotasks?: () => void;
   /** Uncaught errors from callbacks and microtasks. Default: report like the runtime and keep running. */
   onError?: (error: unknown) => void;
   /** Warnings (node profile delay coercion). Default: `process.emitWarning`, else console.warn. */
@@ -187,6 +195,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   readonly #manual: ManualClock | undefined;
   readonly #budget: number;
   readonly #stringHandler: StringHandlerCompiler | undefined;
+  readonly #drainHost: (() => void) | undefined;
 
   // The core and its hot exports (called through fields: no property lookups).
   readonly #core: CoreExports;
@@ -293,6 +302,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.manualClock = clock === "manual";
     this.#budget = budget;
     this.#stringHandler = options.stringHandler;
+    if (options.drainHostMicrotasks !== undefined && typeof options.drainHostMicrotasks !== "function") {
+      throw invalidArgType("drainHostMicrotasks", "a function", options.drainHostMicrotasks);
+    }
+    this.#drainHost = options.drainHostMicrotasks;
     this.onError = options.onError ?? ((error) => {
       this.exitCode = 1;
       hostReport(error);
@@ -1175,7 +1188,16 @@ export class EventLoop extends EventTarget implements HandleOwner {
     try {
       for (;;) {
         if (this.#microPos === this.#microLen) {
-          const count = this.#microtasksCollect(BATCH_CAPACITY);
+          let count = this.#microtasksCollect(BATCH_CAPACITY);
+          if (count === 0 && this.#drainHost !== undefined) {
+            // The embedder's queue may queue loop microtasks and vice versa: alternate until both are empty.
+            try {
+              this.#drainHost();
+            } catch (error) {
+              this.#report(error);
+            }
+            count = this.#microtasksCollect(BATCH_CAPACITY);
+          }
           if (count <= 0) {
             if (count < 0) this.#fail(count, "collect microtasks");
             break;
