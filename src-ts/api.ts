@@ -28,3 +28,9 @@ export {
 } from "./errors.ts";
 export { CoreMismatchError } from "./_wasm/core.ts";
 export { Immediate, type Profile, type StringHandlerCompiler, Timeout } from "./timers.ts";
+export {
+  type LoopPromiseConstructor,
+  PromiseRejectionEvent,
+  UnhandledPromiseRejection,
+  type UnhandledRejectionsMode,
+} from "./promise.ts";

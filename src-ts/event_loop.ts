@@ -34,6 +34,12 @@ import {
   TerminationError,
 } from "./errors.ts";
 import { HandleMirror, Kind } from "./handle_mirror.ts";
+import {
+  createPromiseClass,
+  type LoopPromiseConstructor,
+  type LoopPromiseKit,
+  type UnhandledRejectionsMode,
+} from "./promise.ts";
 import { SlotTable } from "./slot_table.ts";
 import {
   disposeSymbol,
@@ -98,6 +104,15 @@ export interface EventLoopOptions {
    * before the next task, exactly like the loop's own microtasks.
    */
   drainHostMicrotasks?: () => void;
+  /**
+   * How `loop.Promise` rejections nobody handles are reported: `"html"` (the html
+   * profile's default: an `unhandledrejection` event on the loop, then `onError` unless
+   * cancelled), or one of Node's `--unhandled-rejections` modes (`"throw"`, the node
+   * profile's default, `"strict"`, `"warn"`, `"warn-with-error-code"`, `"none"`).
+   */
+  unhandledRejections?: UnhandledRejectionsMode;
+  /** Debug: record where each loop promise was created and attach it to rejection reports. */
+  trackPromiseCreation?: boolean;
   /** Uncaught errors from callbacks and microtasks. Default: report like the runtime and keep running. */
   onError?: (error: unknown) => void;
   /** Warnings (node profile delay coercion). Default: `process.emitWarning`, else console.warn. */
@@ -196,6 +211,8 @@ export class EventLoop extends EventTarget implements HandleOwner {
   readonly #budget: number;
   readonly #stringHandler: StringHandlerCompiler | undefined;
   readonly #drainHost: (() => void) | undefined;
+  readonly #promiseOptions: { unhandledRejections: UnhandledRejectionsMode; trackCreation: boolean };
+  #promiseKit: LoopPromiseKit | undefined;
 
   // The core and its hot exports (called through fields: no property lookups).
   readonly #core: CoreExports;
@@ -306,6 +323,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
       throw invalidArgType("drainHostMicrotasks", "a function", options.drainHostMicrotasks);
     }
     this.#drainHost = options.drainHostMicrotasks;
+    this.#promiseOptions = {
+      unhandledRejections: options.unhandledRejections ?? (profile === "node" ? "throw" : "html"),
+      trackCreation: options.trackPromiseCreation === true,
+    };
     this.onError = options.onError ?? ((error) => {
       this.exitCode = 1;
       hostReport(error);
@@ -363,6 +384,74 @@ export class EventLoop extends EventTarget implements HandleOwner {
   /** Current loop time in ms: since creation (real clock) or the virtual time (manual). */
   now(): number {
     return this.#clock.now();
+  }
+
+  /**
+   * The loop's Promise class: spec-complete (ECMA-262 §27.2, Promises/A+), with its
+   * reactions on this loop's microtask queue, FIFO with `queueMicrotask`, and
+   * unhandled rejections tracked per HTML (events `unhandledrejection` and
+   * `rejectionhandled` on the loop) or Node's modes. Created on first use.
+   */
+  get Promise(): LoopPromiseConstructor {
+    return (this.#promiseKit ??= this.#createPromiseKit()).Promise;
+  }
+
+  #createPromiseKit(): LoopPromiseKit {
+    return createPromiseClass(
+      {
+        enqueueJob: (job, arg) => this.#enqueuePromiseJob(job, arg),
+        reportError: (error) => this.#report(error),
+        queueTask: (task) => this.#queueInternalTask(task),
+        dispatchEvent: (event) => this.dispatchEvent(event),
+        warn: (message, detail) => {
+          const warning = new Error(message);
+          const name = (detail as { name?: unknown } | undefined)?.name;
+          warning.name = typeof name === "string" ? name : "Warning";
+          try {
+            this.onWarning(warning);
+          } catch (error) {
+            this.#report(error);
+          }
+        },
+        setExitCode: (code) => {
+          this.exitCode = code;
+        },
+      },
+      this.#promiseOptions,
+    );
+  }
+
+  /**
+   * Promise jobs: on the loop's queue while it runs. After close they go to the host's
+   * own microtask queue, so awaiting a loop promise never hangs on a closed loop.
+   */
+  #enqueuePromiseJob(job: (arg: any) => void, arg: unknown): void {
+    if (this.#closed) {
+      queueHostMicrotask(() => job(arg));
+      return;
+    }
+    this.enqueueJob(job, arg);
+  }
+
+  /** Tasks the loop queues for itself (rejection events): allowed while stopping. */
+  #queueInternalTask(task: () => void): void {
+    if (this.#closed) {
+      void hostMacrotask().then(task);
+      return;
+    }
+    const slot = this.#tasks.alloc(task, undefined);
+    const status = this.#guard("queue a task", () => this.#taskPush(slot));
+    if (status === Status.stopping) {
+      // The core refuses tasks while stopping; run it as the next microtask instead.
+      this.#tasks.release(slot);
+      this.enqueueJob(task, undefined);
+      return;
+    }
+    if (status < 0) {
+      this.#tasks.release(slot);
+      this.#fail(status, "queue a task");
+    }
+    if (this.#phase === PHASE_NONE) this.#driver?.wake();
   }
 
   /** Counts of pending work, for tests and tools. */
@@ -894,9 +983,9 @@ export class EventLoop extends EventTarget implements HandleOwner {
     return { cancelledTimers, ranTasks, rejectedPromises };
   }
 
-  /** Hook for the loop's Promise: rejects pending loop promises; returns how many. */
+  /** Rejects pending loop promises that someone waits on; returns how many. */
   #terminatePromises(): number {
-    return 0;
+    return this.#promiseKit?.terminatePending(new TerminationError()) ?? 0;
   }
 
   /**
@@ -940,7 +1029,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
    * (globalThis, or a `node:vm` context's global), so code there uses the loop.
    * Returns a Disposable that restores the previous values.
    */
-  installGlobals(target: object = globalThis): { [Symbol.dispose](): void; (): void } {
+  installGlobals(
+    target: object = globalThis,
+    options?: { promise?: boolean },
+  ): { [Symbol.dispose](): void; (): void } {
     if (target === null || (typeof target !== "object" && typeof target !== "function")) {
       throw invalidArgType("target", "an object (a global)", target);
     }
@@ -960,6 +1052,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
       const method = (this as unknown as Record<string, Function>)[name]!.bind(this);
       Object.defineProperty(method, "name", { value: name });
       Object.defineProperty(record, name, { value: method, writable: true, configurable: true, enumerable: false });
+    }
+    if (options?.promise) {
+      saved.set("Promise", Object.getOwnPropertyDescriptor(record, "Promise"));
+      Object.defineProperty(record, "Promise", { value: this.Promise, writable: true, configurable: true, enumerable: false });
     }
     const previousThis = this.#thisArg;
     this.#thisArg = target;
@@ -1230,8 +1326,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
     return true;
   }
 
-  /** Called at the end of every checkpoint (the loop's Promise hooks rejection tracking here). */
-  #afterCheckpoint(): void {}
+  /** HTML "notify about rejected promises" runs at the end of every checkpoint. */
+  #afterCheckpoint(): void {
+    this.#promiseKit?.tracker.checkpointEnd();
+  }
 
   /** A checkpoint outside any turn (driving calls). */
   #runCheckpointNow(): void {
