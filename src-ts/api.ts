@@ -27,6 +27,7 @@ export {
   TerminationError,
 } from "./errors.ts";
 export { CoreMismatchError } from "./_wasm/core.ts";
+export { formatMetrics, type LatencySummary, type LoopMetrics, type QueueDepth, type Rate } from "./metrics.ts";
 export { Immediate, type Profile, type StringHandlerCompiler, Timeout } from "./timers.ts";
 export {
   type LoopPromiseConstructor,

@@ -34,6 +34,7 @@ import {
   TerminationError,
 } from "./errors.ts";
 import { HandleMirror, Kind } from "./handle_mirror.ts";
+import { type LoopMetrics, MetricsRecorder } from "./metrics.ts";
 import {
   createPromiseClass,
   type LoopPromiseConstructor,
@@ -85,8 +86,13 @@ export interface EventLoopOptions {
   /** Start of a manual clock, in ms. Default 0. */
   startTime?: number;
   capacity?: CapacityOptions;
-  /** Collect metrics (see `metrics()`). Off by default, and then free. */
-  metrics?: boolean;
+  /**
+   * Collect metrics (see `metrics()`). Off by default, and then free. With a real clock,
+   * the loop reads its clock again before every `latencyGroup` callbacks of a turn
+   * (default 64), so a task waiting behind a slow task in the same turn is measured
+   * when it starts; `latencyGroup: 1` reads it before every callback (exact, ~45 ns each).
+   */
+  metrics?: boolean | { latencyGroup?: number };
   /**
    * Most microtasks one checkpoint runs before yielding to the host (real clock
    * only); the checkpoint resumes, in order, before any other task runs. Default:
@@ -213,6 +219,11 @@ export class EventLoop extends EventTarget implements HandleOwner {
   readonly #drainHost: (() => void) | undefined;
   readonly #promiseOptions: { unhandledRejections: UnhandledRejectionsMode; trackCreation: boolean };
   #promiseKit: LoopPromiseKit | undefined;
+  readonly #metrics: MetricsRecorder;
+  #metricsOn: boolean;
+  /** Most callbacks collected per core call (smaller when metrics re-read the clock per group). */
+  readonly #collectMax: number;
+  readonly #metricsClock: boolean;
 
   // The core and its hot exports (called through fields: no property lookups).
   readonly #core: CoreExports;
@@ -266,6 +277,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   #refImmediates = 0;
   #queuedImmediates = 0;
   #refOther = 0;
+  #watchers = 0;
   #driver: HostDriver | undefined;
   #waiters: Array<{ resolve(): void; reject(error: unknown): void }> = [];
   #checkpointQueued = false;
@@ -279,6 +291,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   #hostCheckpoint = (): void => {
     this.#checkpointQueued = false;
     if (this.#closed || this.#phase !== PHASE_NONE || this.#depth > 0) return;
+    if (this.#metricsOn) this.#metrics.busyStart(this.#clock.now());
     this.#guard("run a microtask checkpoint", () => {
       this.#depth++;
       let done: boolean;
@@ -290,6 +303,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
       if (!done) this.#driver?.wake();
       this.#rearm();
     });
+    if (this.#metricsOn) this.#metrics.busyEnd(this.#clock.now());
     this.#checkIdle();
   };
 
@@ -354,7 +368,14 @@ export class EventLoop extends EventTarget implements HandleOwner {
       ringOption(capacity.microtaskRing),
     );
     if (status < 0) throw new LoopStateError("ERR_LOOP_INIT", `The core refused to start (status ${status}).`);
-    if (options.metrics) core.zl_metrics_enable(1);
+    this.#metricsOn = options.metrics !== undefined && options.metrics !== false;
+    if (this.#metricsOn) core.zl_metrics_enable(1);
+    const group = typeof options.metrics === "object" ? (options.metrics.latencyGroup ?? 64) : 64;
+    if (!Number.isInteger(group) || group < 1 || group > BATCH_CAPACITY) {
+      throw new RangeError(`metrics.latencyGroup must be an integer from 1 to ${BATCH_CAPACITY}, got ${describeValue(group)}.`);
+    }
+    this.#metricsClock = this.#metricsOn && !this.manualClock;
+    this.#collectMax = this.#metricsClock ? group : BATCH_CAPACITY;
     this.#timerSchedule = core.zl_timer_schedule;
     this.#timerCancel = core.zl_timer_cancel;
     this.#microtaskPush = core.zl_microtask_push;
@@ -366,6 +387,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#immediateBatch = this.#batchView(Batch.immediates);
     this.#microBatch = this.#batchView(Batch.microtasks);
     this.#setCoreNow(this.#clock.now());
+    this.#metrics = new MetricsRecorder(core, this.#now);
     if (!this.manualClock) {
       this.#driver = new HostDriver(() => this.#hostTurn(), () => this.#hostTurn());
     }
@@ -452,6 +474,22 @@ export class EventLoop extends EventTarget implements HandleOwner {
       this.#fail(status, "queue a task");
     }
     if (this.#phase === PHASE_NONE) this.#driver?.wake();
+  }
+
+  /**
+   * A snapshot of the loop's metrics. Counts and queue depths are always kept;
+   * latency histograms, throughput and utilization need `metrics: true`.
+   */
+  metrics(): LoopMetrics {
+    if (this.#broken) throw this.#broken;
+    return this.#metrics.snapshot(this.#clock.now(), this.#refTimers + this.#refImmediates + this.#refOther, this.#watchers);
+  }
+
+  /** Starts a new metrics window: counters, peaks (to current depths), histograms, rates. */
+  resetMetrics(): void {
+    if (this.#broken) throw this.#broken;
+    if (this.#closed) return;
+    this.#metrics.reset(this.#clock.now());
   }
 
   /** Counts of pending work, for tests and tools. */
@@ -808,6 +846,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
 
   #queueTask(fn: (arg?: any) => void, arg: unknown, action: string): void {
     if (this.#closed || this.#stopping) this.#refuse(action);
+    if (this.#metricsOn && !this.#nowValid) this.#refreshNow(); // an accurate enqueue time
     const slot = this.#tasks.alloc(fn, arg);
     let status: number;
     try {
@@ -1164,11 +1203,13 @@ export class EventLoop extends EventTarget implements HandleOwner {
   /** Collects the next batch of the current phase, moving through phases. False when the turn is done. */
   #nextBatch(): boolean {
     const core = this.#core;
+    const max = this.#collectMax;
     for (;;) {
+      if (this.#metricsClock) core.zl_metrics_clock(this.#clock.now());
       let count: number;
       switch (this.#phase) {
         case PHASE_TIMERS:
-          count = core.zl_timers_collect(this.#oneTimer ? (this.#len === 0 ? 1 : 0) : BATCH_CAPACITY);
+          count = core.zl_timers_collect(this.#oneTimer ? (this.#len === 0 ? 1 : 0) : max);
           if (count > 0) break;
           if (count < 0) this.#fail(count, "collect due timers");
           if (this.#oneTimer) return false;
@@ -1176,14 +1217,14 @@ export class EventLoop extends EventTarget implements HandleOwner {
           if ((count = core.zl_tasks_begin()) < 0) this.#fail(count, "begin the task phase");
           continue;
         case PHASE_TASKS:
-          count = core.zl_tasks_collect(BATCH_CAPACITY);
+          count = core.zl_tasks_collect(max);
           if (count > 0) break;
           if (count < 0) this.#fail(count, "collect tasks");
           this.#phase = PHASE_IMMEDIATES;
           if ((count = core.zl_immediates_begin()) < 0) this.#fail(count, "begin the immediate phase");
           continue;
         default:
-          count = core.zl_immediates_collect(BATCH_CAPACITY);
+          count = core.zl_immediates_collect(max);
           if (count > 0) break;
           if (count < 0) this.#fail(count, "collect immediates");
           return false;
@@ -1198,7 +1239,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
   #runTimer(id: number): void {
     const mirror = this.#mirror;
     const slot = mirror.find(id);
-    if (slot < 0) return; // cleared after it was collected
+    if (slot < 0) {
+      this.#metrics.skippedTimers++; // cleared after it was collected
+      return;
+    }
     const fn = mirror.fns[slot]!;
     const args = mirror.args[slot];
     const object = mirror.objects[slot];
@@ -1251,7 +1295,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
   #runImmediate(id: number): void {
     const mirror = this.#mirror;
     const slot = mirror.find(id);
-    if (slot < 0) return; // cleared after it was collected
+    if (slot < 0) {
+      this.#metrics.skippedImmediates++; // cleared after it was collected
+      return;
+    }
     const fn = mirror.fns[slot]!;
     const args = mirror.args[slot];
     const object = mirror.objects[slot];
@@ -1356,6 +1403,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
 
   /** Runs turns until nothing is runnable at the current time. */
   #drainNow(action: string, limit: number): void {
+    if (this.#metricsOn) this.#metrics.busyStart(this.#clock.now());
     this.#guard(action, () => {
       for (let rounds = 0; ; rounds++) {
         if (this.#closed) return;
@@ -1372,6 +1420,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
         this.#runTurn(false);
       }
     });
+    if (this.#metricsOn) this.#metrics.busyEnd(this.#clock.now());
     this.#checkIdle();
   }
 
@@ -1394,6 +1443,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   /** One host wake-up (real clock): run one turn, then re-arm and check for idleness. */
   #hostTurn(): void {
     if (this.#closed || this.#depth > 0) return;
+    if (this.#metricsOn) this.#metrics.busyStart(this.#clock.now());
     this.#guard("run a turn", () => {
       if (this.#runnableNow()) {
         if (!this.#runTurn(true)) {
@@ -1403,6 +1453,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
       }
       this.#rearm();
     });
+    if (this.#metricsOn) this.#metrics.busyEnd(this.#clock.now());
     this.#checkIdle();
   }
 

@@ -282,6 +282,12 @@ pub export fn zl_metrics_enable(on: u32) i32 {
     return 0;
 }
 
+/// Moves the clock metrics measure against; unlike zl_set_now it is allowed inside a turn.
+pub export fn zl_metrics_clock(now_ms: f64) i32 {
+    const loop = ready() orelse return Status.not_initialized.code();
+    return code(loop.set_metrics_now(now_ms));
+}
+
 pub export fn zl_metrics_reset() i32 {
     const loop = ready() orelse return Status.not_initialized.code();
     loop.metrics_reset();

@@ -137,6 +137,10 @@ pub const Loop = struct {
     /// The host's latest time, rounded down (due checks) and up (new deadlines).
     now: Ticks = 0,
     now_ceil: Ticks = 0,
+    /// The time latency and lateness are measured against. `set_now` moves it; the host
+    /// may also move it inside a turn (`set_metrics_now`) before each collect, so a task
+    /// waiting behind a slow one in the same turn is measured when it starts.
+    metrics_now: Ticks = 0,
     next_seq: u32 = 0,
     turn_seq_limit: u32 = 0,
 
@@ -279,6 +283,14 @@ pub const Loop = struct {
         const ceil = time.now_ticks_ceil(now_ms).?;
         loop.now = @max(loop.now, floor);
         loop.now_ceil = @max(loop.now_ceil, ceil);
+        loop.metrics_now = @max(loop.metrics_now, loop.now);
+    }
+
+    /// Moves only the clock metrics measure against (allowed inside a turn).
+    pub fn set_metrics_now(loop: *Loop, now_ms: f64) Error!void {
+        if (loop.life == .closed) return error.Closed;
+        const floor = time.now_ticks(now_ms) orelse return error.InvalidArgument;
+        loop.metrics_now = @max(loop.metrics_now, floor);
     }
 
     fn take_seq(loop: *Loop) u32 {
@@ -415,7 +427,7 @@ pub const Loop = struct {
                 _ = loop.heap.pop(&loop.handles);
                 record.state = State.timer_due;
             }
-            if (loop.metrics_enabled) loop.timer_lateness.record(loop.now - top.deadline);
+            if (loop.metrics_enabled) loop.timer_lateness.record(loop.metrics_now -| top.deadline);
             loop.out_timers[count] = top.id;
             count += 1;
         }
@@ -443,7 +455,7 @@ pub const Loop = struct {
         try loop.accepting();
         try loop.ensure_handle_room();
         const id = loop.handles.alloc(State.immediate_queued, .{ .ms = 0, .repeating = false });
-        loop.immediates.push(&loop.pool, .{ .value = id, .queued_at = @truncate(loop.now) }) catch |err| {
+        loop.immediates.push(&loop.pool, .{ .value = id, .queued_at = @truncate(loop.metrics_now) }) catch |err| {
             loop.handles.free(id);
             return err;
         };
@@ -507,7 +519,7 @@ pub const Loop = struct {
 
     fn record_latency(loop: *Loop, queued_at: u32) void {
         if (!loop.metrics_enabled) return;
-        const waited = @as(u32, @truncate(loop.now)) -% queued_at;
+        const waited = @as(u32, @truncate(loop.metrics_now)) -% queued_at;
         loop.task_latency.record(waited);
     }
 
@@ -516,7 +528,7 @@ pub const Loop = struct {
     pub fn task_push(loop: *Loop, slot: u32) Error!void {
         try loop.accepting();
         if (loop.tasks.len >= loop.options.tasks_max) return error.TasksFull;
-        try loop.tasks.push(&loop.pool, .{ .value = slot, .queued_at = @truncate(loop.now) });
+        try loop.tasks.push(&loop.pool, .{ .value = slot, .queued_at = @truncate(loop.metrics_now) });
         loop.counters.peak_tasks = @max(loop.counters.peak_tasks, loop.tasks.len);
     }
 

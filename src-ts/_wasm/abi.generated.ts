@@ -125,6 +125,7 @@ export interface CoreExports {
   zl_close(): number;
   zl_stat(a0: number): number;
   zl_metrics_enable(a0: number): number;
+  zl_metrics_clock(a0: number): number;
   zl_metrics_reset(): number;
   zl_histogram(a0: number, a1: number): number;
   zl_histogram_percentile(a0: number, a1: number): number;
@@ -161,6 +162,7 @@ export const EXPORT_NAMES = [
   "zl_close",
   "zl_stat",
   "zl_metrics_enable",
+  "zl_metrics_clock",
   "zl_metrics_reset",
   "zl_histogram",
   "zl_histogram_percentile",

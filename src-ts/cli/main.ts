@@ -24,6 +24,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import vm from "node:vm";
+import { formatMetrics as formatLoopMetrics } from "../metrics.ts";
 import { createEventLoop, type EventLoop } from "../node.ts";
 
 const USAGE = `Usage: zigloop run <file.js> [options]
@@ -144,7 +145,7 @@ async function runScript(
   } finally {
     process.off("unhandledRejection", onRejection);
   }
-  if (options.metrics) io.err(formatMetrics(loop));
+  if (options.metrics) io.err(`\n${formatLoopMetrics(loop.metrics())}`);
   loop.close();
   return { exitCode: failed || loop.exitCode !== 0 ? 1 : 0 };
 }
@@ -165,15 +166,4 @@ function guestGlobals(loop: EventLoop): Record<string, unknown> {
     EventTarget,
     structuredClone,
   };
-}
-
-function formatMetrics(loop: EventLoop): string {
-  const pending = loop.pending;
-  const rows: Array<[string, string]> = [
-    ["loop time (ms)", loop.now().toFixed(3)],
-    ["timers pending", String(pending.timers)],
-    ["tasks pending", String(pending.tasks)],
-  ];
-  const width = Math.max(...rows.map(([key]) => key.length));
-  return `\nzigloop metrics\n${rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`).join("\n")}\n`;
 }

@@ -1,0 +1,124 @@
+/**
+ * Metrics: known workloads produce known counts, and percentiles are sane.
+ */
+import { describe, expect, it } from "vitest";
+import { createEventLoop } from "../../src-ts/node.ts";
+
+function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // spin
+  }
+}
+
+describe("metrics", () => {
+  it("counts every macrotask and microtask of a known workload", async () => {
+    const loop = await createEventLoop({ clock: "manual", metrics: true });
+    for (let i = 0; i < 100; i++) loop.setTimeout(() => loop.queueMicrotask(() => {}), i);
+    for (let i = 0; i < 50; i++) loop.submit(() => {});
+    for (let i = 0; i < 25; i++) loop.setImmediate(() => {});
+    const cleared = loop.setImmediate(() => {});
+    loop.clearImmediate(cleared);
+    loop.advance(1000);
+    const m = loop.metrics();
+    expect(m.timersFired).toBe(100);
+    expect(m.immediatesExecuted).toBe(25);
+    expect(m.tasksExecuted).toBe(175);
+    expect(m.microtasksExecuted).toBe(100);
+    expect(m.queue.ingress).toEqual({ current: 0, max: 50 });
+    expect(m.queue.timers).toEqual({ current: 0, max: 100 });
+    expect(m.queue.immediates.max).toBe(26);
+  });
+
+  it("timers cleared after they were collected are not counted as fired", async () => {
+    const loop = await createEventLoop({ clock: "manual", metrics: true });
+    let second = 0;
+    loop.setTimeout(() => loop.clearTimeout(second), 10);
+    second = loop.setTimeout(() => {}, 10);
+    loop.advance(10);
+    expect(loop.metrics().timersFired).toBe(1);
+  });
+
+  it("timer lateness on a virtual clock is exactly zero", async () => {
+    const loop = await createEventLoop({ clock: "manual", metrics: true });
+    for (let i = 0; i < 1000; i++) loop.setTimeout(() => {}, (i * 7919) % 5000);
+    loop.runAll();
+    const lateness = loop.metrics().timerLateness;
+    expect(lateness.count).toBe(1000);
+    expect([lateness.min, lateness.p50, lateness.p99, lateness.max, lateness.mean]).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it("task latency sees a task that waited behind 20 ms of blocking work (latencyGroup: 1)", async () => {
+    const loop = await createEventLoop({ metrics: { latencyGroup: 1 } });
+    loop.submit(() => busyWait(20));
+    loop.submit(() => {});
+    await loop.run();
+    const latency = loop.metrics().taskLatency;
+    expect(latency.count).toBe(2);
+    expect(latency.max).toBeGreaterThanOrEqual(19);
+    expect(latency.min).toBeLessThanOrEqual(latency.p50);
+    expect(latency.p50).toBeLessThanOrEqual(latency.p99);
+    expect(latency.p99).toBeLessThanOrEqual(latency.max);
+    loop.close();
+  });
+
+  it("with the default group of 64, a task in a later group still sees the blocking work", async () => {
+    const loop = await createEventLoop({ metrics: true });
+    loop.submit(() => busyWait(20));
+    for (let i = 0; i < 200; i++) loop.submit(() => {});
+    await loop.run();
+    const latency = loop.metrics().taskLatency;
+    expect(latency.count).toBe(201);
+    expect(latency.max).toBeGreaterThanOrEqual(19);
+    loop.close();
+  });
+
+  it("real-clock timer lateness percentiles are ordered and non-negative", async () => {
+    const loop = await createEventLoop({ metrics: true });
+    for (let i = 0; i < 200; i++) loop.setTimeout(() => {}, i % 20);
+    await loop.run();
+    const l = loop.metrics().timerLateness;
+    expect(l.count).toBe(200);
+    expect(l.min).toBeGreaterThanOrEqual(0);
+    for (const [a, b] of [[l.min, l.p50], [l.p50, l.p90], [l.p90, l.p95], [l.p95, l.p99], [l.p99, l.p999], [l.p999, l.max]]) {
+      expect(a).toBeLessThanOrEqual(b!);
+    }
+    loop.close();
+  });
+
+  it("utilization is between 0 and 1 and sees busy time", async () => {
+    const loop = await createEventLoop({ metrics: true });
+    loop.setTimeout(() => busyWait(30), 0);
+    loop.setTimeout(() => {}, 60);
+    await loop.run();
+    const u = loop.metrics().utilization;
+    expect(u.active).toBeGreaterThanOrEqual(29);
+    expect(u.idle).toBeGreaterThan(0);
+    expect(u.utilization).toBeGreaterThan(0);
+    expect(u.utilization).toBeLessThan(1);
+    loop.close();
+  });
+
+  it("throughput reports a rate; resetMetrics starts a new window", async () => {
+    const loop = await createEventLoop({ clock: "manual", metrics: true });
+    for (let i = 0; i < 1000; i++) loop.setTimeout(() => {}, i);
+    loop.advance(2500);
+    const m = loop.metrics();
+    expect(m.throughput.tasksPerSecond.peak).toBeGreaterThan(0);
+    loop.resetMetrics();
+    const fresh = loop.metrics();
+    expect(fresh.tasksExecuted).toBe(0);
+    expect(fresh.timerLateness.count).toBe(0);
+    expect(fresh.queue.timers.max).toBe(0);
+    expect(fresh.since).toBe(2500);
+  });
+
+  it("without metrics: true, counts and depths still work and histograms stay empty", async () => {
+    const loop = await createEventLoop({ clock: "manual" });
+    loop.setTimeout(() => {}, 1);
+    loop.advance(5);
+    const m = loop.metrics();
+    expect(m.timersFired).toBe(1);
+    expect(m.timerLateness.count).toBe(0);
+  });
+});
