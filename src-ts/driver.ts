@@ -7,8 +7,10 @@
  *   when that deadline moves earlier (or after it fires), like Node's single
  *   libuv timer for all JS timers;
  * - one "soon" wake-up for queued tasks, immediates and microtask checkpoints:
- *   `setImmediate` where it exists (Node, Bun), else a `MessageChannel`
- *   (browsers, Deno, workerd), else `setTimeout(0)`.
+ *   `setImmediate` where it exists (Node, Bun, Deno 2, workerd with a 2026
+ *   compatibility date), else a `MessageChannel` (browsers, older workerd dates),
+ *   else `setTimeout(0)`. A port with a listener keeps Node, Deno and Bun alive,
+ *   so the loop releases the channel whenever it becomes idle (`release()`).
  *
  * The host functions are captured when this module loads, so a loop whose
  * globals were installed onto `globalThis` never calls itself.
@@ -135,14 +137,26 @@ export class HostDriver {
     }
   }
 
+  /**
+   * The loop is idle: drop the MessageChannel (if one is in use and no wake-up is
+   * pending) so it does not keep the host process alive. The next wake() makes a new one.
+   */
+  release(): void {
+    if (this.#channel === undefined || this.#wakePending) return;
+    this.#closeChannel();
+  }
+
+  #closeChannel(): void {
+    const channel = this.#channel!;
+    this.#channel = undefined;
+    channel.port1.onmessage = null;
+    channel.port1.close();
+    channel.port2.close();
+  }
+
   dispose(): void {
     this.#disposed = true;
     this.disarm();
-    if (this.#channel) {
-      this.#channel.port1.onmessage = null;
-      this.#channel.port1.close();
-      this.#channel.port2.close();
-      this.#channel = undefined;
-    }
+    if (this.#channel) this.#closeChannel();
   }
 }

@@ -41,6 +41,7 @@ import {
   type LoopPromiseKit,
   type UnhandledRejectionsMode,
 } from "./promise.ts";
+import { MicrotaskQueue } from "./microtask_queue.ts";
 import { SlotTable } from "./slot_table.ts";
 import {
   disposeSymbol,
@@ -228,21 +229,18 @@ export class EventLoop extends EventTarget implements HandleOwner {
   // The core and its hot exports (called through fields: no property lookups).
   readonly #core: CoreExports;
   readonly #memory: WebAssembly.Memory;
-  #buffer: ArrayBuffer;
+  #buffer: ArrayBufferLike;
   #timerBatch: Uint32Array;
   #taskBatch: Uint32Array;
   #immediateBatch: Uint32Array;
-  #microBatch: Uint32Array;
   readonly #timerSchedule: (delay: number, repeating: number) => number;
   readonly #timerCancel: (id: number) => number;
-  readonly #microtaskPush: (slot: number) => number;
-  readonly #microtasksCollect: (max: number) => number;
   readonly #taskPush: (slot: number) => number;
 
   // JS values, addressed by the integers the core stores.
   readonly #mirror = new HandleMirror();
   readonly #tasks = new SlotTable();
-  readonly #micro = new SlotTable(256);
+  readonly #micro: MicrotaskQueue;
 
   // Lifecycle.
   #closed = false;
@@ -258,8 +256,6 @@ export class EventLoop extends EventTarget implements HandleOwner {
   #oneTimer = false;
   #depth = 0;
   #checkpointing = false;
-  #microPos = 0;
-  #microLen = 0;
   #suspended = false;
   /** HTML timer nesting level of the running task (0 outside timer tasks). */
   #nesting = 0;
@@ -378,16 +374,14 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#collectMax = this.#metricsClock ? group : BATCH_CAPACITY;
     this.#timerSchedule = core.zl_timer_schedule;
     this.#timerCancel = core.zl_timer_cancel;
-    this.#microtaskPush = core.zl_microtask_push;
-    this.#microtasksCollect = core.zl_microtasks_collect;
     this.#taskPush = core.zl_task_push;
     this.#buffer = this.#memory.buffer;
     this.#timerBatch = this.#batchView(Batch.timers);
     this.#taskBatch = this.#batchView(Batch.tasks);
     this.#immediateBatch = this.#batchView(Batch.immediates);
-    this.#microBatch = this.#batchView(Batch.microtasks);
+    this.#micro = new MicrotaskQueue(core, capacityOption(capacity.microtasks, "microtasks"));
     this.#setCoreNow(this.#clock.now());
-    this.#metrics = new MetricsRecorder(core, this.#now);
+    this.#metrics = new MetricsRecorder(core, this.#micro, this.#now);
     if (!this.manualClock) {
       this.#driver = new HostDriver(() => this.#hostTurn(), () => this.#hostTurn());
     }
@@ -498,7 +492,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
       timers: this.#mirror.live - this.#queuedImmediates,
       immediates: this.#queuedImmediates,
       tasks: this.#tasks.live,
-      microtasks: this.#micro.live,
+      microtasks: this.#micro.length,
       refs: this.#refTimers + this.#refImmediates + this.#refOther,
     };
   }
@@ -812,18 +806,13 @@ export class EventLoop extends EventTarget implements HandleOwner {
       if (this.#broken) throw this.#broken;
       throw new LoopClosedError("queue a microtask");
     }
-    const slot = this.#micro.alloc(job, arg);
     let status: number;
     try {
-      status = this.#microtaskPush(slot);
+      status = this.#micro.push(job, arg);
     } catch (error) {
-      this.#micro.release(slot);
       throw this.#trapped(error, "queue a microtask");
     }
-    if (status < 0) {
-      this.#micro.release(slot);
-      this.#fail(status, "queue a microtask");
-    }
+    if (status < 0) this.#fail(status, "queue a microtask");
     if (this.#depth === 0 && !this.#checkpointing && !this.#checkpointQueued && !this.manualClock) {
       this.#checkpointQueued = true;
       queueHostMicrotask(this.#hostCheckpoint);
@@ -1016,7 +1005,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
       });
     }
     const rejectedPromises = this.#terminatePromises();
-    if (!this.#closed && this.#micro.live > 0) this.#runCheckpointNow();
+    if (!this.#closed && this.#micro.length > 0) this.#runCheckpointNow();
     const ranTasks = queuedAtStart - this.#tasks.live - this.#queuedImmediates;
     if (!this.#closed) this.close();
     return { cancelledTimers, ranTasks, rejectedPromises };
@@ -1037,7 +1026,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     const report: CloseReport = {
       cancelledTimers: this.#mirror.live - this.#queuedImmediates,
       droppedTasks: this.#tasks.live + this.#queuedImmediates,
-      droppedMicrotasks: this.#micro.live,
+      droppedMicrotasks: this.#micro.length,
     };
     this.#closeReport = report;
     this.#closed = true;
@@ -1055,7 +1044,6 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#micro.clear();
     this.#refTimers = this.#refImmediates = this.#queuedImmediates = 0;
     this.#phase = PHASE_NONE;
-    this.#microPos = this.#microLen = 0;
     this.#driver?.dispose();
     this.#settleWaiters();
     return report;
@@ -1126,7 +1114,6 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#timerBatch = this.#batchView(Batch.timers);
     this.#taskBatch = this.#batchView(Batch.tasks);
     this.#immediateBatch = this.#batchView(Batch.immediates);
-    this.#microBatch = this.#batchView(Batch.microtasks);
   }
 
   #setCoreNow(now: number): void {
@@ -1330,33 +1317,19 @@ export class EventLoop extends EventTarget implements HandleOwner {
     const micro = this.#micro;
     try {
       for (;;) {
-        if (this.#microPos === this.#microLen) {
-          let count = this.#microtasksCollect(BATCH_CAPACITY);
-          if (count === 0 && this.#drainHost !== undefined) {
-            // The embedder's queue may queue loop microtasks and vice versa: alternate until both are empty.
-            try {
-              this.#drainHost();
-            } catch (error) {
-              this.#report(error);
-            }
-            count = this.#microtasksCollect(BATCH_CAPACITY);
+        if (!micro.shift()) {
+          if (this.#drainHost === undefined) break;
+          // The embedder's queue may queue loop microtasks and vice versa: alternate until both are empty.
+          try {
+            this.#drainHost();
+          } catch (error) {
+            this.#report(error);
           }
-          if (count <= 0) {
-            if (count < 0) this.#fail(count, "collect microtasks");
-            break;
-          }
-          this.#refreshViews();
-          this.#microPos = 0;
-          this.#microLen = count;
+          if (!micro.shift()) break;
         }
-        if (budget-- <= 0) {
-          this.#suspended = true;
-          return false;
-        }
-        const slot = this.#microBatch[this.#microPos++]!;
-        const fn = micro.fns[slot]!;
-        const arg = micro.args[slot];
-        micro.release(slot);
+        const fn = micro.fn!;
+        const arg = micro.arg;
+        micro.fn = micro.arg = undefined;
         try {
           if (arg === undefined) fn();
           else fn(arg);
@@ -1364,6 +1337,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
           this.#report(error);
         }
         if (this.#closed) return true;
+        if (--budget <= 0 && micro.length > 0) {
+          this.#suspended = true;
+          return false;
+        }
       }
     } finally {
       this.#checkpointing = false;
@@ -1380,7 +1357,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
 
   /** A checkpoint outside any turn (driving calls). */
   #runCheckpointNow(): void {
-    if (this.#micro.live === 0 && !this.#suspended) return;
+    if (this.#micro.length === 0 && !this.#suspended) return;
     this.#depth++;
     try {
       this.#checkpoint(false);
@@ -1396,7 +1373,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
       this.#suspended ||
       this.#tasks.live > 0 ||
       this.#queuedImmediates > 0 ||
-      this.#micro.live > 0 ||
+      this.#micro.length > 0 ||
       this.#core.zl_timers_next_deadline() <= this.#clock.now()
     );
   }
@@ -1464,7 +1441,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     const next = this.#core.zl_timers_next_deadline();
     if (next !== Infinity) driver.arm(next, this.#clock.now());
     driver.setTimerRef(this.#refTimers > 0);
-    if (this.#tasks.live > 0 || this.#queuedImmediates > 0 || this.#micro.live > 0 || this.#suspended) driver.wake();
+    if (this.#tasks.live > 0 || this.#queuedImmediates > 0 || this.#micro.length > 0 || this.#suspended) driver.wake();
   }
 
   #isIdle(): boolean {
@@ -1472,7 +1449,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
       this.#phase === PHASE_NONE &&
       !this.#suspended &&
       this.#tasks.live === 0 &&
-      this.#micro.live === 0 &&
+      this.#micro.length === 0 &&
       this.#refImmediates === 0 &&
       this.#refTimers === 0 &&
       this.#refOther === 0 &&
@@ -1481,7 +1458,14 @@ export class EventLoop extends EventTarget implements HandleOwner {
   }
 
   #checkIdle(): void {
-    if (this.#waiters.length > 0 && (this.#closed || this.#isIdle())) this.#settleWaiters();
+    if (this.#closed) {
+      if (this.#waiters.length > 0) this.#settleWaiters();
+      return;
+    }
+    if (!this.#isIdle()) return;
+    if (this.#waiters.length > 0) this.#settleWaiters();
+    // Nothing queued: a MessageChannel wake-up must not keep the host alive.
+    if (this.#tasks.live === 0 && this.#queuedImmediates === 0 && this.#micro.length === 0) this.#driver?.release();
   }
 
   #settleWaiters(): void {

@@ -68,8 +68,17 @@ export interface LoopMetrics {
 
 const PERCENTILES = [50, 90, 95, 99, 99.9] as const;
 
+/** What the recorder reads from the host's microtask queue (the core does not see its fast path). */
+export interface MicrotaskCounts {
+  readonly executed: number;
+  peak: number;
+  readonly length: number;
+}
+
 export class MetricsRecorder {
   readonly #core: CoreExports;
+  readonly #micro: MicrotaskCounts;
+  #microtasksAtReset = 0;
   #since: number;
   // Throughput windows.
   #windowStart: number;
@@ -86,8 +95,9 @@ export class MetricsRecorder {
   skippedTimers = 0;
   skippedImmediates = 0;
 
-  constructor(core: CoreExports, now: number) {
+  constructor(core: CoreExports, micro: MicrotaskCounts, now: number) {
     this.#core = core;
+    this.#micro = micro;
     this.#since = now;
     this.#windowStart = now;
   }
@@ -112,7 +122,7 @@ export class MetricsRecorder {
     const elapsed = now - this.#windowStart;
     if (elapsed < 1000) return;
     const tasks = this.#tasksExecuted();
-    const microtasks = this.#core.zl_stat(Stat.microtasks_run);
+    const microtasks = this.#microtasksExecuted();
     this.#taskRate.current = ((tasks - this.#windowTasks) * 1000) / elapsed;
     this.#microtaskRate.current = ((microtasks - this.#windowMicrotasks) * 1000) / elapsed;
     this.#taskRate.peak = Math.max(this.#taskRate.peak, this.#taskRate.current);
@@ -120,6 +130,10 @@ export class MetricsRecorder {
     this.#windowStart = now;
     this.#windowTasks = tasks;
     this.#windowMicrotasks = microtasks;
+  }
+
+  #microtasksExecuted(): number {
+    return this.#micro.executed - this.#microtasksAtReset;
   }
 
   #tasksExecuted(): number {
@@ -164,7 +178,7 @@ export class MetricsRecorder {
     const elapsed = now - this.#windowStart;
     if (elapsed <= 0) return { tasksPerSecond: { current: 0, peak: 0 }, microtasksPerSecond: { current: 0, peak: 0 } };
     const tasks = ((this.#tasksExecuted() - this.#windowTasks) * 1000) / elapsed;
-    const microtasks = ((this.#core.zl_stat(Stat.microtasks_run) - this.#windowMicrotasks) * 1000) / elapsed;
+    const microtasks = ((this.#microtasksExecuted() - this.#windowMicrotasks) * 1000) / elapsed;
     return { tasksPerSecond: { current: tasks, peak: tasks }, microtasksPerSecond: { current: microtasks, peak: microtasks } };
   }
 
@@ -175,14 +189,14 @@ export class MetricsRecorder {
     return {
       tasksExecuted: this.#tasksExecuted(),
       timersFired: core.zl_stat(Stat.timers_fired) - this.skippedTimers,
-      microtasksExecuted: core.zl_stat(Stat.microtasks_run),
+      microtasksExecuted: this.#microtasksExecuted(),
       immediatesExecuted: core.zl_stat(Stat.immediates_run) - this.skippedImmediates,
       taskLatency: this.#summary(HistogramWhich.task_latency),
       timerLateness: this.#summary(HistogramWhich.timer_lateness),
       throughput: this.#throughput(now),
       queue: {
         ingress: { current: core.zl_stat(Stat.tasks_queued), max: core.zl_stat(Stat.peak_tasks) },
-        microtasks: { current: core.zl_stat(Stat.microtasks_queued), max: core.zl_stat(Stat.peak_microtasks) },
+        microtasks: { current: this.#micro.length, max: Math.max(this.#micro.peak, core.zl_stat(Stat.peak_microtasks)) },
         timers: { current: core.zl_stat(Stat.timers_armed), max: core.zl_stat(Stat.peak_timers) },
         immediates: { current: core.zl_stat(Stat.immediates_queued), max: core.zl_stat(Stat.peak_immediates) },
       },
@@ -201,6 +215,8 @@ export class MetricsRecorder {
 
   reset(now: number): void {
     this.#core.zl_metrics_reset();
+    this.#microtasksAtReset = this.#micro.executed;
+    this.#micro.peak = this.#micro.length;
     this.#since = now;
     this.#windowStart = now;
     this.#windowTasks = 0;

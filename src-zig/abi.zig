@@ -45,6 +45,15 @@ pub const ring_capacity_min: u32 = loop_mod.ring_capacity_min;
 pub const ring_capacity_max: u32 = loop_mod.ring_capacity_max;
 pub const delay_ms_max: u32 = @import("time.zig").delay_ms_max;
 
+/// u32 word offsets of the shared microtask ring state (`zl_microtask_ring`).
+pub const RingWord = enum(u32) {
+    head = @offsetOf(@import("microtask_ring.zig").Shared, "head") / 4,
+    tail = @offsetOf(@import("microtask_ring.zig").Shared, "tail") / 4,
+    overflow_len = @offsetOf(@import("microtask_ring.zig").Shared, "overflow_len") / 4,
+    mask = @offsetOf(@import("microtask_ring.zig").Shared, "mask") / 4,
+    slots = @offsetOf(@import("microtask_ring.zig").Shared, "slots") / 4,
+};
+
 /// What `zl_verify` returns: 0, or the first structure whose invariant failed.
 pub const Invariant = enum(i32) {
     ok = 0,
@@ -62,7 +71,7 @@ pub const Invariant = enum(i32) {
 pub const constants_text: []const u8 = blk: {
     @setEvalBranchQuota(100_000);
     var text: []const u8 = std.fmt.comptimePrint("abi_version={d};batch_capacity={d};", .{ abi_version, batch_capacity });
-    for (.{ Status, Batch, Stat, Life, HistogramWhich, HistogramField, Invariant }) |E| {
+    for (.{ Status, Batch, Stat, Life, HistogramWhich, HistogramField, Invariant, RingWord }) |E| {
         const info = @typeInfo(E).@"enum";
         for (info.field_names, info.field_values) |name, value| {
             text = text ++ @typeName(E) ++ "." ++ name ++ "=" ++ std.fmt.comptimePrint("{d}", .{value}) ++ ";";
@@ -240,6 +249,19 @@ pub export fn zl_tasks_collect(max: u32) i32 {
 pub export fn zl_microtask_push(slot: u32) i32 {
     const loop = ready() orelse return Status.not_initialized.code();
     return code(loop.microtask_push(slot));
+}
+
+/// Address of the shared ring state: u32 head, tail, overflow_len, mask, slots (address).
+/// Fixed for the loop's lifetime. See microtask_ring.zig for the host's protocol.
+pub export fn zl_microtask_ring() u32 {
+    const loop = ready() orelse return 0;
+    return @intCast(@intFromPtr(loop.microtask_shared()));
+}
+
+/// Moves the oldest overflow jobs into the ring when it is empty; returns how many.
+pub export fn zl_microtasks_refill() i32 {
+    const loop = ready() orelse return Status.not_initialized.code();
+    return code_u32(loop.microtasks_refill());
 }
 
 pub export fn zl_microtasks_collect(max: u32) i32 {

@@ -40,6 +40,7 @@ fn write(out: *std.Io.Writer) !void {
     try write_enum(out, "HistogramWhich", abi.HistogramWhich);
     try write_enum(out, "HistogramField", abi.HistogramField);
     try write_enum(out, "Invariant", abi.Invariant);
+    try write_enum(out, "RingWord", abi.RingWord);
 
     try out.writeAll("/** The exports of zigloop.wasm, as declared in src-zig/abi.zig. */\n");
     try out.writeAll("export interface CoreExports {\n  readonly memory: WebAssembly.Memory;\n");

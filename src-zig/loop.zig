@@ -41,7 +41,8 @@ const ChunkPool = chunk_pool.ChunkPool;
 const task_queue = @import("task_queue.zig");
 const ChunkedFifo = task_queue.ChunkedFifo;
 const Queued = task_queue.Queued;
-const MicrotaskRing = @import("microtask_ring.zig").MicrotaskRing;
+const microtask_ring = @import("microtask_ring.zig");
+const MicrotaskRing = microtask_ring.MicrotaskRing;
 const Histogram = @import("histogram.zig").Histogram;
 const arena_mod = @import("arena.zig");
 const Arena = arena_mod.Arena;
@@ -563,6 +564,12 @@ pub const Loop = struct {
         loop.counters.peak_microtasks = @max(loop.counters.peak_microtasks, loop.microtasks.len());
     }
 
+    /// Moves overflow jobs into the empty ring (the host's pop path); returns how many.
+    pub fn microtasks_refill(loop: *Loop) Error!u32 {
+        if (loop.life == .closed) return error.Closed;
+        return loop.microtasks.refill(&loop.pool);
+    }
+
     /// Moves up to `max` queued jobs into the microtask batch (oldest first).
     pub fn microtasks_collect(loop: *Loop, max: u32) Error!u32 {
         if (loop.life == .closed) return error.Closed;
@@ -578,6 +585,11 @@ pub const Loop = struct {
     }
 
     // ---- observation -----------------------------------------------------------
+
+    /// The ring state the host shares (see microtask_ring.zig).
+    pub fn microtask_shared(loop: *Loop) *microtask_ring.Shared {
+        return &loop.microtasks.shared;
+    }
 
     pub fn batch_ptr(loop: *Loop, batch: Batch) *[batch_capacity]u32 {
         return switch (batch) {

@@ -8,6 +8,17 @@
 //!
 //! Head and tail are free-running u32 counters; `tail - head` is the ring length.
 //!
+//! Shared with the host. `Shared` (head, tail, overflow length, mask) sits at a fixed
+//! address, and so do the slots, so the host's hot path pushes and pops in linear
+//! memory without a call, as a producer/consumer on a shared ring:
+//! - push: if `overflow_len == 0` and `tail - head < capacity`, write the slot and
+//!   then `tail + 1`; otherwise call the core (`zl_microtask_push`), which appends
+//!   to the overflow;
+//! - pop: if `head != tail`, read the slot and write `head + 1`; otherwise, if
+//!   `overflow_len > 0`, call the core (`zl_microtasks_refill`) to move the oldest
+//!   overflow jobs into the empty ring.
+//! The core's own `push`/`pop` follow the same rules, so host and core can be mixed.
+//!
 //! Costs: push O(1), pop O(1) amortized (a refill moves up to one ring of jobs).
 
 const std = @import("std");
@@ -16,23 +27,37 @@ const chunk_pool = @import("chunk_pool.zig");
 const ChunkPool = chunk_pool.ChunkPool;
 const ChunkedFifo = @import("task_queue.zig").ChunkedFifo;
 
-pub const MicrotaskRing = struct {
-    slots: []u32,
+/// The ring state the host reads and writes in place (see the file comment).
+pub const Shared = extern struct {
     head: u32 = 0,
     tail: u32 = 0,
+    /// Jobs in the overflow. While non-zero, new jobs must go to the overflow.
+    overflow_len: u32 = 0,
+    /// Capacity - 1 (capacity is a power of two).
+    mask: u32 = 0,
+    /// Address of the slots.
+    slots: u32 = 0,
+};
+
+pub const MicrotaskRing = struct {
+    slots: []u32,
+    shared: Shared,
     overflow: ChunkedFifo(u32) = .{},
 
     pub fn init(slots: []u32) MicrotaskRing {
         assert(std.math.isPowerOfTwo(slots.len));
-        return .{ .slots = slots };
+        return .{ .slots = slots, .shared = .{
+            .mask = @intCast(slots.len - 1),
+            .slots = @truncate(@intFromPtr(slots.ptr)),
+        } };
     }
 
     fn mask(ring: *const MicrotaskRing) u32 {
-        return @intCast(ring.slots.len - 1);
+        return ring.shared.mask;
     }
 
     pub fn ring_len(ring: *const MicrotaskRing) u32 {
-        return ring.tail -% ring.head;
+        return ring.shared.tail -% ring.shared.head;
     }
 
     pub fn len(ring: *const MicrotaskRing) u32 {
@@ -41,42 +66,49 @@ pub const MicrotaskRing = struct {
 
     pub fn push(ring: *MicrotaskRing, pool: *ChunkPool, value: u32) error{OutOfMemory}!void {
         if (ring.overflow.len == 0 and ring.ring_len() < ring.slots.len) {
-            ring.slots[ring.tail & ring.mask()] = value;
-            ring.tail +%= 1;
+            ring.slots[ring.shared.tail & ring.mask()] = value;
+            ring.shared.tail +%= 1;
             return;
         }
         try ring.overflow.push(pool, value);
+        ring.shared.overflow_len = ring.overflow.len;
     }
 
     pub fn pop(ring: *MicrotaskRing, pool: *ChunkPool) ?u32 {
-        if (ring.head == ring.tail) {
-            if (ring.overflow.len == 0) return null;
-            ring.refill(pool);
+        if (ring.shared.head == ring.shared.tail) {
+            if (ring.refill(pool) == 0) return null;
         }
-        const value = ring.slots[ring.head & ring.mask()];
-        ring.head +%= 1;
+        const value = ring.slots[ring.shared.head & ring.mask()];
+        ring.shared.head +%= 1;
         return value;
     }
 
-    /// Moves the oldest overflow jobs into the empty ring.
-    fn refill(ring: *MicrotaskRing, pool: *ChunkPool) void {
-        assert(ring.ring_len() == 0);
+    /// Moves the oldest overflow jobs into the ring if it is empty; returns how many.
+    pub fn refill(ring: *MicrotaskRing, pool: *ChunkPool) u32 {
+        if (ring.ring_len() != 0) return 0;
+        var moved: u32 = 0;
         while (ring.ring_len() < ring.slots.len) {
             const value = ring.overflow.pop(pool) orelse break;
-            ring.slots[ring.tail & ring.mask()] = value;
-            ring.tail +%= 1;
+            ring.slots[ring.shared.tail & ring.mask()] = value;
+            ring.shared.tail +%= 1;
+            moved += 1;
         }
+        ring.shared.overflow_len = ring.overflow.len;
+        return moved;
     }
 
     pub fn release_all(ring: *MicrotaskRing, pool: *ChunkPool) void {
-        ring.head = ring.tail;
+        ring.shared.head = ring.shared.tail;
         ring.overflow.release_all(pool);
+        ring.shared.overflow_len = 0;
     }
 
     pub const Invariant = error{MicrotaskRingCorrupt};
 
     pub fn verify(ring: *const MicrotaskRing) Invariant!void {
         if (ring.ring_len() > ring.slots.len) return error.MicrotaskRingCorrupt;
+        if (ring.shared.overflow_len != ring.overflow.len) return error.MicrotaskRingCorrupt;
+        if (ring.shared.mask != ring.slots.len - 1) return error.MicrotaskRingCorrupt;
         ring.overflow.verify() catch return error.MicrotaskRingCorrupt;
     }
 };

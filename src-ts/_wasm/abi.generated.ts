@@ -2,7 +2,7 @@
 // CI regenerates this file and fails when the committed copy differs.
 
 export const ABI_VERSION = 1;
-export const ABI_CHECKSUM = 0xd4707b58;
+export const ABI_CHECKSUM = 0x6c97c1d7;
 export const BATCH_CAPACITY = 512;
 export const TIMERS_MAX_LIMIT = 33554432;
 export const QUEUE_MAX_LIMIT = 1073741824;
@@ -95,6 +95,15 @@ export const Invariant = Object.freeze({
 } as const);
 export type Invariant = (typeof Invariant)[keyof typeof Invariant];
 
+export const RingWord = Object.freeze({
+  head: 0,
+  tail: 1,
+  overflow_len: 2,
+  mask: 3,
+  slots: 4,
+} as const);
+export type RingWord = (typeof RingWord)[keyof typeof RingWord];
+
 /** The exports of zigloop.wasm, as declared in src-zig/abi.zig. */
 export interface CoreExports {
   readonly memory: WebAssembly.Memory;
@@ -118,6 +127,8 @@ export interface CoreExports {
   zl_tasks_begin(): number;
   zl_tasks_collect(a0: number): number;
   zl_microtask_push(a0: number): number;
+  zl_microtask_ring(): number;
+  zl_microtasks_refill(): number;
   zl_microtasks_collect(a0: number): number;
   zl_turn_begin(): number;
   zl_turn_end(): number;
@@ -155,6 +166,8 @@ export const EXPORT_NAMES = [
   "zl_tasks_begin",
   "zl_tasks_collect",
   "zl_microtask_push",
+  "zl_microtask_ring",
+  "zl_microtasks_refill",
   "zl_microtasks_collect",
   "zl_turn_begin",
   "zl_turn_end",
