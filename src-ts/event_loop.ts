@@ -476,6 +476,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
    */
   metrics(): LoopMetrics {
     if (this.#broken) throw this.#broken;
+    this.#micro.flush();
     return this.#metrics.snapshot(this.#clock.now(), this.#refTimers + this.#refImmediates + this.#refOther, this.#watchers);
   }
 
@@ -503,11 +504,13 @@ export class EventLoop extends EventTarget implements HandleOwner {
    */
   verifyCore(): number {
     if (this.#broken) throw this.#broken;
+    this.#micro.flush();
     return this.#guard("verify the core", () => this.#core.zl_verify());
   }
 
   /** A raw core statistic (see `Stat`); for metrics and tests. */
   coreStat(stat: number): number {
+    this.#micro.flush();
     return this.#core.zl_stat(stat);
   }
 
@@ -1032,7 +1035,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#closed = true;
     this.#stopping = false;
     try {
-      if (!this.#broken) this.#core.zl_close();
+      if (!this.#broken) {
+        this.#micro.flush();
+        this.#core.zl_close();
+      }
     } catch (error) {
       this.#trapped(error, "close");
     }
@@ -1317,7 +1323,8 @@ export class EventLoop extends EventTarget implements HandleOwner {
     const micro = this.#micro;
     try {
       for (;;) {
-        if (!micro.shift()) {
+        let fn = micro.shift();
+        if (fn === undefined) {
           if (this.#drainHost === undefined) break;
           // The embedder's queue may queue loop microtasks and vice versa: alternate until both are empty.
           try {
@@ -1325,11 +1332,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
           } catch (error) {
             this.#report(error);
           }
-          if (!micro.shift()) break;
+          fn = micro.shift();
+          if (fn === undefined) break;
         }
-        const fn = micro.fn!;
         const arg = micro.arg;
-        micro.fn = micro.arg = undefined;
         try {
           if (arg === undefined) fn();
           else fn(arg);
