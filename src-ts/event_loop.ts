@@ -238,7 +238,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   readonly #taskPush: (slot: number) => number;
 
   // JS values, addressed by the integers the core stores.
-  readonly #mirror = new HandleMirror();
+  readonly #mirror: HandleMirror;
   readonly #tasks = new SlotTable();
   readonly #micro: MicrotaskQueue;
 
@@ -254,6 +254,9 @@ export class EventLoop extends EventTarget implements HandleOwner {
   #pos = 0;
   #len = 0;
   #oneTimer = false;
+  #timersDone = false;
+  #tasksBegun = false;
+  #immediatesBegun = false;
   #depth = 0;
   #checkpointing = false;
   #suspended = false;
@@ -380,6 +383,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#taskBatch = this.#batchView(Batch.tasks);
     this.#immediateBatch = this.#batchView(Batch.immediates);
     this.#micro = new MicrotaskQueue(core, capacityOption(capacity.microtasks, "microtasks"));
+    this.#mirror = new HandleMirror(() => core.zl_stat(Stat.handles_capacity));
     this.#setCoreNow(this.#clock.now());
     this.#metrics = new MetricsRecorder(core, this.#micro, this.#now);
     if (!this.manualClock) {
@@ -899,14 +903,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     }
     const limit = limitOption(options, DEFAULT_DRIVE_LIMIT);
     const target = this.#clock.now() + ms;
-    for (;;) {
-      this.#drainNow("advance()", limit);
-      const next = this.#core.zl_timers_next_deadline();
-      if (!(next <= target)) break;
-      this.#setVirtualNow(next);
-    }
-    this.#setVirtualNow(target);
-    this.#drainNow("advance()", limit);
+    this.#advanceTo(target, "advance()", limit, Infinity);
     return this.#clock.now();
   }
 
@@ -920,10 +917,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#runCheckpointNow();
     const next = this.#core.zl_timers_next_deadline();
     if (next === Infinity) return this.#clock.now();
-    this.#setVirtualNow(next);
+    this.#manual!.set(next);
     this.#oneTimer = true;
     try {
-      this.#runTurn(false);
+      this.#guard("next()", () => this.#runTurn(false));
     } finally {
       this.#oneTimer = false;
     }
@@ -940,15 +937,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#assertManual("runAll");
     this.#assertDrivable("runAll()");
     const limit = limitOption(options, DEFAULT_RUN_ALL_LIMIT);
-    for (let steps = 0; ; steps++) {
-      this.#drainNow("runAll()", DEFAULT_DRIVE_LIMIT);
-      const next = this.#core.zl_timers_next_deadline();
-      if (next === Infinity) break;
-      if (steps >= limit) {
-        throw new LoopLimitError("runAll()", limit, `${this.pending.timers} timers still pending at ${this.now()} ms`);
-      }
-      this.#setVirtualNow(next);
-    }
+    this.#advanceTo(Infinity, "runAll()", DEFAULT_DRIVE_LIMIT, limit);
     return this.#clock.now();
   }
 
@@ -963,6 +952,38 @@ export class EventLoop extends EventTarget implements HandleOwner {
     const last = this.#core.zl_timers_last_deadline();
     const now = this.#clock.now();
     return this.advance(last > now ? last - now : 0, options);
+  }
+
+  /**
+   * Manual clock: runs what is runnable now, then steps from deadline to deadline up to
+   * `target` (each step is one turn at that deadline), and finally moves to `target`.
+   */
+  #advanceTo(target: number, action: string, drainLimit: number, maxSteps: number): void {
+    this.#drainNow(action, drainLimit);
+    const core = this.#core;
+    const manual = this.#manual!;
+    let steps = 0;
+    this.#guard(action, () => {
+      for (;;) {
+        if (this.#closed) return;
+        const next = core.zl_timers_next_deadline();
+        if (next === Infinity || next > target) break;
+        if (steps++ >= maxSteps) {
+          throw new LoopLimitError(action, maxSteps, `${this.pending.timers} timers still pending at ${manual.now()} ms`);
+        }
+        manual.set(next);
+        this.#runTurn(false);
+        // Work queued for the next turn at this same time (tasks and immediates queued in
+        // their own phase, microtasks outside callbacks) runs before time moves on.
+        if (this.#tasks.live > 0 || this.#queuedImmediates > 0 || this.#micro.length > 0) {
+          this.#drainNow(action, drainLimit);
+        }
+      }
+    });
+    if (target !== Infinity && !this.#closed) {
+      this.#setVirtualNow(target);
+      this.#drainNow(action, drainLimit);
+    }
   }
 
   // ---- lifecycle -------------------------------------------------------------------
@@ -1152,12 +1173,19 @@ export class EventLoop extends EventTarget implements HandleOwner {
   #runTurn(budgeted: boolean): boolean {
     const core = this.#core;
     if (this.#phase === PHASE_NONE) {
-      if (!this.manualClock) this.#setCoreNow(this.#clock.now());
-      const status = core.zl_turn_begin();
-      if (status < 0) this.#fail(status, "run a turn");
-      this.#phase = PHASE_TIMERS;
-      this.#pos = this.#len = 0;
+      // One call sets the time, begins the turn and collects the first timer batch.
+      const now = this.#clock.now();
+      const max = this.#oneTimer ? 1 : this.#collectMax;
+      const count = core.zl_turn_start(now, max);
+      if (count < 0) this.#fail(count, "run a turn");
+      this.#now = now;
       this.#nowValid = true;
+      this.#phase = PHASE_TIMERS;
+      this.#pos = 0;
+      this.#len = count;
+      // A short batch means no other timer is due in this turn: skip the next collect.
+      this.#timersDone = count < max || this.#oneTimer;
+      if (count > 0) this.#refreshViews();
     }
     this.#depth++;
     try {
@@ -1193,33 +1221,53 @@ export class EventLoop extends EventTarget implements HandleOwner {
     return true;
   }
 
-  /** Collects the next batch of the current phase, moving through phases. False when the turn is done. */
+  /**
+   * Collects the next batch of the current phase, moving through the phases and
+   * skipping those with nothing queued. False when the turn is done.
+   */
   #nextBatch(): boolean {
     const core = this.#core;
     const max = this.#collectMax;
     for (;;) {
-      if (this.#metricsClock) core.zl_metrics_clock(this.#clock.now());
-      let count: number;
+      let count = 0;
       switch (this.#phase) {
         case PHASE_TIMERS:
-          count = core.zl_timers_collect(this.#oneTimer ? (this.#len === 0 ? 1 : 0) : max);
+          if (!this.#timersDone) {
+            if (this.#metricsClock) core.zl_metrics_clock(this.#clock.now());
+            count = core.zl_timers_collect(max);
+            if (count < 0) this.#fail(count, "collect due timers");
+            this.#timersDone = count < max;
+          }
           if (count > 0) break;
-          if (count < 0) this.#fail(count, "collect due timers");
           if (this.#oneTimer) return false;
           this.#phase = PHASE_TASKS;
-          if ((count = core.zl_tasks_begin()) < 0) this.#fail(count, "begin the task phase");
+          this.#tasksBegun = false;
           continue;
         case PHASE_TASKS:
-          count = core.zl_tasks_collect(max);
+          if (this.#tasks.live > 0) {
+            if (!this.#tasksBegun) {
+              this.#tasksBegun = true;
+              if ((count = core.zl_tasks_begin()) < 0) this.#fail(count, "begin the task phase");
+            }
+            if (this.#metricsClock) core.zl_metrics_clock(this.#clock.now());
+            count = core.zl_tasks_collect(max);
+            if (count < 0) this.#fail(count, "collect tasks");
+          }
           if (count > 0) break;
-          if (count < 0) this.#fail(count, "collect tasks");
           this.#phase = PHASE_IMMEDIATES;
-          if ((count = core.zl_immediates_begin()) < 0) this.#fail(count, "begin the immediate phase");
+          this.#immediatesBegun = false;
           continue;
         default:
-          count = core.zl_immediates_collect(max);
+          if (this.#queuedImmediates > 0) {
+            if (!this.#immediatesBegun) {
+              this.#immediatesBegun = true;
+              if ((count = core.zl_immediates_begin()) < 0) this.#fail(count, "begin the immediate phase");
+            }
+            if (this.#metricsClock) core.zl_metrics_clock(this.#clock.now());
+            count = core.zl_immediates_collect(max);
+            if (count < 0) this.#fail(count, "collect immediates");
+          }
           if (count > 0) break;
-          if (count < 0) this.#fail(count, "collect immediates");
           return false;
       }
       this.#refreshViews();
@@ -1419,7 +1467,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
       if (this.#closed || this.#depth > 0 || this.#runnableNow()) continue;
       if (this.#refTimers === 0 && this.#refImmediates === 0 && this.#refOther === 0) return;
       const next = this.#core.zl_timers_next_deadline();
-      if (next !== Infinity) this.#setVirtualNow(next);
+      if (next !== Infinity) {
+        this.#manual!.set(next);
+        this.#guard("run()", () => this.#runTurn(false));
+      }
     }
   }
 

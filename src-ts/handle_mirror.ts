@@ -6,14 +6,15 @@
  *
  * Live ids are distinct modulo the core's capacity, and the core's capacity is a
  * power of two, so a mirror at least that large never sees two live ids in one
- * slot. The mirror starts small and doubles (re-placing every entry) when a new id
- * lands on an occupied slot, so it never needs to ask the core for its capacity.
+ * slot. The mirror starts small; when a new id lands on an occupied slot it grows
+ * to the core's current capacity (asking once) and re-places every entry.
  *
  * Everything is in parallel arrays (typed where possible): storing and clearing a
  * handle allocates nothing on the JS heap.
  *
  * @module
  */
+
 
 /** What a mirror slot holds. 0 = empty. */
 export const Kind = {
@@ -40,7 +41,11 @@ export class HandleMirror {
   objects: Array<object | undefined>;
   #live = 0;
 
-  constructor(initialCapacity = 64) {
+  /** The core's handle-table capacity: the mirror grows straight to it, never beyond what it needs. */
+  readonly #coreCapacity: () => number;
+
+  constructor(coreCapacity: () => number, initialCapacity = 64) {
+    this.#coreCapacity = coreCapacity;
     this.mask = initialCapacity - 1;
     this.ids = new Int32Array(initialCapacity);
     this.kinds = new Uint8Array(initialCapacity);
@@ -123,7 +128,7 @@ export class HandleMirror {
    */
   #grow(): void {
     const oldCapacity = this.mask + 1;
-    let capacity = oldCapacity * 2;
+    let capacity = Math.max(oldCapacity * 2, this.#coreCapacity());
     for (;;) {
       const mask = capacity - 1;
       const ids = new Int32Array(capacity);

@@ -21,6 +21,7 @@
  * @module
  */
 
+
 import { type CoreExports, RingWord } from "./_wasm/abi.generated.ts";
 import { SlotTable } from "./slot_table.ts";
 

@@ -9,6 +9,7 @@
  * @module
  */
 
+
 export class SlotTable {
   /** The callback stored in each slot; `undefined` when the slot is free. */
   fns: Array<((arg?: any) => void) | undefined>;

@@ -269,6 +269,14 @@ pub export fn zl_microtasks_collect(max: u32) i32 {
     return code_u32(loop.microtasks_collect(max));
 }
 
+/// Starts a turn at `now_ms` and collects up to `max` due timers: returns the count
+/// (the timer batch is filled) or a status. Equals zl_set_now + zl_turn_begin +
+/// zl_timers_collect.
+pub export fn zl_turn_start(now_ms: f64, max: u32) i32 {
+    const loop = ready() orelse return Status.not_initialized.code();
+    return code_u32(loop.turn_start(now_ms, max));
+}
+
 pub export fn zl_turn_begin() i32 {
     const loop = ready() orelse return Status.not_initialized.code();
     return code(loop.turn_begin());

@@ -17,7 +17,9 @@
 const std = @import("std");
 const assert = std.debug.assert;
 
-pub const block_align = 16;
+/// Alignment of every region: a cache line, so the timer heap's children groups can
+/// be laid out to fill whole lines.
+pub const block_align = 64;
 
 /// The memory the arena lays out. `end` moves up when `grow` succeeds.
 pub const Backing = struct {

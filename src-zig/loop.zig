@@ -126,8 +126,12 @@ const Counters = struct {
 const heap_entry_bytes = @sizeOf(timer_heap.Entry);
 const record_bytes = @sizeOf(Record);
 
+/// The timer block: 4 padding entries, `capacity` heap entries (starting 48 bytes past
+/// a 64-byte boundary, so children groups fill cache lines), then the records.
+const heap_pad_entries = 4;
+
 fn timer_block_bytes(capacity: u32) usize {
-    return @as(usize, capacity) * (heap_entry_bytes + record_bytes);
+    return (@as(usize, capacity) + heap_pad_entries) * heap_entry_bytes + @as(usize, capacity) * record_bytes;
 }
 
 pub const Loop = struct {
@@ -188,12 +192,14 @@ pub const Loop = struct {
     }
 
     fn entries_at(block: [*]align(arena_mod.block_align) u8, capacity: u32) []timer_heap.Entry {
-        const entries: [*]timer_heap.Entry = @ptrCast(block);
+        comptime assert(timer_heap.children_align_offset % heap_entry_bytes == 0);
+        const entries: [*]timer_heap.Entry = @ptrCast(@alignCast(block + timer_heap.children_align_offset));
         return entries[0..capacity];
     }
 
     fn records_at(block: [*]align(arena_mod.block_align) u8, capacity: u32) []Record {
-        const records: [*]Record = @ptrCast(@alignCast(block + @as(usize, capacity) * heap_entry_bytes));
+        const offset = (@as(usize, capacity) + heap_pad_entries) * heap_entry_bytes;
+        const records: [*]Record = @ptrCast(@alignCast(block + offset));
         return records[0..capacity];
     }
 
@@ -226,6 +232,15 @@ pub const Loop = struct {
         if (loop.in_turn) return error.Reentrant;
         loop.in_turn = true;
         loop.turn_seq_limit = loop.next_seq;
+    }
+
+    /// `set_now(now_ms)`, `turn_begin()` and `timers_collect(max)` in one call: the start
+    /// of every turn, one boundary crossing instead of three.
+    pub fn turn_start(loop: *Loop, now_ms: f64, max: u32) Error!u32 {
+        if (loop.life != .closed and loop.in_turn) return error.Reentrant;
+        try loop.set_now(now_ms);
+        try loop.turn_begin();
+        return loop.timers_collect(max);
     }
 
     pub fn turn_end(loop: *Loop) Error!void {
@@ -736,6 +751,20 @@ test "timers fire in deadline order, equal deadlines in start order" {
     try fire_all(loop, &fired);
     try testing.expectEqualSlices(u32, &.{late}, fired.items);
     try loop.verify();
+}
+
+test "turn_start sets the time, begins the turn and collects the first batch" {
+    var h = try Harness.create(default_options);
+    defer h.destroy();
+    const loop = h.loop;
+    const a = try loop.timer_schedule(10, false);
+    _ = try loop.timer_schedule(20, false);
+    try testing.expectEqual(@as(u32, 1), try loop.turn_start(15, batch_capacity));
+    try testing.expectEqual(a, loop.out_timers[0]);
+    try testing.expect(loop.in_turn);
+    try testing.expectError(error.Reentrant, loop.turn_start(16, 1));
+    try loop.turn_end();
+    try testing.expectEqual(@as(f64, 15), loop.stat(.now_ms));
 }
 
 test "a timer started during a turn never fires in that turn" {

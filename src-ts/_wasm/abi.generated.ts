@@ -130,6 +130,7 @@ export interface CoreExports {
   zl_microtask_ring(): number;
   zl_microtasks_refill(): number;
   zl_microtasks_collect(a0: number): number;
+  zl_turn_start(a0: number, a1: number): number;
   zl_turn_begin(): number;
   zl_turn_end(): number;
   zl_shutdown_begin(): number;
@@ -169,6 +170,7 @@ export const EXPORT_NAMES = [
   "zl_microtask_ring",
   "zl_microtasks_refill",
   "zl_microtasks_collect",
+  "zl_turn_start",
   "zl_turn_begin",
   "zl_turn_end",
   "zl_shutdown_begin",
