@@ -561,9 +561,13 @@ export class EventLoop extends EventTarget implements HandleOwner {
         delay = htmlDelay(timeout);
       }
       if (this.#nesting > NESTING_LIMIT && delay < NESTING_CLAMP_MS) delay = NESTING_CLAMP_MS;
+    } else if (typeof timeout === "number" && timeout >= 1 && timeout <= 2147483647) {
+      delay = Math.trunc(timeout);
     } else {
-      if (!(typeof timeout === "number" && timeout >= 1 && timeout <= 2147483647)) this.#nodeWarn(timeout);
-      delay = nodeDelay(timeout);
+      // `after *= 1` exactly once (a valueOf runs once), then the same rules on the number.
+      const after = timeout === undefined ? undefined : (timeout as number) * 1;
+      this.#nodeWarn(after);
+      delay = nodeDelay(after);
     }
     if (!this.#nowValid) this.#refreshNow();
     const repeating = kind === Kind.interval;
@@ -633,8 +637,11 @@ export class EventLoop extends EventTarget implements HandleOwner {
   }
 
   #compileHandler(method: string, handler: unknown): Callback {
-    if (this.#html && typeof handler === "string" && this.#stringHandler !== undefined) {
-      const compiled = this.#stringHandler(handler);
+    if (this.#html && this.#stringHandler !== undefined) {
+      // TimerHandler is (Function or DOMString): anything not callable is converted
+      // with ToString (which may throw) and compiled.
+      // A template literal is ToString exactly (hint "string"; a Symbol throws TypeError).
+      const compiled = this.#stringHandler(`${handler as string}`);
       if (typeof compiled !== "function") {
         throw new TypeError(`${method}: stringHandler returned ${describeValue(compiled)} instead of a function.`);
       }
@@ -673,6 +680,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     const id = timeout[kId];
     if (mirror.find(id) >= 0) {
       this.#guard("refresh a timer", () => this.#core.zl_timer_refresh(id));
+      this.#dropFromTimerBatch(id);
     } else {
       // Fired already. Inside its own batch the core still holds it and re-arms the
       // same id; afterwards it needs a new one. Either way it is live again.
@@ -689,6 +697,19 @@ export class EventLoop extends EventTarget implements HandleOwner {
     }
     if (this.#driver !== undefined && this.#phase === PHASE_NONE) {
       this.#driver.arm(this.#now + timeout[kDelay], this.#now);
+    }
+  }
+
+  /**
+   * A timer collected in the running batch but not yet run was restarted: it must not
+   * run now. Rare (Node's refresh() on a timer due in the same turn), so a scan of the
+   * rest of the batch is fine; id 0 is never live, so the entry becomes a no-op.
+   */
+  #dropFromTimerBatch(id: number): void {
+    if (this.#phase !== PHASE_TIMERS) return;
+    if (this.#timerBatch.length === 0) this.#refreshViews();
+    for (let i = this.#pos; i < this.#len; i++) {
+      if (this.#timerBatch[i] === id) this.#timerBatch[i] = 0;
     }
   }
 
@@ -1004,8 +1025,11 @@ export class EventLoop extends EventTarget implements HandleOwner {
       const closed = this.close();
       return Promise.resolve({ cancelledTimers: closed.cancelledTimers, ranTasks: 0, rejectedPromises: 0 });
     }
-    const cancelled = this.#guard("shut down", () => this.#core.zl_shutdown_begin());
-    if (cancelled < 0) this.#fail(cancelled, "shut down");
+    // Timers that will not run: the mirror's (a one-shot whose callback is running now
+    // already left it; the core still holds it as due, so its own count is one higher).
+    const cancelled = this.#mirror.live - this.#queuedImmediates;
+    const status = this.#guard("shut down", () => this.#core.zl_shutdown_begin());
+    if (status < 0) this.#fail(status, "shut down");
     this.#stopping = true;
     for (const object of this.#mirror.clearAll((kind) => kind !== Kind.immediate)) {
       this.#forgetTimeout(object as Timeout);
@@ -1018,6 +1042,8 @@ export class EventLoop extends EventTarget implements HandleOwner {
   }
 
   async #finishShutdown(cancelledTimers: number, queuedAtStart: number): Promise<ShutdownReport> {
+    // shutdown() returns first (state "stopping"); the draining happens after.
+    await null;
     if (this.manualClock) {
       // Let a callback that called shutdown() return first.
       while (this.#depth > 0) await hostMacrotask();
@@ -1197,6 +1223,9 @@ export class EventLoop extends EventTarget implements HandleOwner {
           continue;
         }
         const item = this.#pos++;
+        // A callback may have grown linear memory, detaching the batch views (length 0):
+        // the batch itself never moves, so re-create the views and read on.
+        if (this.#timerBatch.length === 0) this.#refreshViews();
         switch (this.#phase) {
           case PHASE_TIMERS:
             this.#runTimer(this.#timerBatch[item]!);

@@ -152,6 +152,10 @@ pub const Loop = struct {
     handles: HandleTable,
     heap: TimerHeap,
     immediates_queued: u32 = 0,
+    /// Records held only to protect the host's mirror slot (due, or due and cleared).
+    /// They do not count against `timers_max`: a timer that re-arms itself from its
+    /// own callback fits in a capacity of one.
+    due_count: u32 = 0,
 
     pool: ChunkPool,
     tasks: ChunkedFifo(Queued) = .{},
@@ -284,6 +288,7 @@ pub const Loop = struct {
         loop.heap.len = 0;
         loop.handles.clear();
         loop.immediates_queued = 0;
+        loop.due_count = 0;
         loop.out_timers_len = 0;
         loop.out_immediates_len = 0;
         loop.tasks.release_all(&loop.pool);
@@ -318,7 +323,7 @@ pub const Loop = struct {
     // ---- timers ----------------------------------------------------------------
 
     fn ensure_handle_room(loop: *Loop) Error!void {
-        if (loop.handles.live >= loop.options.timers_max) return error.TimersFull;
+        if (loop.handles.live - loop.due_count >= loop.options.timers_max) return error.TimersFull;
         if (!loop.handles.needs_growth()) return;
         const capacity = loop.handles.capacity() * 2;
         if (!loop.arena.grow_timer_block(timer_block_bytes(capacity))) return error.OutOfMemory;
@@ -373,6 +378,7 @@ pub const Loop = struct {
             loop.heap.update_at(&loop.handles, record.state, entry);
         } else if (record.state == State.timer_due) {
             loop.heap.push(&loop.handles, entry);
+            loop.due_count -= 1;
         } else {
             return error.StaleHandle;
         }
@@ -415,6 +421,7 @@ pub const Loop = struct {
             const record = loop.handles.get(id) orelse continue;
             if (record.state == State.timer_due or record.state == State.due_cancelled) {
                 loop.handles.free(id);
+                loop.due_count -= 1;
             }
         }
         loop.out_timers_len = 0;
@@ -442,6 +449,7 @@ pub const Loop = struct {
             } else {
                 _ = loop.heap.pop(&loop.handles);
                 record.state = State.timer_due;
+                loop.due_count += 1;
             }
             if (loop.metrics_enabled) loop.timer_lateness.record(loop.metrics_now -| top.deadline);
             loop.out_timers[count] = top.id;
@@ -500,6 +508,7 @@ pub const Loop = struct {
             const record = loop.handles.get(id) orelse continue;
             if (record.state == State.immediate_due or record.state == State.due_cancelled) {
                 loop.handles.free(id);
+                loop.due_count -= 1;
             }
         }
         loop.out_immediates_len = 0;
@@ -523,6 +532,7 @@ pub const Loop = struct {
             const record = loop.handles.get(queued.value) orelse continue; // tombstone
             if (record.state != State.immediate_queued) continue;
             record.state = State.immediate_due;
+            loop.due_count += 1;
             loop.immediates_queued -= 1;
             loop.record_latency(queued.queued_at);
             loop.out_immediates[count] = queued.value;
@@ -690,6 +700,7 @@ pub const Loop = struct {
         }
         if (armed != loop.heap.len) return error.LoopCorrupt;
         if (queued != loop.immediates_queued) return error.LoopCorrupt;
+        if (due != loop.due_count) return error.LoopCorrupt;
         if (due > loop.out_timers_len + loop.out_immediates_len) return error.LoopCorrupt;
         if (queued > loop.immediates.len) return error.LoopCorrupt;
         const chunks = loop.tasks.chunk_count() + loop.immediates.chunk_count() + loop.microtasks.overflow.chunk_count();
@@ -909,6 +920,29 @@ test "capacity exhaustion is a status and the loop keeps working" {
     try testing.expectEqual(@as(u32, 2), try loop.microtasks_collect(batch_capacity));
     try loop.microtask_push(3);
     try loop.verify();
+}
+
+test "a timer re-armed from its own callback fits in a capacity of one" {
+    var h = try Harness.create(.{ .timers_max = 1, .tasks_max = 1, .microtasks_max = 1, .ring_capacity = 16 });
+    defer h.destroy();
+    const loop = h.loop;
+    _ = try loop.timer_schedule(0, false);
+    try loop.turn_begin();
+    try testing.expectEqual(@as(u32, 1), try loop.timers_collect(batch_capacity));
+    // Inside the callback: the collected timer still holds its slot, but not the capacity.
+    const again = try loop.timer_schedule(5, false);
+    try testing.expectError(error.TimersFull, loop.timer_schedule(5, false));
+    try loop.verify();
+    try loop.turn_end();
+    try testing.expectEqual(@as(u32, 1), loop.handles.live);
+    try loop.timer_cancel(again);
+    _ = try loop.immediate_push();
+    try loop.turn_begin();
+    try loop.immediates_begin();
+    try testing.expectEqual(@as(u32, 1), try loop.immediates_collect(batch_capacity));
+    _ = try loop.immediate_push();
+    try loop.verify();
+    try loop.turn_end();
 }
 
 test "memory exhaustion while growing is a status and the loop keeps working" {
