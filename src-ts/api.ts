@@ -29,6 +29,7 @@ export {
 export { CoreMismatchError } from "./_wasm/core.ts";
 export { formatMetrics, type LatencySummary, type LoopMetrics, type QueueDepth, type Rate } from "./metrics.ts";
 export { Immediate, type Profile, type StringHandlerCompiler, Timeout } from "./timers.ts";
+export type { Watch, WatchEvent, WatchOptions } from "./watch.ts";
 export {
   type LoopPromiseConstructor,
   PromiseRejectionEvent,

@@ -42,6 +42,7 @@ import {
   type UnhandledRejectionsMode,
 } from "./promise.ts";
 import { MicrotaskQueue } from "./microtask_queue.ts";
+import { isWatchable, LoopWatch, type Watch, type WatchEvent, type WatchOptions } from "./watch.ts";
 import { SlotTable } from "./slot_table.ts";
 import {
   disposeSymbol,
@@ -277,6 +278,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   #queuedImmediates = 0;
   #refOther = 0;
   #watchers = 0;
+  readonly #watches = new Set<LoopWatch>();
   #driver: HostDriver | undefined;
   #waiters: Array<{ resolve(): void; reject(error: unknown): void }> = [];
   #checkpointQueued = false;
@@ -879,6 +881,54 @@ export class EventLoop extends EventTarget implements HandleOwner {
     if (this.#phase === PHASE_NONE) this.#driver?.wake();
   }
 
+  // ---- I/O readiness ----------------------------------------------------------------
+
+  /**
+   * Delivers readiness from a host I/O source as loop tasks: `callback(event)` runs
+   * as a task (with its microtask checkpoint, counted in metrics) for each event.
+   * Sources: Node streams/sockets/emitters (default events readable, writable, end,
+   * error, close), any EventTarget (`options.events` required), web ReadableStreams
+   * (`data` per chunk, then `end`). See src-ts/watch.ts for coalescing and closing.
+   * @returns A handle with close(), ref(), unref(); a ref'd watch keeps run() alive.
+   * @throws {TypeError} for a source that is none of those, or a non-callable callback.
+   */
+  watch(source: unknown, callback: (event: WatchEvent) => void, options: WatchOptions = {}): Watch {
+    if (!isWatchable(source)) {
+      throw invalidArgType("source", "a Node stream or emitter, an EventTarget or a ReadableStream", source);
+    }
+    if (typeof callback !== "function") throw invalidArgType("callback", "of type function", callback);
+    if (options === null || typeof options !== "object") throw invalidArgType("options", "an object", options);
+    if (options.events !== undefined && (!Array.isArray(options.events) || options.events.some((e) => typeof e !== "string"))) {
+      throw invalidArgType("options.events", "an array of event type strings", options.events);
+    }
+    if (this.#closed || this.#stopping) this.#refuse("watch an I/O source");
+    const watch = new LoopWatch(
+      {
+        queueTask: (fn, record) => this.#queueTask(fn, record, "deliver an I/O event"),
+        report: (error) => this.#report(error),
+        forget: (closed) => this.#watches.delete(closed),
+        watchCountChanged: (delta, refDelta) => {
+          this.#watchers += delta;
+          this.#refOther += refDelta;
+          if (this.#refOther === 0 && refDelta < 0 && this.#waiters.length > 0) this.#driver?.wake();
+        },
+      },
+      source,
+      callback,
+      options,
+    );
+    this.#watches.add(watch);
+    return watch;
+  }
+
+  /** Close: watches end and drop what they queued. Shutdown: they stop listening only. */
+  #closeWatches(drop = true): void {
+    for (const watch of [...this.#watches]) {
+      if (drop) watch.close();
+      else watch.stopListening();
+    }
+  }
+
   // ---- running ---------------------------------------------------------------------
 
   /**
@@ -1036,6 +1086,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     }
     this.#refTimers = 0;
     this.#driver?.disarm();
+    this.#closeWatches(false); // new I/O events would be new work; queued ones still run
     const queuedAtStart = this.#tasks.live + this.#queuedImmediates;
     this.#shutdown = this.#finishShutdown(cancelled, queuedAtStart);
     return this.#shutdown;
@@ -1079,6 +1130,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
       droppedMicrotasks: this.#micro.length,
     };
     this.#closeReport = report;
+    this.#closeWatches();
     this.#closed = true;
     this.#stopping = false;
     try {
