@@ -1,0 +1,19 @@
+// A small guest program for the edge worker: it only sees the globals it is given
+// (the loop's timers, microtasks and Promise), like code a platform runs for a tenant.
+// workerd forbids eval, so the guest is a module function that receives its globals.
+export default async function guest({ setTimeout, setInterval, clearInterval, queueMicrotask, Promise }, name) {
+  const events = [];
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  queueMicrotask(() => events.push("microtask"));
+  let ticks = 0;
+  const ticker = setInterval(() => {
+    ticks += 1;
+    if (ticks === 3) clearInterval(ticker);
+  }, 2);
+  await sleep(10);
+  events.push(`slept, ${ticks} ticks`);
+  const [a, b] = await Promise.all([sleep(1).then(() => "a"), sleep(2).then(() => "b")]);
+  events.push(`all: ${a}${b}`);
+  return { greeting: `hello, ${name}`, events };
+}
