@@ -102,6 +102,14 @@ export interface EventLoopOptions {
    * observable order, so it is opt-in).
    */
   microtaskBudget?: number;
+  /**
+   * What a timer's delay counts from. `"turn"` (default): the loop time, read once per
+   * turn and once per host task outside turns, like libuv's `uv_now` (a callback that
+   * ran for 30 ms and then schedules a 10 ms timer gets a deadline 10 ms after the turn
+   * began). `"call"`: a fresh clock reading at every schedule, HTML's "current high
+   * resolution time" (about 45 ns more per call). Manual clocks are the same either way.
+   */
+  timerStart?: "turn" | "call";
   /** html profile: compiles string handlers (`setTimeout("code")`). Without it they throw TypeError. */
   stringHandler?: StringHandlerCompiler;
   /**
@@ -219,6 +227,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   readonly #budget: number;
   readonly #stringHandler: StringHandlerCompiler | undefined;
   readonly #drainHost: (() => void) | undefined;
+  readonly #startAtCall: boolean;
   readonly #promiseOptions: { unhandledRejections: UnhandledRejectionsMode; trackCreation: boolean };
   #promiseKit: LoopPromiseKit | undefined;
   readonly #metrics: MetricsRecorder;
@@ -338,6 +347,11 @@ export class EventLoop extends EventTarget implements HandleOwner {
       throw invalidArgType("drainHostMicrotasks", "a function", options.drainHostMicrotasks);
     }
     this.#drainHost = options.drainHostMicrotasks;
+    const timerStart = options.timerStart ?? "turn";
+    if (timerStart !== "turn" && timerStart !== "call") {
+      throw new TypeError(`Unknown timerStart ${describeValue(timerStart)}: expected "turn" or "call".`);
+    }
+    this.#startAtCall = timerStart === "call" && clock === "real";
     this.#promiseOptions = {
       unhandledRejections: options.unhandledRejections ?? (profile === "node" ? "throw" : "html"),
       trackCreation: options.trackPromiseCreation === true,
@@ -574,8 +588,14 @@ export class EventLoop extends EventTarget implements HandleOwner {
     if (!this.#nowValid) this.#refreshNow();
     const repeating = kind === Kind.interval;
     let id: number;
+    let start = this.#now;
     try {
-      id = this.#timerSchedule(delay, repeating ? 1 : 0);
+      if (this.#startAtCall) {
+        start = this.#clock.now();
+        id = this.#core.zl_timer_schedule_at(start, delay, repeating ? 1 : 0);
+      } else {
+        id = this.#timerSchedule(delay, repeating ? 1 : 0);
+      }
     } catch (error) {
       throw this.#trapped(error, method);
     }
@@ -585,7 +605,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#mirror.store(id, kind, fn, args, true, this.#nesting + 1, delay, object);
     if (this.#refTimers++ === 0) this.#refsChanged();
     const driver = this.#driver;
-    if (driver !== undefined && this.#phase === PHASE_NONE) driver.arm(this.#now + delay, this.#now);
+    if (driver !== undefined && this.#phase === PHASE_NONE) driver.arm(start + delay, this.#now);
     return object ?? id;
   }
 
@@ -1388,14 +1408,17 @@ export class EventLoop extends EventTarget implements HandleOwner {
     }
     this.#nesting = 0;
     if (kind === Kind.interval) {
-      // Still live (not cleared by its own callback)? Then it re-arms at level + 1,
-      // clamped per HTML once that level passes 5.
+      // Still live (not cleared by its own callback)? Its next beat was armed when it
+      // was collected; like Node's re-insert and HTML's re-run of the initialization
+      // steps, it now takes a start sequence after everything its callback scheduled,
+      // and (html) its timeout is clamped once its nesting level passes 5.
       const live = mirror.find(id);
       if (live >= 0) {
         if (this.#html && level > NESTING_LIMIT && mirror.delays[live]! < NESTING_CLAMP_MS) {
           mirror.delays[live] = NESTING_CLAMP_MS;
-          this.#core.zl_timer_set_delay(id, NESTING_CLAMP_MS);
         }
+        const status = this.#core.zl_timer_rearmed(id, mirror.delays[live]!);
+        if (status < 0) this.#fail(status, "re-arm an interval");
         if (level < 255) mirror.nesting[live] = level + 1;
       }
     }

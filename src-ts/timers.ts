@@ -53,11 +53,11 @@ export type DelayWarning = {
 
 /**
  * Node: `after *= 1`; if it is not in [1, 2^31-1] it becomes 1, and then it is
- * truncated (Node truncates in `insert`). Returns the delay, or the delay and a
- * warning to emit. Overflow warns every time; negative and NaN warn once per
- * loop (the caller tracks that), matching Node's
- * test-timers-{max-duration,negative-duration,nan-duration}-warning tests. An
- * omitted delay (`undefined`) is plain 1 ms with no warning.
+ * truncated (Node truncates in `insert`). Overflow warns every time; negative and
+ * NaN warn once (the caller tracks that per loop), as Node's `Timeout` constructor
+ * does per process with its `warnedNegativeNumber` / `warnedNotNumber` flags (see
+ * test-timers-nan-duration-warning.js, one warning for three calls). An omitted
+ * delay (`undefined`) is plain 1 ms with no warning (`if (after === undefined) after = 1`).
  */
 export function nodeDelay(after: unknown): number {
   const ms = (after as number) * 1;

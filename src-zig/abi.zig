@@ -189,9 +189,16 @@ pub export fn zl_timer_refresh(id: u32) i32 {
     return code(loop.timer_refresh(id));
 }
 
-pub export fn zl_timer_set_delay(id: u32, delay_ms: u32) i32 {
+/// Like zl_timer_schedule, but the delay counts from `start_ms` (a fresh clock reading).
+pub export fn zl_timer_schedule_at(start_ms: f64, delay_ms: u32, repeating: u32) i32 {
     const loop = ready() orelse return Status.not_initialized.code();
-    return code(loop.timer_set_delay(id, delay_ms));
+    return code_u32(loop.timer_schedule_at(start_ms, delay_ms, repeating != 0));
+}
+
+/// After an interval's callback: a new start sequence for its next beat, and its delay.
+pub export fn zl_timer_rearmed(id: u32, delay_ms: u32) i32 {
+    const loop = ready() orelse return Status.not_initialized.code();
+    return code(loop.timer_rearmed(id, delay_ms));
 }
 
 /// The earliest armed deadline (ms), or +Infinity.

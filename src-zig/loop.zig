@@ -384,22 +384,37 @@ pub const Loop = struct {
         }
     }
 
-    /// Changes a timer's delay (HTML clamps an interval's timeout once it nests deeper
-    /// than 5). An armed deadline moves by the difference.
-    pub fn timer_set_delay(loop: *Loop, id: u32, delay_ms: u32) Error!void {
+    /// After an interval's callback ran: give its next beat a new start sequence, so
+    /// timers created during the callback for the same deadline run before it (Node
+    /// re-inserts the interval after the callback; HTML re-runs the timer
+    /// initialization steps after it), and optionally change its delay (HTML's
+    /// nesting clamp; `delay_ms` equal to the current delay changes nothing). The
+    /// deadline stays drift-free, moved only by a delay change.
+    pub fn timer_rearmed(loop: *Loop, id: u32, delay_ms: u32) Error!void {
         if (loop.life == .closed) return error.Closed;
         if (delay_ms > time.delay_ms_max) return error.InvalidArgument;
         const record = loop.handles.get(id) orelse return error.StaleHandle;
-        if (!State.is_armed(record.state) and record.state != State.timer_due) return error.StaleHandle;
-        const old_ms = record.delay.ms;
-        record.delay.ms = @intCast(delay_ms);
-        if (State.is_armed(record.state)) {
-            var entry = loop.heap.entries[record.state];
-            const old_ticks = @as(Ticks, old_ms) * time.ticks_per_ms;
+        if (!State.is_armed(record.state)) return error.StaleHandle;
+        var entry = loop.heap.entries[record.state];
+        if (delay_ms != record.delay.ms) {
+            const old_ticks = @as(Ticks, record.delay.ms) * time.ticks_per_ms;
             const base = if (entry.deadline >= old_ticks) entry.deadline - old_ticks else 0;
             entry.deadline = time.deadline_ticks(base, delay_ms);
-            loop.heap.update_at(&loop.handles, record.state, entry);
+            record.delay.ms = @intCast(delay_ms);
         }
+        entry.seq = loop.take_seq();
+        loop.heap.update_at(&loop.handles, record.state, entry);
+    }
+
+    /// Arms a timer whose delay counts from `start_ms` (a fresh clock reading, HTML's
+    /// "current high resolution time") instead of the loop time of this turn. Allowed
+    /// inside a turn; `start_ms` earlier than the loop time counts from the loop time.
+    pub fn timer_schedule_at(loop: *Loop, start_ms: f64, delay_ms: u32, repeating: bool) Error!u32 {
+        const start = time.now_ticks_ceil(start_ms) orelse return error.InvalidArgument;
+        const saved = loop.now_ceil;
+        loop.now_ceil = @max(loop.now_ceil, start);
+        defer loop.now_ceil = saved;
+        return loop.timer_schedule(delay_ms, repeating);
     }
 
     /// The earliest armed deadline in milliseconds, or +inf when no timer is armed.
@@ -829,6 +844,42 @@ test "clearing a collected timer before it runs marks it cancelled and keeps its
     try testing.expect(loop.handles.get(a) == null);
     try testing.expect(loop.handles.get(b) == null);
     try testing.expectEqual(@as(u32, 0), loop.handles.live);
+}
+
+test "an interval re-stamped after its callback runs after a timer created in the callback" {
+    var h = try Harness.create(default_options);
+    defer h.destroy();
+    const loop = h.loop;
+    const interval = try loop.timer_schedule(10, true);
+    try loop.set_now(10);
+    try loop.turn_begin();
+    try testing.expectEqual(@as(u32, 1), try loop.timers_collect(batch_capacity));
+    const inside = try loop.timer_schedule(10, false); // due at 20, like the next beat
+    try loop.timer_rearmed(interval, 10);
+    try loop.turn_end();
+    try loop.set_now(20);
+    try loop.turn_begin();
+    try testing.expectEqual(@as(u32, 2), try loop.timers_collect(batch_capacity));
+    try testing.expectEqualSlices(u32, &.{ inside, interval }, loop.out_timers[0..2]);
+    // A delay change (the HTML clamp) moves the armed deadline.
+    try loop.timer_rearmed(interval, 40);
+    try testing.expectEqual(@as(f64, 60), loop.next_deadline_ms());
+    try loop.turn_end();
+    try loop.verify();
+}
+
+test "schedule_at counts the delay from a fresh clock reading, never earlier than loop time" {
+    var h = try Harness.create(default_options);
+    defer h.destroy();
+    const loop = h.loop;
+    try loop.set_now(100);
+    try loop.turn_begin();
+    _ = try loop.timer_schedule_at(130.5, 10, false); // the callback ran 30.5 ms
+    try testing.expectEqual(@as(f64, 140.5), loop.next_deadline_ms());
+    _ = try loop.timer_schedule_at(50, 1, false); // a stale reading: counts from loop time
+    try testing.expectEqual(@as(f64, 101), loop.next_deadline_ms());
+    try loop.turn_end();
+    try testing.expectEqual(@as(f64, 100), loop.stat(.now_ms));
 }
 
 test "refresh re-arms a running one-shot" {

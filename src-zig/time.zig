@@ -6,7 +6,9 @@
 //! - the current time rounds *down* (`now_ticks`): a deadline is due only when
 //!   the clock has really reached it;
 //! - a deadline is computed from the current time rounded *up* (`deadline_ticks`),
-//!   so a timer never fires before `delay` has elapsed since it was scheduled.
+//!   so a timer never fires before `delay` has elapsed since the time it counts
+//!   from: the loop time the host passed (read once per turn, like libuv's
+//!   `uv_now`), or a fresh reading passed to `timer_schedule_at`.
 //! Everything saturates at `ticks_max` instead of wrapping.
 
 const std = @import("std");

@@ -115,7 +115,8 @@ export interface CoreExports {
   zl_timer_schedule(a0: number, a1: number): number;
   zl_timer_cancel(a0: number): number;
   zl_timer_refresh(a0: number): number;
-  zl_timer_set_delay(a0: number, a1: number): number;
+  zl_timer_schedule_at(a0: number, a1: number, a2: number): number;
+  zl_timer_rearmed(a0: number, a1: number): number;
   zl_timers_next_deadline(): number;
   zl_timers_last_deadline(): number;
   zl_timers_collect(a0: number): number;
@@ -155,7 +156,8 @@ export const EXPORT_NAMES = [
   "zl_timer_schedule",
   "zl_timer_cancel",
   "zl_timer_refresh",
-  "zl_timer_set_delay",
+  "zl_timer_schedule_at",
+  "zl_timer_rearmed",
   "zl_timers_next_deadline",
   "zl_timers_last_deadline",
   "zl_timers_collect",

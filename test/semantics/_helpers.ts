@@ -1,0 +1,63 @@
+/**
+ * Shared helpers of the semantics suite (test/semantics). Every test file imports
+ * the TypeScript sources directly, like a user of the Node entry would.
+ *
+ * `makeLoop` creates a loop whose `onError` and `onWarning` collect into arrays, so
+ * a test can assert on what was reported instead of letting it reach the console.
+ */
+import { createEventLoop, type EventLoop, type EventLoopOptions } from "../../src-ts/node.ts";
+
+export type Profile = "html" | "node";
+
+export interface TestLoop {
+  loop: EventLoop;
+  /** Everything passed to `loop.onError`, in order. */
+  errors: unknown[];
+  /** Everything passed to `loop.onWarning`, in order. */
+  warnings: Error[];
+  /** A log the test's callbacks push to. */
+  log: string[];
+}
+
+/** A loop with collecting error/warning hooks. Manual clock unless told otherwise. */
+export async function makeLoop(options: EventLoopOptions = {}): Promise<TestLoop> {
+  const errors: unknown[] = [];
+  const warnings: Error[] = [];
+  const loop = await createEventLoop({
+    clock: "manual",
+    ...options,
+    onError: options.onError ?? ((error) => errors.push(error)),
+    onWarning: options.onWarning ?? ((warning) => warnings.push(warning)),
+  });
+  return { loop, errors, warnings, log: [] };
+}
+
+/** Both profiles, for rules the two share. */
+export const profiles: Profile[] = ["html", "node"];
+
+/** The numeric id of a timer handle in either profile (node: via Symbol.toPrimitive). */
+export function idOf(handle: unknown): number {
+  return typeof handle === "number" ? handle : Number(handle);
+}
+
+/** Resolves after `ms` host milliseconds (Node's own timers, not a loop's). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Blocks the thread for `ms` milliseconds, so several real-clock deadlines pass before the host runs the loop. */
+export function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // spin
+  }
+}
+
+/** Resolves once `predicate()` holds, polling on host macrotasks; rejects after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
+  const start = performance.now();
+  while (!predicate()) {
+    if (performance.now() - start > timeoutMs) throw new Error(`waitFor: condition not met within ${timeoutMs} ms`);
+    await sleep(1);
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * setInterval and clearing, shared by both profiles.
+ *
+ * Sources:
+ * - semantics.md "Shared by both": setInterval's next deadline is computed from the time
+ *   the callback was due to start (no accumulated drift); clearing a timer inside its
+ *   own callback (or an interval from its callback) stops it.
+ * - brief: missed beats are skipped, not bunched.
+ * - WPT html/webappapis/timers/clearinterval-from-callback.any.js.
+ * - HTML timer initialization steps, task step "If repeat is true, perform the timer
+ *   initialization steps again" runs after the callback, exceptions included (they are
+ *   reported); Node lib/internal/timers.js listOnTimeout re-inserts a repeating timer
+ *   in a `finally` block.
+ */
+import { describe, expect, test } from "vitest";
+import { createEventLoop } from "../../src-ts/node.ts";
+import { makeLoop, profiles } from "./_helpers.ts";
+
+describe.each(profiles)("%s profile: intervals", (profile) => {
+  test("an interval fires at every multiple of its period, each beat at its own deadline", async () => {
+    const { loop } = await makeLoop({ profile });
+    const beats: number[] = [];
+    loop.setInterval(() => beats.push(loop.now()), 10);
+    loop.advance(35);
+    expect(beats).toEqual([10, 20, 30]);
+    loop.advance(5);
+    expect(beats).toEqual([10, 20, 30, 40]);
+  });
+
+  test("clearing an interval from its own callback stops it (clearinterval-from-callback)", async () => {
+    const { loop, log } = await makeLoop({ profile });
+    let times = 0;
+    const handle = loop.setInterval(() => {
+      times++;
+      loop.clearInterval(handle);
+      log.push(`beat ${times}`);
+    }, 500);
+    loop.setInterval(() => log.push("750"), 750);
+    loop.advance(1600);
+    expect(log).toEqual(["beat 1", "750", "750"]);
+    expect(times).toBe(1);
+  });
+
+  test("clearTimeout from an interval's own callback stops it too", async () => {
+    const { loop } = await makeLoop({ profile });
+    let times = 0;
+    const handle = loop.setInterval(() => {
+      if (++times === 3) loop.clearTimeout(handle);
+    }, 5);
+    loop.runAll({ limit: 100 });
+    expect(times).toBe(3);
+    expect(loop.pending.timers).toBe(0);
+  });
+
+  test("clearing a timeout from its own callback is harmless", async () => {
+    const { loop, log } = await makeLoop({ profile });
+    const handle = loop.setTimeout(() => {
+      log.push("self");
+      loop.clearTimeout(handle);
+    }, 5);
+    loop.setTimeout(() => log.push("other"), 5);
+    loop.runAll();
+    expect(log).toEqual(["self", "other"]);
+    expect(loop.pending.timers).toBe(0);
+  });
+
+  test("a timer cleared by another callback of the same turn does not run", async () => {
+    const { loop, log } = await makeLoop({ profile });
+    let victim: unknown;
+    let intervalVictim: unknown;
+    loop.setTimeout(() => {
+      log.push("A");
+      loop.clearTimeout(victim);
+      loop.clearInterval(intervalVictim);
+    }, 10);
+    victim = loop.setTimeout(() => log.push("victim timeout"), 10);
+    intervalVictim = loop.setInterval(() => log.push("victim interval"), 10);
+    loop.advance(50);
+    expect(log).toEqual(["A"]);
+  });
+
+  test("a timer cleared from a microtask of an earlier callback of the same turn does not run", async () => {
+    const { loop, log } = await makeLoop({ profile });
+    let victim: unknown;
+    loop.setTimeout(() => {
+      log.push("A");
+      loop.queueMicrotask(() => loop.clearTimeout(victim));
+    }, 10);
+    victim = loop.setTimeout(() => log.push("victim"), 10);
+    loop.advance(10);
+    expect(log).toEqual(["A"]);
+  });
+
+  test("an interval keeps repeating when its callback throws; each error goes to onError", async () => {
+    const { loop, errors } = await makeLoop({ profile });
+    let beats = 0;
+    const handle = loop.setInterval(() => {
+      beats++;
+      if (beats === 3) loop.clearInterval(handle);
+      throw new Error(`beat ${beats}`);
+    }, 10);
+    loop.advance(100);
+    expect(beats).toBe(3);
+    expect(errors.map((e) => (e as Error).message)).toEqual(["beat 1", "beat 2", "beat 3"]);
+  });
+
+  test("an interval's next beat is ordered after a timer created for the same deadline before that beat was re-armed", async () => {
+    // libuv/Node: a repeating timer is re-inserted with a new start sequence (Node renumbers
+    // the list id in listOnTimeout); equal deadlines then run in start order.
+    const { loop, log } = await makeLoop({ profile });
+    const interval = loop.setInterval(() => {
+      log.push(`interval@${loop.now()}`);
+      if (loop.now() >= 20) loop.clearInterval(interval);
+    }, 10);
+    loop.setTimeout(() => log.push(`timeout@${loop.now()}`), 20);
+    loop.advance(20);
+    expect(log).toEqual(["interval@10", "timeout@20", "interval@20"]);
+  });
+});
+
+describe.each(profiles)("%s profile: real clock interval pacing", (profile) => {
+  test("a late interval skips the beats it missed instead of bunching them, and stays on its grid (no drift)", async () => {
+    const { loop } = await makeLoop({ profile, clock: "real" });
+    const period = 40;
+    const beats: number[] = [];
+    const handle = loop.setInterval(() => {
+      beats.push(loop.now());
+      if (beats.length === 2) loop.clearInterval(handle);
+    }, period);
+    // Keep the host busy until t = 110: the first beat (due 40) runs late, at >= 110, and
+    // the beat due at 80 is missed.
+    while (loop.now() < 110) {
+      // spin
+    }
+    await loop.run();
+    expect(beats).toHaveLength(2);
+    expect(beats[0]).toBeGreaterThanOrEqual(110);
+    // Skipped, not bunched, and drift-free: the next beat is due at 120, the next point of
+    // the 40 ms grid. Bunching would run the missed beat at once (~110); counting from the
+    // late run would put it at >= 150.
+    expect(beats[1]).toBeGreaterThanOrEqual(120);
+    expect(beats[1]).toBeLessThan(145);
+  });
+});
+
+describe("an interval's next beat is ordered after what its callback scheduled", () => {
+  // Node re-inserts an interval after its callback (listOnTimeout's finally); HTML re-runs
+  // the timer initialization steps after the callback. A timeout created inside the
+  // callback for the same deadline therefore runs before the interval's next beat.
+  for (const profile of ["html", "node"] as const) {
+    test(`${profile}: a same-deadline timeout created in the callback runs first`, async () => {
+      const loop = await createEventLoop({ profile, clock: "manual" });
+      const seen: string[] = [];
+      let first = true;
+      const interval = loop.setInterval(() => {
+        seen.push(`interval ${loop.now()}`);
+        if (first) {
+          first = false;
+          loop.setTimeout(() => seen.push(`timeout ${loop.now()}`), 10);
+        }
+      }, 10);
+      loop.advance(20);
+      loop.clearInterval(interval);
+      expect(seen).toEqual(["interval 10", "timeout 20", "interval 20"]);
+    });
+  }
+});
+
+describe("timerStart", () => {
+  test('"call": a timer scheduled after a long callback counts its delay from the call', async () => {
+    const loop = await createEventLoop({ timerStart: "call" });
+    const fired: number[] = [];
+    let scheduledAt = 0;
+    loop.setTimeout(() => {
+      const end = performance.now() + 30;
+      while (performance.now() < end) {
+        // the callback runs 30 ms
+      }
+      scheduledAt = loop.now();
+      loop.setTimeout(() => fired.push(loop.now() - scheduledAt), 20);
+    }, 0);
+    await loop.run();
+    expect(fired[0]).toBeGreaterThanOrEqual(20);
+    loop.close();
+  });
+
+  test('"turn" (default): the same timer counts from the turn, like libuv (it may fire less than 20 ms after the call)', async () => {
+    const loop = await createEventLoop();
+    const fired: number[] = [];
+    let turnStart = 0;
+    loop.setTimeout(() => {
+      turnStart = loop.now();
+      const end = performance.now() + 30;
+      while (performance.now() < end) {
+        // the callback runs 30 ms
+      }
+      loop.setTimeout(() => fired.push(loop.now() - turnStart), 20);
+    }, 0);
+    await loop.run();
+    // Never before 20 ms after the turn began.
+    expect(fired[0]).toBeGreaterThanOrEqual(20);
+    loop.close();
+  });
+
+  test("an unknown timerStart is a TypeError", async () => {
+    await expect(createEventLoop({ timerStart: "soon" as never })).rejects.toThrow(TypeError);
+  });
+});
