@@ -36,6 +36,13 @@ const workerdRunner = (compatibilityDate) => ({
  */
 const RUNNERS = [
   { name: "node", command: [process.execPath, "test/runtimes/node_runner.mjs"], dist: true },
+  // The newest Node LTS, pinned in scripts/node_lts.mjs and installed from the npm
+  // registry into .tools/ on first use (the toolchain itself stays on the system Node).
+  {
+    name: "node:lts",
+    command: [process.execPath, "scripts/node_lts.mjs", "test/runtimes/node_runner.mjs"],
+    dist: true,
+  },
   {
     name: "deno",
     // The TS sources with the fetch loader; the only permission is reading the wasm.
@@ -70,11 +77,15 @@ const RUNNERS = [
   { name: "workerd:message-channel", ...workerdRunner("2025-09-01"), wake: "MessageChannel" },
   // Neither: the driver's last resort.
   { name: "workerd:timeout0", ...workerdRunner("2024-01-01"), wake: "setTimeout(0)" },
-  // Hook for the next runner: Debian's chromium driven by playwright-core, serving
-  // the repository on 127.0.0.1 and importing dist/mod.js in a page. Implement
-  // test/runtimes/chromium_runner.mjs (one JSON line, exit 0/1), then replace this
-  // entry with: { name: "chromium", command: [process.execPath, "test/runtimes/chromium_runner.mjs"], dist: true }
-  { name: "chromium", planned: "not implemented yet (Debian chromium + playwright-core)" },
+  // Debian's chromium driven by playwright-core (never a downloaded browser): a page
+  // served from 127.0.0.1 imports dist/mod.js, which fetches the wasm. No
+  // setImmediate in a page, so the driver wakes through a MessageChannel.
+  {
+    name: "chromium",
+    command: [process.execPath, "test/runtimes/chromium_runner.mjs"],
+    dist: true,
+    wake: "MessageChannel",
+  },
 ];
 
 function parseArgs(argv) {

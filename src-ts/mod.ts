@@ -17,6 +17,7 @@
 
 import { loadCoreModule } from "./_wasm/load_fetch.ts";
 import { makeCreateEventLoop } from "./create.ts";
+import type { EventLoop, EventLoopOptions } from "./event_loop.ts";
 
 export * from "./api.ts";
 
@@ -31,4 +32,4 @@ export * from "./api.ts";
  * const loop = await createEventLoop({ clock: "manual" });
  * ```
  */
-export const createEventLoop = makeCreateEventLoop(loadCoreModule);
+export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop> = makeCreateEventLoop(loadCoreModule);

@@ -7,6 +7,7 @@
 
 import { loadCoreModule } from "./_wasm/load_node.ts";
 import { makeCreateEventLoop } from "./create.ts";
+import type { EventLoop, EventLoopOptions } from "./event_loop.ts";
 
 export * from "./api.ts";
 
@@ -24,4 +25,4 @@ export * from "./api.ts";
  * await loop.run();
  * ```
  */
-export const createEventLoop = makeCreateEventLoop(loadCoreModule);
+export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop> = makeCreateEventLoop(loadCoreModule);

@@ -8,6 +8,7 @@
 
 import coreModule from "../wasm/zigloop.wasm";
 import { makeCreateEventLoop } from "./create.ts";
+import type { EventLoop, EventLoopOptions } from "./event_loop.ts";
 
 export * from "./api.ts";
 
@@ -22,4 +23,6 @@ export * from "./api.ts";
  * export default { async fetch() { const loop = await createEventLoop(); ... } };
  * ```
  */
-export const createEventLoop = makeCreateEventLoop(() => Promise.resolve(coreModule));
+export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop> = makeCreateEventLoop(() =>
+  Promise.resolve(coreModule)
+);

@@ -12,5 +12,6 @@ import { readFile } from "node:fs/promises";
 
 export async function loadCoreModule(): Promise<WebAssembly.Module> {
   const url = new URL("../../wasm/zigloop.wasm", import.meta.url);
-  return WebAssembly.compile(await readFile(url));
+  // The cast: Deno's bundled Node types do not accept Buffer<ArrayBufferLike> as a BufferSource.
+  return WebAssembly.compile((await readFile(url)) as Uint8Array<ArrayBuffer>);
 }

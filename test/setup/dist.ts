@@ -20,8 +20,8 @@ function newest(path: string): number {
 }
 
 export default function setup(): void {
-  const built = join(root, "dist/node.js");
-  const stale = !existsSync(built) ||
-    statSync(built).mtimeMs < Math.max(newest(join(root, "src-ts")), newest(join(root, "wasm/zigloop.wasm")));
+  const sources = Math.max(newest(join(root, "src-ts")), newest(join(root, "wasm/zigloop.wasm")));
+  const outputs = ["dist/node.js", "dist/cjs/zigloop.cjs"].map((path) => join(root, path));
+  const stale = outputs.some((built) => !existsSync(built) || statSync(built).mtimeMs < sources);
   if (stale) execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { cwd: root, stdio: "inherit" });
 }
