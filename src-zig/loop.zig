@@ -173,8 +173,8 @@ pub const Loop = struct {
     out_microtasks: [batch_capacity]u32 = undefined,
 
     metrics_enabled: bool = false,
-    task_latency: Histogram = .{},
-    timer_lateness: Histogram = .{},
+    task_latency: Histogram = undefined,
+    timer_lateness: Histogram = undefined,
     counters: Counters = .{},
 
     /// Initializes `loop` in place (it is large: histograms and batch buffers).
@@ -193,6 +193,8 @@ pub const Loop = struct {
             .microtasks = MicrotaskRing.init(ring_slots[0..options.ring_capacity]),
         };
         loop.pool = ChunkPool.init(.{ .context = loop, .grow = grow_chunks });
+        loop.task_latency.reset();
+        loop.timer_lateness.reset();
     }
 
     fn entries_at(block: [*]align(arena_mod.block_align) u8, capacity: u32) []timer_heap.Entry {
