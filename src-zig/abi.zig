@@ -24,10 +24,13 @@ const Loop = loop_mod.Loop;
 const arena_mod = @import("arena.zig");
 const histogram_mod = @import("histogram.zig");
 
-/// Safety checks stay on in the shipped module (ReleaseSafe): a broken invariant
-/// traps instead of corrupting memory, and the host turns the trap into a
-/// `CoreTrapError` that marks only that loop unusable. Panics lower to a bare
-/// trap, so no message strings or formatting code are linked in.
+/// The shipped module is ReleaseFast: the core's own safety checks are compiled
+/// out (the unit and fuzz tests run with them, in ReleaseSafe), and `zl_verify`
+/// checks every invariant on demand. A trap (an explicit `@trap`, such as
+/// `zl_debug_trap`, or a wasm-level fault) reaches the host as a
+/// WebAssembly.RuntimeError, which it turns into a `CoreTrapError` that marks only
+/// that loop unusable. Panics lower to a bare trap: no message strings or
+/// formatting code are linked in.
 pub const panic = std.debug.no_panic;
 
 /// Bump when an export's meaning changes; the generated checksum also covers it.
