@@ -145,3 +145,33 @@ test "an exhausted source makes acquire fail and leaves the pool usable" {
     try std.testing.expect(pool.acquire() != null);
     try pool.verify();
 }
+
+test "fuzz: chunk pool against a model of owned chunks" {
+    const fuzz = @import("fuzz.zig");
+    var prng = std.Random.DefaultPrng.init(fuzz.seed() ^ 0xc4c4);
+    const random = prng.random();
+    const gpa = std.testing.allocator;
+    var test_source: TestSource = .{ .chunks_per_slab = 3 };
+    defer test_source.deinit();
+    var pool = ChunkPool.init(test_source.source());
+    var owned: std.ArrayListUnmanaged(*Chunk) = .empty;
+    defer owned.deinit(gpa);
+    const ops = fuzz.ops_count();
+    var op: usize = 0;
+    while (op < ops) : (op += 1) {
+        if (random.boolean() and owned.items.len < 500) {
+            const chunk = pool.acquire().?;
+            // Never hand out a chunk that is still owned.
+            for (owned.items) |other| try std.testing.expect(other != chunk);
+            // Chunks stay writable across their whole size.
+            const bytes: [*]u8 = @ptrCast(chunk);
+            bytes[chunk_bytes - 1] = @truncate(op);
+            try owned.append(gpa, chunk);
+        } else if (owned.items.len > 0) {
+            pool.release(owned.swapRemove(random.uintLessThan(usize, owned.items.len)));
+        }
+        try std.testing.expectEqual(@as(u32, @intCast(owned.items.len)), pool.in_use());
+        if (op % 1024 == 0) try pool.verify();
+    }
+    try pool.verify();
+}

@@ -73,6 +73,9 @@ pub const Histogram = struct {
         for (histogram.counts, 0..) |count, bucket| {
             seen += count;
             if (seen >= wanted) {
+                // The last bucket also holds everything past the exact range: its only
+                // safe upper bound is the recorded maximum.
+                if (bucket == bucket_count - 1) return histogram.max;
                 return std.math.clamp(bucket_high(@intCast(bucket)), histogram.min, histogram.max);
             }
         }
@@ -133,4 +136,46 @@ test "an empty histogram reports zeros" {
     histogram.reset();
     try testing.expectEqual(@as(u64, 0), histogram.percentile(99));
     try testing.expectEqual(@as(f64, 0), histogram.mean());
+}
+
+test "fuzz: histogram percentiles against the exact sorted values" {
+    const fuzz = @import("fuzz.zig");
+    var prng = std.Random.DefaultPrng.init(fuzz.seed() ^ 0x4157);
+    const random = prng.random();
+    const gpa = testing.allocator;
+    var histogram: Histogram = undefined;
+    histogram.reset();
+    var model: std.ArrayListUnmanaged(u64) = .empty;
+    defer model.deinit(gpa);
+    const ops = fuzz.ops_count();
+    var op: usize = 0;
+    while (op < ops) : (op += 1) {
+        // Mostly small latencies, some large, a few enormous (past the exact range).
+        const value: u64 = switch (random.uintLessThan(u32, 10)) {
+            0...5 => random.uintLessThan(u64, 100),
+            6...8 => random.uintLessThan(u64, 1 << 30),
+            else => random.int(u64) >> @intCast(random.uintLessThan(u32, 20)),
+        };
+        histogram.record(value);
+        try model.append(gpa, value);
+        if (op % 4096 != 4095 and op + 1 != ops) continue;
+        // Check every few thousand values: counts, extremes, and percentiles within 1/32.
+        const sorted = try gpa.dupe(u64, model.items);
+        defer gpa.free(sorted);
+        std.mem.sort(u64, sorted, {}, std.sort.asc(u64));
+        try testing.expectEqual(@as(u64, sorted.len), histogram.count);
+        try testing.expectEqual(sorted[0], histogram.min);
+        try testing.expectEqual(sorted[sorted.len - 1], histogram.max);
+        for ([_]f64{ 0, 1, 50, 90, 99, 99.9, 100 }) |p| {
+            const rank: usize = @max(1, @as(usize, @intFromFloat(@ceil(p / 100.0 * @as(f64, @floatFromInt(sorted.len))))));
+            const exact = sorted[rank - 1];
+            const reported = histogram.percentile(p);
+            try testing.expect(reported >= exact);
+            if (exact >> exponent_max == 0) {
+                // Inside the exact range: at most one bucket (1/32 of the value) above.
+                try testing.expect(reported - exact <= exact / sub_count + 1);
+            }
+        }
+        try histogram.verify();
+    }
 }
