@@ -255,6 +255,8 @@ export class EventLoop extends EventTarget implements HandleOwner {
   // Lifecycle.
   #closed = false;
   #stopping = false;
+  /** closed || stopping: one check on the scheduling hot paths. */
+  #refusing = false;
   #broken: CoreTrapError | undefined;
   #shutdown: Promise<ShutdownReport> | undefined;
   #closeReport: CloseReport | undefined;
@@ -565,9 +567,8 @@ export class EventLoop extends EventTarget implements HandleOwner {
   }
 
   #addTimer(kind: Kind, handler: unknown, timeout: unknown, args: unknown[] | undefined): number | Timeout {
-    const method = kind === Kind.timeout ? "setTimeout" : "setInterval";
-    const fn = typeof handler === "function" ? handler : this.#compileHandler(method, handler);
-    if (this.#closed || this.#stopping) this.#refuse(method);
+    const fn = typeof handler === "function" ? handler : this.#compileHandler(timerMethod(kind), handler);
+    if (this.#refusing) this.#refuse(timerMethod(kind));
     let delay: number;
     if (this.#html) {
       if (typeof timeout === "number") {
@@ -597,9 +598,9 @@ export class EventLoop extends EventTarget implements HandleOwner {
         id = this.#timerSchedule(delay, repeating ? 1 : 0);
       }
     } catch (error) {
-      throw this.#trapped(error, method);
+      throw this.#trapped(error, timerMethod(kind));
     }
-    if (id < 0) this.#fail(id, method);
+    if (id < 0) this.#fail(id, timerMethod(kind));
     let object: Timeout | undefined;
     if (!this.#html) object = new Timeout(this, id, fn, args, delay, repeating);
     this.#mirror.store(id, kind, fn, args, true, this.#nesting + 1, delay, object);
@@ -791,7 +792,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   setImmediate(callback: Callback, ...args: unknown[]): any;
   setImmediate(callback: Callback): any {
     if (typeof callback !== "function") throw handlerTypeError("setImmediate", callback, false);
-    if (this.#closed || this.#stopping) this.#refuse("setImmediate");
+    if (this.#refusing) this.#refuse("setImmediate");
     const args = arguments.length > 1 ? sliceArgs(arguments, 1) : undefined;
     let id: number;
     try {
@@ -884,7 +885,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   }
 
   #queueTask(fn: (arg?: any) => void, arg: unknown, action: string): void {
-    if (this.#closed || this.#stopping) this.#refuse(action);
+    if (this.#refusing) this.#refuse(action);
     if (this.#metricsOn && !this.#nowValid) this.#refreshNow(); // an accurate enqueue time
     const slot = this.#tasks.alloc(fn, arg);
     let status: number;
@@ -921,7 +922,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     if (options.events !== undefined && (!Array.isArray(options.events) || options.events.some((e) => typeof e !== "string"))) {
       throw invalidArgType("options.events", "an array of event type strings", options.events);
     }
-    if (this.#closed || this.#stopping) this.#refuse("watch an I/O source");
+    if (this.#refusing) this.#refuse("watch an I/O source");
     const watch = new LoopWatch(
       {
         queueTask: (fn, record) => this.#queueTask(fn, record, "deliver an I/O event"),
@@ -1101,6 +1102,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     const status = this.#guard("shut down", () => this.#core.zl_shutdown_begin());
     if (status < 0) this.#fail(status, "shut down");
     this.#stopping = true;
+    this.#refusing = true;
     for (const object of this.#mirror.clearAll((kind) => kind !== Kind.immediate)) {
       this.#forgetTimeout(object as Timeout);
     }
@@ -1153,6 +1155,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#closeWatches();
     this.#closed = true;
     this.#stopping = false;
+    this.#refusing = true;
     try {
       if (!this.#broken) {
         this.#micro.flush();
@@ -1664,6 +1667,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     if (!isTrap(error) || this.#broken) return error;
     this.#broken = new CoreTrapError(action, error);
     this.#closed = true;
+    this.#refusing = true;
     this.#driver?.dispose();
     this.#settleWaiters();
     return this.#broken;
@@ -1706,6 +1710,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
     if (this.#closed) throw new LoopClosedError(action);
     if (this.#depth > 0) throw new ReentrancyError(action);
   }
+}
+
+function timerMethod(kind: Kind): string {
+  return kind === Kind.timeout ? "setTimeout" : "setInterval";
 }
 
 function capacityOption(value: number | undefined, name: string): number {

@@ -83,10 +83,7 @@ export class HandleMirror {
     object: object | undefined,
   ): number {
     let slot = id & this.mask;
-    while (this.kinds[slot] !== Kind.empty) {
-      this.#grow();
-      slot = id & this.mask;
-    }
+    if (this.kinds[slot] !== Kind.empty) slot = this.#growFor(id);
     this.ids[slot] = id;
     this.kinds[slot] = kind;
     this.refs[slot] = ref ? 1 : 0;
@@ -97,6 +94,13 @@ export class HandleMirror {
     this.objects[slot] = object;
     this.#live++;
     return slot;
+  }
+
+  /** The slot of `id` after growing until it is free (kept off the hot path). */
+  #growFor(id: number): number {
+    do this.#grow();
+    while (this.kinds[id & this.mask] !== Kind.empty);
+    return id & this.mask;
   }
 
   /** Empties `slot`. */
