@@ -40,6 +40,7 @@ const MANUAL_COUNT = 1_000;
  * const { runtime, version } = describeRuntime();
  * ```
  */
+import { semanticsSubset } from "./semantics_subset.mjs";
 export function describeRuntime() {
   const g = globalThis;
   const agent = typeof g.navigator?.userAgent === "string" ? g.navigator.userAgent : "";
@@ -180,6 +181,7 @@ export async function smoke(
   };
   let real = {};
   let manual = {};
+  let subset = { passed: 0, total: 0, failures: [] };
   try {
     real = await realClockCheck(create, { count, seed, maxDelayMs, probe, watchdogMs, fail });
   } catch (error) {
@@ -189,6 +191,12 @@ export async function smoke(
     manual = await manualClockCheck(create, { count: MANUAL_COUNT, seed: seed + 1, maxDelayMs, fail });
   } catch (error) {
     fail(`manual clock: threw ${describeError(error)}`);
+  }
+  try {
+    subset = await semanticsSubset(createEventLoop);
+    for (const failure of subset.failures) fail(`semantics subset: ${failure}`);
+  } catch (error) {
+    fail(`semantics subset: threw ${describeError(error)}`);
   }
   for (const loop of opened) {
     try {
@@ -217,6 +225,7 @@ export async function smoke(
     errors,
     real,
     manual,
+    subset: { passed: subset.passed, total: subset.total },
     env,
     idleLoopLeftOpen,
   };
