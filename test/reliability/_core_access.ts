@@ -1,0 +1,102 @@
+/**
+ * Test-only access to a loop's WebAssembly instance, without a hook in src-ts: while a
+ * loop is created, `WebAssembly.Instance` is replaced by a subclass that records the
+ * instance and hands the loop a copy of its exports in which any export can be made to
+ * trap (by calling the core's own `zl_debug_trap` first: a real trap of the real core).
+ */
+import { createEventLoopSync, type EventLoop, type EventLoopOptions } from "../../src-ts/node.ts";
+import { coreModule } from "./_helpers.ts";
+
+export interface CoreAccess {
+  loop: EventLoop;
+  /** The instance's linear memory. */
+  memory: WebAssembly.Memory;
+  /** The real exports (calling them bypasses the loop). */
+  raw: Record<string, any>;
+  /** Export names that trap on their next call (they stay armed until removed). */
+  armed: Set<string>;
+  /** Every export call the loop made, by name (counts). */
+  calls: Map<string, number>;
+  /** How many traps were injected. */
+  trapsFired: number;
+}
+
+/**
+ * Creates a loop whose core instance the test can reach (see the module comment).
+ * `armAtCreate`: exports that trap already while the loop is being created.
+ */
+export function loopWithCoreAccess(options: EventLoopOptions = {}, armAtCreate: string[] = []): CoreAccess {
+  const Original = WebAssembly.Instance;
+  let access: CoreAccess | undefined;
+  class Recording extends Original {
+    readonly #exports: Record<string, unknown>;
+    constructor(module: WebAssembly.Module, imports?: WebAssembly.Imports) {
+      super(module, imports);
+      const raw = super.exports as Record<string, any>;
+      const armed = new Set<string>(armAtCreate);
+      const calls = new Map<string, number>();
+      const wrapped: Record<string, unknown> = {};
+      const state = { trapsFired: 0 };
+      for (const [name, value] of Object.entries(raw)) {
+        if (typeof value !== "function") {
+          wrapped[name] = value;
+          continue;
+        }
+        wrapped[name] = (...args: unknown[]) => {
+          calls.set(name, (calls.get(name) ?? 0) + 1);
+          if (armed.has(name)) {
+            state.trapsFired++;
+            raw.zl_debug_trap();
+          }
+          return value(...args);
+        };
+      }
+      this.#exports = wrapped;
+      access = {
+        loop: undefined as unknown as EventLoop,
+        memory: raw.memory,
+        raw,
+        armed,
+        calls,
+        get trapsFired() {
+          return state.trapsFired;
+        },
+      };
+    }
+    override get exports(): any {
+      return this.#exports;
+    }
+  }
+  (WebAssembly as any).Instance = Recording;
+  try {
+    const loop = createEventLoopSync({ module: coreModule, clock: "manual", ...options });
+    access!.loop = loop;
+    return access!;
+  } finally {
+    (WebAssembly as any).Instance = Original;
+  }
+}
+
+/**
+ * Finds the timer heap's `entries` pointer in the core's static data: the address of the
+ * entry holding a timer whose deadline (in µs ticks) is `deadlineTicks`, stored as a u32
+ * followed by the heap's capacity and length. Returns the byte offset of that pointer.
+ */
+export function findHeapEntriesPointer(memory: WebAssembly.Memory, deadlineTicks: bigint, heapLen: number): number {
+  const bytes = memory.buffer.byteLength;
+  const words = new Uint32Array(memory.buffer);
+  const view = new DataView(memory.buffer);
+  const entryAddresses: number[] = [];
+  for (let at = 0; at + 16 <= bytes; at += 8) {
+    if (view.getBigUint64(at, true) === deadlineTicks) entryAddresses.push(at);
+  }
+  for (const entry of entryAddresses) {
+    for (let i = 0; i + 2 < words.length; i++) {
+      if (words[i] !== entry) continue;
+      const capacity = words[i + 1]!;
+      const len = words[i + 2]!;
+      if (len === heapLen && capacity >= heapLen && (capacity & (capacity - 1)) === 0) return i * 4;
+    }
+  }
+  throw new Error("timer heap pointer not found in the core's memory");
+}

@@ -1,0 +1,956 @@
+// @ts-check
+/**
+ * The reference model of a zigloop loop on the MANUAL clock: a trivially correct event
+ * loop made of arrays, written from README "Semantics", "Virtual time", "Lifecycle" and
+ * "The loop's Promise" (plus docs/PROMISE.md and src-ts/rejection_tracker.ts for the
+ * HTML "notify about rejected promises" steps). No heap, no batches, no slots: due
+ * timers are found by scanning and sorting by (deadline, start sequence).
+ *
+ * It interprets the same operation records (see `harness.mjs`) as the runner that drives
+ * a real loop, and produces the same kind of trace, so the two can be compared entry by
+ * entry. It is plain JavaScript (with `// @ts-check` and `model.d.mts`) so that both the
+ * vitest suite and `scripts/soak.mjs` import this one implementation.
+ *
+ * The rules it encodes, in one place:
+ * - A turn at time `now`: (1) every timer armed before the turn began whose deadline is
+ *   <= now, in (deadline, start sequence) order; (2) every task queued before the task
+ *   phase began; (3) every immediate queued before the immediate phase began; a full
+ *   microtask checkpoint after every callback (jobs queued by jobs included), then the
+ *   rejection tracker's "notify" step (one task per checkpoint that left rejections).
+ * - A timer's deadline is now + delay (html: WebIDL long, negatives 0, nesting clamp to
+ *   4 ms when the creating timer task's level is > 5; node: outside [1, 2^31-1] -> 1,
+ *   truncated, warnings). Equal deadlines fire in start order.
+ * - Intervals are drift-free (next = due + period, missed beats skipped); after its
+ *   callback a still-live interval takes a new start sequence (so timers its callback
+ *   created for the same deadline run first) and, html, is clamped once its level > 5.
+ * - Clearing a due-but-not-run timer or immediate prevents it; clearing unknown, stale
+ *   or foreign ids does nothing; nothing works after close except promise settlement,
+ *   whose jobs then run on the host's microtask queue.
+ * - advance/next/runAll/runToLast/runUntilIdle as in README "Virtual time"; a
+ *   re-entrant drive from a callback throws ReentrancyError.
+ * - Graceful shutdown: cancel timers, refuse new timers/tasks/immediates, run what is
+ *   queued, reject waiting promises with TerminationError (handled), close.
+ *
+ * `compat` switches reproduce zigloop bugs that are known and reported, so that the
+ * property keeps finding NEW disagreements; each one has a failing-on-purpose test
+ * (`test.fails`) in model.test.ts that asserts the correct behaviour.
+ *
+ * @module
+ */
+
+/** Known zigloop bugs the model reproduces by default (see KNOWN_BUGS in model.test.ts). */
+export const KNOWN_BUGS = Object.freeze({
+  /**
+   * A loop promise rejected with no handler OUTSIDE any callback (top level) is only
+   * reported at the end of a later checkpoint; a driving call runs a checkpoint only if
+   * microtasks are queued, so with nothing else queued it is never reported.
+   */
+  topLevelRejectionNeedsMicrotask: true,
+  /** ShutdownReport.ranTasks counts immediates cleared during the shutdown as "ran". */
+  ranTasksCountsCleared: true,
+  /**
+   * A rejection left unhandled by a reaction that runs in shutdown's final checkpoint
+   * (e.g. a `catch` handler of a terminated promise that throws) is never reported:
+   * its notification task becomes a microtask after the last checkpoint and close() drops it.
+   */
+  shutdownDropsLateRejections: true,
+  /**
+   * `loop.Promise` is created on first use; a graceful shutdown before that first use
+   * terminates nothing, so a class created afterwards is not in terminated mode and a
+   * wait on a new pending promise hangs instead of rejecting with TerminationError.
+   */
+  lazyPromiseClassMissesTermination: true,
+});
+
+/** Delay values beyond plain integers, by name (the records stay JSON). */
+export const DELAY_SPECIALS = Object.freeze({
+  NaN: NaN,
+  undef: undefined,
+  neg: -5,
+  frac: 2.7,
+  str: "7",
+  big: 2 ** 31,
+  huge: 2 ** 32 + 5,
+  inf: Infinity,
+  negzero: -0,
+});
+
+/** Values passed to clear*() that are never a live id or handle of the loop. */
+export const BOGUS = Object.freeze([0, -1, NaN, undefined, null, "x", {}, 1e9, 2 ** 31 + 7, -0, [], () => 1]);
+
+/** @param {unknown} d */
+export function delayValue(d) {
+  return typeof d === "number" ? d : /** @type {any} */ (DELAY_SPECIALS)[/** @type {string} */ (d)];
+}
+
+const TIMEOUT_MAX = 2 ** 31 - 1;
+const NESTING_LIMIT = 5;
+const CLAMP_MS = 4;
+const DRIVE_LIMIT = 100_000;
+const RUN_ALL_LIMIT = 1_000_000;
+
+/** A model error: the loop would throw an error with this name. */
+export class ModelThrow {
+  /** @param {string} name */
+  constructor(name) {
+    this.name = name;
+  }
+}
+
+/** Error-like rejection reasons of the model (TypeError of self-resolution, TerminationError). */
+const TYPE_ERROR = Object.freeze({ name: "TypeError" });
+const TERMINATION = Object.freeze({ name: "TerminationError" });
+
+/**
+ * The label of a value, reason or error in traces (the real runner uses the same).
+ * @param {any} v
+ * @returns {string}
+ */
+export function valueLabel(v) {
+  if (v === undefined) return "u";
+  if (typeof v === "string") return v;
+  if (v !== null && typeof v === "object") {
+    if (v.name === "TerminationError") return "Term";
+    if (v.name === "UnhandledPromiseRejection") return `UPR(${valueLabel(v.reason)})`;
+    if (typeof v.name === "string") return v.name;
+  }
+  return String(v);
+}
+
+/**
+ * @typedef {{ label: number, name: string, kind: "timeout"|"interval"|"immediate", live: boolean, armed: boolean,
+ *   deadline: number, seq: number, delay: number, nesting: number, body: any[], stopAfter: number, beats: number,
+ *   refed: boolean, cleared: boolean, primTaken: boolean, registered: boolean, chain: null | { k: number, depth: number, delay: any },
+ *   atShutdown: boolean, inBatch?: boolean, collected?: boolean }} MHandle
+ * @typedef {{ label: string, state: "pending"|"fulfilled"|"rejected", value: any, reactions: MPromise[], handled: boolean,
+ *   linked: boolean, attached: boolean, queued: boolean, thenable: boolean, thenableTarget: MPromise | undefined,
+ *   onF: ((v: any) => any) | undefined, onR: ((v: any) => any) | undefined, jobArg: any, jobRejected: boolean }} MPromise
+ * @typedef {{ promise: MPromise, label: number, resolved: boolean }} MDeferred
+ */
+
+/** @returns {MPromise} */
+function newPromise(/** @type {string} */ label) {
+  return {
+    label, state: "pending", value: undefined, reactions: [], handled: false, linked: false, attached: false,
+    queued: false, thenable: false, thenableTarget: undefined, onF: undefined, onR: undefined, jobArg: undefined,
+    jobRejected: false,
+  };
+}
+
+export class Model {
+  /**
+   * @param {{ profile: "html"|"node", startTime?: number, timersCap?: number, compat?: Partial<typeof KNOWN_BUGS> }} options
+   */
+  constructor(options) {
+    /** capacity.timers: live timers, intervals and queued immediates (collected ones no longer count) */
+    this.timersCap = options.timersCap;
+    this.profile = options.profile;
+    this.html = options.profile === "html";
+    this.compat = { ...KNOWN_BUGS, ...(options.compat ?? {}) };
+    this.now = options.startTime ?? 0;
+    this.seq = 0;
+    /** @type {string[]} */
+    this.trace = [];
+    /** @type {MHandle[]} every timer and immediate handle, in creation order (for picks) */
+    this.handles = [];
+    /** @type {MDeferred[]} */
+    this.deferreds = [];
+    this.nextLabel = 1;
+    /** @type {Array<{ run: () => void, atShutdown?: boolean }>} */
+    this.tasks = [];
+    /** @type {MHandle[]} immediates in queue order (cleared ones stay as tombstones) */
+    this.immediates = [];
+    /** @type {Array<() => void>} */
+    this.micro = [];
+    /** @type {Array<() => void>} the host's microtask queue (promise jobs after close) */
+    this.hostMicro = [];
+    /** @type {Array<() => void>} host macrotasks (loop tasks queued after close) */
+    this.hostMacro = [];
+    this.depth = 0;
+    this.nesting = 0;
+    this.checkpointing = false;
+    this.stopping = false;
+    this.closed = false;
+    /** @type {undefined | { cancelled: number, queuedAtStart: number, report?: string }} */
+    this.shutdownState = undefined;
+    /** @type {Array<{ kind: "shutdown", state: any } | { kind: "run", name: string }>} */
+    this.outcomes = [];
+    this.warnedNegative = false;
+    this.warnedNaN = false;
+    /** @type {null | Array<{ h: MHandle, dropped: boolean }>} the timer batch of the running turn */
+    this.batch = null;
+    this.batchPos = 0;
+    // Promise machinery (ECMA-262 §27.2 with zigloop's termination rules).
+    /** @type {MPromise[]} pending promises with reactions that wait on nothing in the loop, in link order */
+    this.linked = [];
+    this.terminated = false;
+    /** @type {Set<any>} */
+    this.terminationReasons = new Set();
+    /** @type {Map<MPromise, any>} HTML's about-to-be-notified rejected promises list */
+    this.aboutToBeNotified = new Map();
+    /** @type {Set<MPromise>} HTML's outstanding rejected promises weak set */
+    this.outstanding = new Set();
+    /** The handle whose callback runs (for `self` targets), or undefined. */
+    /** @type {MHandle | undefined} */
+    this.current = undefined;
+    this.ranAtShutdown = 0;
+    /** Whether `loop.Promise` has been created (it is created on first use). */
+    this.promiseClass = false;
+  }
+
+  // ---- observation ----------------------------------------------------------------
+
+  /** The loop's `pending` as zigloop reports it. */
+  pending() {
+    let timers = 0;
+    let immediates = 0;
+    let refs = 0;
+    for (const h of this.handles) {
+      if (!h.live) continue;
+      if (h.kind === "immediate") immediates++;
+      else timers++;
+      if (h.refed) refs++;
+    }
+    return { timers, immediates, tasks: this.tasks.length, microtasks: this.micro.length, refs };
+  }
+
+  state() {
+    if (this.closed) return "closed";
+    if (this.stopping) return "stopping";
+    return this.depth > 0 ? "running" : "idle";
+  }
+
+  /** @param {string} entry */
+  log(entry) {
+    this.trace.push(entry);
+  }
+
+  /** @param {unknown} error */
+  onError(error) {
+    this.log(`err:${valueLabel(error)}`);
+  }
+
+  // ---- timers ---------------------------------------------------------------------
+
+  /** Delay after the profile's coercion (and warnings), or throws like zigloop. */
+  coerceDelay(/** @type {unknown} */ timeout) {
+    if (this.html) {
+      let delay;
+      if (typeof timeout === "number") delay = timeout | 0;
+      else delay = (+(/** @type {any} */ (timeout))) | 0;
+      if (delay < 0) delay = 0;
+      if (this.nesting > NESTING_LIMIT && delay < CLAMP_MS) delay = CLAMP_MS;
+      return delay;
+    }
+    if (typeof timeout === "number" && timeout >= 1 && timeout <= TIMEOUT_MAX) return Math.trunc(timeout);
+    const after = timeout === undefined ? undefined : /** @type {number} */ (timeout) * 1;
+    if (after !== undefined && !(after >= 1 && after <= TIMEOUT_MAX)) {
+      if (after > TIMEOUT_MAX) this.log("warn:TimeoutOverflowWarning");
+      else if (after < 0) {
+        if (!this.warnedNegative) this.log("warn:TimeoutNegativeWarning");
+        this.warnedNegative = true;
+      } else if (Number.isNaN(after)) {
+        if (!this.warnedNaN) this.log("warn:TimeoutNaNWarning");
+        this.warnedNaN = true;
+      }
+    }
+    const ms = /** @type {number} */ (after) * 1;
+    if (!(ms >= 1 && ms <= TIMEOUT_MAX)) return 1;
+    return Math.trunc(ms);
+  }
+
+  /** What counts against capacity.timers (the core's live handles minus collected ones). */
+  timersCounted() {
+    let n = 0;
+    for (const h of this.handles) {
+      if (h.kind === "immediate" ? h.live && !h.collected : h.armed) n++;
+    }
+    return n;
+  }
+
+  checkCapacity() {
+    if (this.timersCap !== undefined && this.timersCounted() >= this.timersCap) throw new ModelThrow("CapacityError");
+  }
+
+  refuse() {
+    throw new ModelThrow(this.closed ? "LoopClosedError" : "LoopShuttingDownError");
+  }
+
+  /**
+   * setTimeout / setInterval. Returns the handle.
+   * @param {"timeout"|"interval"} kind
+   * @param {unknown} timeout
+   * @param {Partial<MHandle>} extra
+   */
+  addTimer(kind, timeout, extra) {
+    if (this.closed || this.stopping) this.refuse();
+    const delay = this.coerceDelay(timeout);
+    this.checkCapacity();
+    /** @type {MHandle} */
+    const h = {
+      label: 0, name: "", kind, live: true, armed: true, deadline: this.now + delay, seq: this.seq++, delay,
+      nesting: Math.min(this.nesting + 1, 255), body: [], stopAfter: 0, beats: 0, refed: true, cleared: false,
+      primTaken: false, registered: false, chain: null, atShutdown: false, ...extra,
+    };
+    this.handles.push(h);
+    return h;
+  }
+
+  /** clearTimeout/clearInterval of a handle of this loop (the object path in node). */
+  clearTimer(/** @type {MHandle} */ h) {
+    if (this.closed || h.kind === "immediate") return;
+    if (h.live) {
+      h.live = false;
+      h.armed = false;
+    }
+    h.cleared = true;
+    h.registered = false;
+  }
+
+  /** html clearTimeout(number): only a live timer (not an immediate) with that id. */
+  clearTimerById(/** @type {MHandle} */ h) {
+    if (this.closed || h.kind === "immediate" || !h.live) return;
+    h.live = false;
+    h.armed = false;
+  }
+
+  clearImmediate(/** @type {MHandle} */ h) {
+    if (this.closed || h.kind !== "immediate" || !h.live) return;
+    h.live = false;
+  }
+
+  /** node: Number(timeout) — Symbol.toPrimitive registers a live timer in knownTimersById once. */
+  toPrimitive(/** @type {MHandle} */ h) {
+    if (!h.primTaken) {
+      h.primTaken = true;
+      if (h.live) h.registered = true;
+    }
+  }
+
+  /** node: timeout.refresh(). */
+  refresh(/** @type {MHandle} */ h) {
+    if (h.cleared || this.closed) return;
+    if (this.stopping) throw new ModelThrow("LoopShuttingDownError");
+    if (!h.live) {
+      // A fired one-shot is revived (nesting restarts at 1). While its record is still in
+      // this turn's timer batch the core re-arms it in place; afterwards it needs a new
+      // record, which counts against capacity.
+      if (!h.inBatch) this.checkCapacity();
+      h.live = true;
+      h.nesting = 1;
+    }
+    h.armed = true;
+    h.deadline = this.now + h.delay;
+    h.seq = this.seq++;
+    if (this.batch) {
+      for (let i = this.batchPos; i < this.batch.length; i++) if (this.batch[i].h === h) this.batch[i].dropped = true;
+    }
+  }
+
+  /** node: ref()/unref() */
+  setRef(/** @type {MHandle} */ h, /** @type {boolean} */ ref) {
+    h.refed = ref;
+  }
+
+  nextDeadline() {
+    let next = Infinity;
+    for (const h of this.handles) if (h.armed && h.deadline < next) next = h.deadline;
+    return next;
+  }
+
+  lastDeadline() {
+    let last = -Infinity;
+    for (const h of this.handles) if (h.armed && h.deadline > last) last = h.deadline;
+    return last;
+  }
+
+  /** @param {number} due @param {number} period */
+  nextIntervalDeadline(due, period) {
+    if (period === 0) return this.now;
+    let next = due + period;
+    if (next <= this.now) next = due + (Math.floor((this.now - due) / period) + 1) * period;
+    return next;
+  }
+
+  // ---- immediates, tasks, microtasks ---------------------------------------------
+
+  /** @param {Partial<MHandle>} extra */
+  addImmediate(extra) {
+    if (this.closed || this.stopping) this.refuse();
+    this.checkCapacity();
+    /** @type {MHandle} */
+    const h = {
+      label: 0, name: "", kind: "immediate", live: true, armed: false, deadline: 0, seq: 0, delay: 0, nesting: 0,
+      body: [], stopAfter: 0, beats: 0, refed: true, cleared: false, primTaken: false, registered: false, chain: null,
+      atShutdown: false, ...extra,
+    };
+    this.handles.push(h);
+    this.immediates.push(h);
+    return h;
+  }
+
+  /** submit(fn) */
+  submit(/** @type {() => void} */ run) {
+    if (this.closed || this.stopping) this.refuse();
+    this.tasks.push({ run });
+  }
+
+  /** queueMicrotask(fn) */
+  queueMicrotask(/** @type {() => void} */ job) {
+    if (this.closed) throw new ModelThrow("LoopClosedError");
+    this.micro.push(job);
+  }
+
+  /** Promise jobs: the loop's queue, or the host's after close. */
+  enqueueJob(/** @type {() => void} */ job) {
+    if (this.closed) this.hostMicro.push(job);
+    else this.micro.push(job);
+  }
+
+  /** Tasks the loop queues for itself (rejection events). */
+  queueInternalTask(/** @type {() => void} */ task) {
+    if (this.closed) this.hostMacro.push(task);
+    else if (this.stopping) this.micro.push(task);
+    else this.tasks.push({ run: task });
+  }
+
+  // ---- running callbacks ------------------------------------------------------------
+
+  /** Runs a user callback: errors go to onError. */
+  call(/** @type {() => void} */ fn) {
+    try {
+      fn();
+    } catch (error) {
+      if (error instanceof ModelThrow) throw new Error(`model bug: uncaught ModelThrow ${error.name}`);
+      this.onError(error);
+    }
+  }
+
+  /** The microtask checkpoint. */
+  checkpoint() {
+    if (this.checkpointing) return;
+    this.checkpointing = true;
+    const saved = this.nesting;
+    this.nesting = 0;
+    try {
+      for (;;) {
+        const job = this.micro.shift();
+        if (job === undefined) break;
+        this.call(job);
+        if (this.closed) return;
+      }
+    } finally {
+      this.checkpointing = false;
+      this.nesting = saved;
+    }
+    this.checkpointEnd();
+  }
+
+  /** A checkpoint outside a turn (start of a driving call). */
+  checkpointNow() {
+    const notify = !this.compat.topLevelRejectionNeedsMicrotask && this.aboutToBeNotified.size > 0;
+    if (this.micro.length === 0 && !notify) return;
+    this.depth++;
+    try {
+      this.checkpoint();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** @param {(h: MHandle) => void} body @param {MHandle} h */
+  runHandle(h, body) {
+    const saved = this.current;
+    this.current = h;
+    try {
+      this.call(() => body(h));
+    } finally {
+      this.current = saved;
+    }
+  }
+
+  /** @param {MHandle} h @param {(h: MHandle) => void} callback */
+  runTimer(h, callback) {
+    const level = h.nesting;
+    if (h.kind === "timeout") {
+      h.live = false;
+      h.registered = false;
+    }
+    this.nesting = level;
+    this.runHandle(h, callback);
+    this.nesting = 0;
+    if (h.kind === "interval" && h.live) {
+      if (this.html && level > NESTING_LIMIT && h.delay < CLAMP_MS) {
+        const base = Math.max(h.deadline - h.delay, 0);
+        h.deadline = base + CLAMP_MS;
+        h.delay = CLAMP_MS;
+      }
+      h.seq = this.seq++;
+      if (level < 255) h.nesting = level + 1;
+    }
+  }
+
+  /**
+   * One turn at `this.now`. `callbacks` maps a handle to what its callback does.
+   * @param {boolean} oneTimer @param {(h: MHandle) => void} onHandle
+   */
+  runTurn(oneTimer, onHandle) {
+    this.depth++;
+    /** @type {MHandle[]} */
+    let batchHandles = [];
+    try {
+      const limit = this.seq;
+      let due = this.handles
+        .filter((h) => h.armed && h.deadline <= this.now && h.seq < limit)
+        .sort((a, b) => a.deadline - b.deadline || a.seq - b.seq);
+      if (oneTimer) due = due.slice(0, 1);
+      for (const h of due) {
+        if (h.kind === "interval") {
+          h.deadline = this.nextIntervalDeadline(h.deadline, h.delay);
+          h.seq = this.seq++;
+        } else {
+          h.armed = false;
+        }
+        h.inBatch = true;
+      }
+      batchHandles = due;
+      this.batch = due.map((h) => ({ h, dropped: false }));
+      for (this.batchPos = 0; this.batchPos < this.batch.length; ) {
+        const entry = this.batch[this.batchPos++];
+        if (!entry.dropped && entry.h.live) this.runTimer(entry.h, onHandle);
+        this.checkpoint();
+        if (this.closed) return;
+      }
+      this.batch = null;
+      if (oneTimer) return;
+      const taskCount = this.tasks.length;
+      for (let i = 0; i < taskCount; i++) {
+        const task = /** @type {{ run: () => void, atShutdown?: boolean }} */ (this.tasks.shift());
+        if (task.atShutdown) this.ranAtShutdown++;
+        this.call(task.run);
+        this.checkpoint();
+        if (this.closed) return;
+      }
+      // Immediates queued before the phase began are collected now; one cleared after that
+      // is skipped but, like a skipped timer, still followed by a checkpoint (which matters
+      // when the previous checkpoint left a job behind: a rejection notification parked as
+      // a microtask during a shutdown).
+      const collected = this.immediates.filter((h) => h.live);
+      this.immediates = [];
+      for (const h of collected) h.collected = true;
+      for (const h of collected) {
+        if (h.live) {
+          h.live = false;
+          if (h.atShutdown) this.ranAtShutdown++;
+          this.runHandle(h, onHandle);
+        }
+        this.checkpoint();
+        if (this.closed) return;
+      }
+    } finally {
+      this.batch = null;
+      for (const h of batchHandles) h.inBatch = false;
+      this.depth--;
+    }
+  }
+
+  runnableNow() {
+    return (
+      this.tasks.length > 0 ||
+      this.immediates.some((h) => h.live) ||
+      this.micro.length > 0 ||
+      this.nextDeadline() <= this.now
+    );
+  }
+
+  /** @param {number} limit @param {(h: MHandle) => void} onHandle */
+  drainNow(limit, onHandle) {
+    for (let rounds = 0; ; rounds++) {
+      if (this.closed) return;
+      this.checkpointNow();
+      if (this.closed || !this.runnableNow()) return;
+      if (rounds >= limit) throw new ModelThrow("LoopLimitError");
+      this.runTurn(false, onHandle);
+    }
+  }
+
+  /** @param {number} target @param {number} drainLimit @param {number} maxSteps @param {(h: MHandle) => void} onHandle */
+  advanceTo(target, drainLimit, maxSteps, onHandle) {
+    this.drainNow(drainLimit, onHandle);
+    let steps = 0;
+    for (;;) {
+      if (this.closed) return;
+      const next = this.nextDeadline();
+      if (next === Infinity || next > target) break;
+      if (steps++ >= maxSteps) throw new ModelThrow("LoopLimitError");
+      if (next > this.now) this.now = next;
+      this.runTurn(false, onHandle);
+      if (this.tasks.length > 0 || this.immediates.some((h) => h.live) || this.micro.length > 0) {
+        this.drainNow(drainLimit, onHandle);
+      }
+    }
+    if (target !== Infinity && !this.closed) {
+      if (target > this.now) this.now = target;
+      this.drainNow(drainLimit, onHandle);
+    }
+  }
+
+  assertDrivable() {
+    if (this.closed) throw new ModelThrow("LoopClosedError");
+    if (this.depth > 0) throw new ModelThrow("ReentrancyError");
+  }
+
+  /** @param {number} ms @param {number | undefined} limit @param {(h: MHandle) => void} onHandle */
+  advance(ms, limit, onHandle) {
+    this.assertDrivable();
+    this.advanceTo(this.now + ms, limit ?? DRIVE_LIMIT, Infinity, onHandle);
+    return this.now;
+  }
+
+  /** @param {number | undefined} limit @param {(h: MHandle) => void} onHandle */
+  runUntilIdle(limit, onHandle) {
+    this.assertDrivable();
+    this.drainNow(limit ?? DRIVE_LIMIT, onHandle);
+  }
+
+  /** @param {(h: MHandle) => void} onHandle */
+  next(onHandle) {
+    this.assertDrivable();
+    this.checkpointNow();
+    const next = this.nextDeadline();
+    if (next === Infinity) return this.now;
+    if (next > this.now) this.now = next;
+    this.runTurn(true, onHandle);
+    return this.now;
+  }
+
+  /** @param {number | undefined} limit @param {(h: MHandle) => void} onHandle */
+  runAll(limit, onHandle) {
+    this.assertDrivable();
+    this.advanceTo(Infinity, DRIVE_LIMIT, limit ?? RUN_ALL_LIMIT, onHandle);
+    return this.now;
+  }
+
+  /** @param {(h: MHandle) => void} onHandle */
+  runToLast(onHandle) {
+    this.assertDrivable();
+    const last = this.lastDeadline();
+    return this.advance(last > this.now ? last - this.now : 0, undefined, onHandle);
+  }
+
+  /**
+   * `await run()` on the manual clock: drains, then moves time from deadline to deadline
+   * (one turn per step) until nothing ref'd is left (README Lifecycle, `uv_loop_alive`).
+   * Returns "ok" or the name of the error it rejects with.
+   * @param {(h: MHandle) => void} onHandle
+   */
+  runVirtual(onHandle) {
+    try {
+      for (;;) {
+        if (this.closed) return "ok";
+        if (this.depth === 0) this.drainNow(DRIVE_LIMIT, onHandle);
+        // (yields to the host here)
+        if (this.closed || this.depth > 0 || this.runnableNow()) continue;
+        if (this.pending().refs === 0) return "ok";
+        const next = this.nextDeadline();
+        if (next !== Infinity) {
+          if (next > this.now) this.now = next;
+          this.runTurn(false, onHandle);
+        }
+      }
+    } catch (error) {
+      if (error instanceof ModelThrow) return error.name;
+      throw error;
+    }
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------
+
+  /** shutdown() (graceful): the synchronous part. Returns what the call's promise will resolve to. */
+  shutdown() {
+    if (this.shutdownState) return this.shutdownState;
+    if (this.closed) return { cancelled: 0, queuedAtStart: 0, report: "0,0,0" };
+    let cancelled = 0;
+    for (const h of this.handles) {
+      if (h.kind === "immediate" || !h.live) continue;
+      cancelled++;
+      h.live = false;
+      h.armed = false;
+      h.cleared = true;
+      h.registered = false;
+    }
+    this.stopping = true;
+    let queuedAtStart = 0;
+    for (const task of this.tasks) {
+      task.atShutdown = true;
+      queuedAtStart++;
+    }
+    // Live immediates: queued, or collected in the running immediate phase and not yet run.
+    for (const h of this.handles) {
+      if (h.kind !== "immediate" || !h.live) continue;
+      h.atShutdown = true;
+      queuedAtStart++;
+    }
+    this.ranAtShutdown = 0;
+    this.shutdownState = { cancelled, queuedAtStart, report: undefined };
+    return this.shutdownState;
+  }
+
+  /** The asynchronous part of a graceful shutdown (runs when the caller awaits). */
+  finishShutdown(/** @type {(h: MHandle) => void} */ onHandle) {
+    const state = /** @type {{ cancelled: number, queuedAtStart: number, report?: string }} */ (this.shutdownState);
+    if (!this.closed) this.drainNow(DRIVE_LIMIT, onHandle);
+    const rejected = this.terminatePending(TERMINATION);
+    if (!this.closed && this.micro.length > 0) this.checkpointNow();
+    if (!this.closed && !this.compat.shutdownDropsLateRejections && this.aboutToBeNotified.size > 0) {
+      // The correct behaviour: the last checkpoint's rejections are still notified.
+      this.checkpointNow();
+    }
+    if (!this.closed && !this.compat.shutdownDropsLateRejections) {
+      while (this.micro.length > 0) this.checkpointNow();
+    }
+    let ran;
+    if (this.compat.ranTasksCountsCleared) {
+      const left = this.tasks.length + this.handles.filter((h) => h.kind === "immediate" && h.live).length;
+      ran = state.queuedAtStart - left;
+    } else {
+      ran = this.ranAtShutdown;
+    }
+    if (!this.closed) this.close();
+    state.report = `${state.cancelled},${ran},${rejected}`;
+  }
+
+  /** close(): drops everything. */
+  close() {
+    this.closed = true;
+    this.stopping = false;
+    for (const h of this.handles) {
+      if (h.live) {
+        h.live = false;
+        h.armed = false;
+      }
+      if (h.kind !== "immediate") {
+        h.cleared = true;
+        h.registered = false;
+      }
+    }
+    this.tasks = [];
+    this.immediates = [];
+    this.micro = [];
+  }
+
+  /** After an operation, the host's own queues run (only used once the loop is closed). */
+  drainHost() {
+    for (;;) {
+      const job = this.hostMicro.shift();
+      if (job !== undefined) {
+        this.call(job);
+        continue;
+      }
+      const task = this.hostMacro.shift();
+      if (task === undefined) return;
+      this.call(task);
+    }
+  }
+
+  // ---- promises ---------------------------------------------------------------------
+
+  /** Promise.withResolvers() */
+  newDeferred(/** @type {number} */ label) {
+    this.promiseClass = true;
+    /** @type {MDeferred} */
+    const d = { promise: newPromise(`d${label}`), label, resolved: false };
+    this.deferreds.push(d);
+    return d;
+  }
+
+  /** The deferred's resolve/reject function (one [[AlreadyResolved]] for the pair). */
+  settleDeferred(/** @type {MDeferred} */ d, /** @type {boolean} */ reject, /** @type {any} */ value) {
+    if (d.resolved) return;
+    d.resolved = true;
+    if (reject) this.rejectPromise(d.promise, value);
+    else this.resolvePromise(d.promise, value);
+  }
+
+  /** @param {MPromise} p */
+  notWaiting(p) {
+    return p.attached || p.queued || p.thenable;
+  }
+
+  /** @param {MPromise} p @param {any} x */
+  resolvePromise(p, x) {
+    if (p.state !== "pending") return;
+    if (x === p) {
+      this.rejectPromise(p, TYPE_ERROR);
+      return;
+    }
+    if (x !== null && typeof x === "object" && "reactions" in x) {
+      p.thenable = true;
+      p.thenableTarget = x;
+      this.enqueueJob(() => this.thenableJob(p));
+      return;
+    }
+    this.fulfillPromise(p, x);
+  }
+
+  /** @param {MPromise} p @param {any} value */
+  fulfillPromise(p, value) {
+    if (p.state !== "pending") return;
+    const reactions = p.reactions;
+    p.value = value;
+    p.reactions = [];
+    p.state = "fulfilled";
+    this.unlink(p);
+    for (const r of reactions) this.queueChild(r, value, false);
+  }
+
+  /** @param {MPromise} p @param {any} reason */
+  rejectPromise(p, reason) {
+    if (p.state !== "pending") return;
+    const reactions = p.reactions;
+    p.value = reason;
+    p.reactions = [];
+    if (!p.handled && this.terminationReasons.has(reason)) p.handled = true;
+    p.state = "rejected";
+    this.unlink(p);
+    if (!p.handled) this.aboutToBeNotified.set(p, reason);
+    for (const r of reactions) this.queueChild(r, reason, true);
+  }
+
+  /** @param {MPromise} p */
+  unlink(p) {
+    if (!p.linked) return;
+    p.linked = false;
+    this.linked.splice(this.linked.indexOf(p), 1);
+  }
+
+  /** @param {MPromise} child @param {any} arg @param {boolean} rejected */
+  queueChild(child, arg, rejected) {
+    if (child.state !== "pending") return;
+    child.jobArg = arg;
+    child.jobRejected = rejected;
+    child.attached = false;
+    child.queued = true;
+    this.enqueueJob(() => this.childJob(child));
+  }
+
+  /** @param {MPromise} child */
+  childJob(child) {
+    child.queued = false;
+    if (child.state !== "pending") return;
+    const arg = child.jobArg;
+    const rejected = child.jobRejected;
+    child.jobArg = undefined;
+    const handler = rejected ? child.onR : child.onF;
+    child.onF = undefined;
+    child.onR = undefined;
+    if (handler === undefined) {
+      if (rejected) this.rejectPromise(child, arg);
+      else this.resolvePromise(child, arg);
+      return;
+    }
+    let result;
+    try {
+      result = handler(arg);
+    } catch (error) {
+      if (error instanceof ModelThrow) throw new Error(`model bug: uncaught ModelThrow ${error.name}`);
+      this.rejectPromise(child, error);
+      return;
+    }
+    this.resolvePromise(child, result);
+  }
+
+  /** @param {MPromise} p */
+  thenableJob(p) {
+    const target = /** @type {MPromise} */ (p.thenableTarget);
+    p.thenableTarget = undefined;
+    p.thenable = false;
+    if (p.state !== "pending") return;
+    this.attachChild(target, p);
+  }
+
+  /** @param {MPromise} p @param {MPromise} child */
+  attachChild(p, child) {
+    if (p.state === "pending") {
+      child.attached = true;
+      this.addReaction(p, child);
+      return;
+    }
+    if (p.state === "rejected" && !p.handled) this.onHandle(p);
+    p.handled = true;
+    this.queueChild(child, p.value, p.state === "rejected");
+  }
+
+  /** @param {MPromise} p @param {MPromise} reaction */
+  addReaction(p, reaction) {
+    const first = p.reactions.length === 0;
+    p.handled = true;
+    p.reactions.push(reaction);
+    if (first && !this.notWaiting(p)) {
+      p.linked = true;
+      this.linked.push(p);
+    }
+    if (this.terminated) this.terminateIfWaiting(p);
+  }
+
+  /** p.then(onF, onR): returns the derived promise. */
+  then(/** @type {MPromise} */ p, /** @type {string} */ label, /** @type {(v: any) => any} */ onF, /** @type {(v: any) => any} */ onR) {
+    const child = newPromise(label);
+    child.onF = onF;
+    child.onR = onR;
+    this.attachChild(p, child);
+    return child;
+  }
+
+  /** @param {MPromise} p */
+  terminateIfWaiting(p) {
+    if (p.state !== "pending" || this.notWaiting(p) || p.reactions.length === 0) return;
+    p.handled = true;
+    p.onF = undefined;
+    p.onR = undefined;
+    this.rejectPromise(p, TERMINATION);
+  }
+
+  terminatePending(/** @type {any} */ reason) {
+    if (!this.promiseClass && this.compat.lazyPromiseClassMissesTermination) return 0;
+    this.terminated = true;
+    this.terminationReasons.add(reason);
+    let count = 0;
+    for (const p of [...this.linked]) {
+      if (!p.linked) continue;
+      if (!this.notWaiting(p)) {
+        this.terminateIfWaiting(p);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  // ---- the rejection tracker (HTML "unhandled promise rejections") --------------------
+
+  /** @param {MPromise} p */
+  onHandle(p) {
+    if (this.aboutToBeNotified.delete(p)) return;
+    if (!this.outstanding.has(p)) return;
+    this.outstanding.delete(p);
+    this.queueInternalTask(() => this.log(`rh:${p.label}`));
+  }
+
+  checkpointEnd() {
+    if (this.aboutToBeNotified.size === 0) return;
+    const list = this.aboutToBeNotified;
+    this.aboutToBeNotified = new Map();
+    this.queueInternalTask(() => this.notify(list));
+  }
+
+  /** @param {Map<MPromise, any>} list */
+  notify(list) {
+    for (const [p, reason] of list) {
+      if (p.handled) continue;
+      this.log(`unh:${p.label}:${valueLabel(reason)}`);
+      if (this.html) this.onError(reason);
+      else this.onError(typeof reason === "object" ? reason : { name: "UnhandledPromiseRejection", reason });
+      if (!p.handled) this.outstanding.add(p);
+    }
+  }
+}
