@@ -4,13 +4,12 @@
 // interpreter and zigloop backend (test/reliability/harness.mjs).
 //
 // Usage: node scripts/soak.mjs [--minutes N] [--seed S] [--profile html|node|both]
-//                              [--max-ops N] [--dist] [--strict] [--replay JSON|FILE]
+//                              [--max-ops N] [--dist] [--replay JSON|FILE]
 //   --minutes N   how long to run (default 3; fractions allowed)
 //   --seed S      the first batch's seed (default: time-based); batch k uses S + k
 //   --profile P   html, node or both (default both, alternating per batch)
 //   --max-ops N   most top-level operations per run (default 120)
 //   --dist        test dist/node.js (after `npm run build`) instead of bundling src-ts/
-//   --strict      the model does not reproduce the known bugs (KNOWN_BUGS in model.mjs)
 //   --replay R    run one counterexample (JSON text, or a file holding it) and print both traces
 //
 // It prints progress after every batch and, at the end, the number of runs and
@@ -25,7 +24,7 @@ import fc from "fast-check";
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 function parseArgs(argv) {
-  const options = { minutes: 3, seed: Date.now() % 2 ** 31, profile: "both", maxOps: 120, dist: false, strict: false, replay: undefined };
+  const options = { minutes: 3, seed: Date.now() % 2 ** 31, profile: "both", maxOps: 120, dist: false, replay: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -52,9 +51,6 @@ function parseArgs(argv) {
         break;
       case "--dist":
         options.dist = true;
-        break;
-      case "--strict":
-        options.strict = true;
         break;
       case "--replay":
         options.replay = value();
@@ -105,8 +101,6 @@ async function main() {
   const { checkRun, countActions, describeDifference, runArbOf, traceModel, traceReal } = await import(
     pathToFileURL(join(root, "test", "reliability", "harness.mjs")).href
   );
-  const { KNOWN_BUGS } = await import(pathToFileURL(join(root, "test", "reliability", "model.mjs")).href);
-  const compat = options.strict ? Object.fromEntries(Object.keys(KNOWN_BUGS).map((k) => [k, false])) : undefined;
 
   const module = new WebAssembly.Module(readFileSync(join(root, "wasm", "zigloop.wasm")));
   const createLoop = (loopOptions) => zigloop.createEventLoopSync({ module, ...loopOptions });
@@ -124,7 +118,7 @@ async function main() {
     const profiles = options.profile === "both" ? ["html", "node"] : [options.profile];
     let failed = false;
     for (const profile of profiles) {
-      const expected = await traceModel(profile, run, compat);
+      const expected = await traceModel(profile, run);
       const actual = await traceReal(api, profile, run);
       console.log(`--- ${profile}: ${describeDifference(expected, actual)}`);
       console.log(`model:   ${expected.join(" | ")}`);
@@ -136,7 +130,7 @@ async function main() {
 
   console.log(
     `soak: ${options.minutes} min, seed ${options.seed}, profile ${options.profile}, up to ${options.maxOps} operations per run, ` +
-      `zigloop from ${source}${options.strict ? ", strict (known bugs not reproduced)" : ""}`,
+      `zigloop from ${source}`,
   );
   const arb = runArbOf({ maxOps: options.maxOps, size: "large" });
   const deadline = Date.now() + options.minutes * 60_000;
@@ -146,7 +140,7 @@ async function main() {
     const profile = options.profile === "both" ? (batch % 2 === 0 ? "html" : "node") : options.profile;
     const seed = options.seed + batch;
     const property = fc.asyncProperty(arb, async (run) => {
-      const entries = await checkRun(api, profile, run, compat);
+      const entries = await checkRun(api, profile, run);
       totals.runs++;
       totals.operations += run.ops.length;
       totals.actions += countActions(run.ops);
@@ -157,7 +151,7 @@ async function main() {
       const [run] = details.counterexample ?? [];
       console.error(`\nsoak: FAILED in batch ${batch} (${profile} profile), seed ${seed}, path ${details.counterexamplePath}`);
       console.error(`after ${totals.runs} passing runs and ${totals.operations} operations; shrunk ${details.numShrinks} times`);
-      console.error(`counterexample (replay: node scripts/soak.mjs --profile ${profile} --replay '<json>'${options.strict ? " --strict" : ""}):`);
+      console.error(`counterexample (replay: node scripts/soak.mjs --profile ${profile} --replay '<json>'):`);
       console.error(JSON.stringify(run));
       const error = details.errorInstance;
       console.error(String(error instanceof Error ? error.message : error));

@@ -17,7 +17,15 @@
  * @module
  */
 
-import { BATCH_CAPACITY, Batch, Stat, Status, type CoreExports } from "./_wasm/abi.generated.ts";
+import {
+  BATCH_CAPACITY,
+  Batch,
+  type CoreExports,
+  Stat,
+  Status,
+  TIME_MS_LIMIT,
+  TIMERS_MAX_LIMIT,
+} from "./_wasm/abi.generated.ts";
 import { type Clock, ManualClock, RealClock } from "./clock.ts";
 import { HostDriver, hostMacrotask, queueHostMicrotask } from "./driver.ts";
 import {
@@ -169,6 +177,7 @@ const PHASE_TASKS = 2;
 const PHASE_IMMEDIATES = 3;
 
 const DEFAULT_CAPACITY = 1 << 22;
+const UNHANDLED_REJECTION_MODES: readonly string[] = ["html", "throw", "strict", "warn", "warn-with-error-code", "none"];
 const DEFAULT_RING = 1024;
 const DEFAULT_DRIVE_LIMIT = 100_000;
 const DEFAULT_RUN_ALL_LIMIT = 1_000_000;
@@ -245,7 +254,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   #immediateBatch: Uint32Array;
   readonly #timerSchedule: (delay: number, repeating: number) => number;
   readonly #timerCancel: (id: number) => number;
-  readonly #taskPush: (slot: number) => number;
+  readonly #taskPush: (slot: number, force: number) => number;
 
   // JS values, addressed by the integers the core stores.
   readonly #mirror: HandleMirror;
@@ -289,6 +298,9 @@ export class EventLoop extends EventTarget implements HandleOwner {
   #queuedImmediates = 0;
   #refOther = 0;
   #watchers = 0;
+  /** Tasks and immediates run since creation (graceful shutdown reports what it ran). */
+  #tasksRun = 0;
+  #immediatesRun = 0;
   readonly #watches = new Set<LoopWatch>();
   #driver: HostDriver | undefined;
   #waiters: Array<{ resolve(): void; reject(error: unknown): void }> = [];
@@ -304,17 +316,21 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#checkpointQueued = false;
     if (this.#closed || this.#phase !== PHASE_NONE || this.#depth > 0) return;
     if (this.#metricsOn) this.#metrics.busyStart(this.#clock.now());
-    this.#guard("run a microtask checkpoint", () => {
-      this.#depth++;
-      let done: boolean;
-      try {
-        done = this.#checkpoint(true);
-      } finally {
-        this.#depth--;
-      }
-      if (!done) this.#driver?.wake();
-      this.#rearm();
-    });
+    try {
+      this.#guard("run a microtask checkpoint", () => {
+        this.#depth++;
+        let done: boolean;
+        try {
+          done = this.#checkpoint(true);
+        } finally {
+          this.#depth--;
+        }
+        if (!done) this.#driver?.wake();
+        this.#rearm();
+      });
+    } catch (error) {
+      if (!this.#broken) this.#report(error); // see #hostTurn
+    }
     if (this.#metricsOn) this.#metrics.busyEnd(this.#clock.now());
     this.#checkIdle();
   };
@@ -327,6 +343,9 @@ export class EventLoop extends EventTarget implements HandleOwner {
   /** @internal Use createEventLoop / createEventLoopSync. */
   constructor(core: CoreExports, options: EventLoopOptions = {}) {
     super();
+    if (options === null || typeof options !== "object") {
+      throw optionsError(`options must be an object, got ${describeValue(options)}.`);
+    }
     const profile = options.profile ?? "html";
     if (profile !== "html" && profile !== "node") {
       throw new TypeError(`Unknown profile ${describeValue(profile)}: expected "html" or "node".`);
@@ -354,10 +373,18 @@ export class EventLoop extends EventTarget implements HandleOwner {
       throw new TypeError(`Unknown timerStart ${describeValue(timerStart)}: expected "turn" or "call".`);
     }
     this.#startAtCall = timerStart === "call" && clock === "real";
-    this.#promiseOptions = {
-      unhandledRejections: options.unhandledRejections ?? (profile === "node" ? "throw" : "html"),
-      trackCreation: options.trackPromiseCreation === true,
-    };
+    const unhandledRejections = options.unhandledRejections ?? (profile === "node" ? "throw" : "html");
+    if (!UNHANDLED_REJECTION_MODES.includes(unhandledRejections)) {
+      throw new TypeError(
+        `unhandledRejections must be one of ${UNHANDLED_REJECTION_MODES.join(", ")}; got ${describeValue(unhandledRejections)}.`,
+      );
+    }
+    this.#promiseOptions = { unhandledRejections, trackCreation: options.trackPromiseCreation === true };
+    for (const hook of ["onError", "onWarning"] as const) {
+      if (options[hook] !== undefined && typeof options[hook] !== "function") {
+        throw invalidArgType(hook, "a function", options[hook]);
+      }
+    }
     this.onError = options.onError ?? ((error) => {
       this.exitCode = 1;
       hostReport(error);
@@ -366,8 +393,10 @@ export class EventLoop extends EventTarget implements HandleOwner {
 
     if (this.manualClock) {
       const start = options.startTime ?? 0;
-      if (typeof start !== "number" || !(start >= 0) || !Number.isFinite(start)) {
-        throw new RangeError(`startTime must be a finite number >= 0, got ${describeValue(start)}.`);
+      if (typeof start !== "number" || !(start >= 0) || !(start <= TIME_MS_LIMIT)) {
+        throw new RangeError(
+          `startTime must be a finite number >= 0 and at most ${TIME_MS_LIMIT} (ms, the core's clock range), got ${describeValue(start)}.`,
+        );
       }
       this.#manual = new ManualClock(start);
       this.#clock = this.#manual;
@@ -378,12 +407,20 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#core = core;
     this.#memory = core.memory;
     const capacity = options.capacity ?? {};
-    const status = core.zl_init(
-      capacityOption(capacity.timers, "timers"),
-      capacityOption(capacity.tasks, "tasks"),
-      capacityOption(capacity.microtasks, "microtasks"),
-      ringOption(capacity.microtaskRing),
-    );
+    if (capacity === null || typeof capacity !== "object") {
+      throw optionsError(`capacity must be an object, got ${describeValue(capacity)}.`);
+    }
+    let status: number;
+    try {
+      status = core.zl_init(
+        capacityOption(capacity.timers, "timers", TIMERS_MAX_LIMIT),
+        capacityOption(capacity.tasks, "tasks"),
+        capacityOption(capacity.microtasks, "microtasks"),
+        ringOption(capacity.microtaskRing),
+      );
+    } catch (error) {
+      throw isTrap(error) ? new CoreTrapError("create the loop", error) : error;
+    }
     if (status < 0) throw new LoopStateError("ERR_LOOP_INIT", `The core refused to start (status ${status}).`);
     this.#metricsOn = options.metrics !== undefined && options.metrics !== false;
     if (this.#metricsOn) core.zl_metrics_enable(1);
@@ -401,7 +438,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#taskBatch = this.#batchView(Batch.tasks);
     this.#immediateBatch = this.#batchView(Batch.immediates);
     this.#micro = new MicrotaskQueue(core, capacityOption(capacity.microtasks, "microtasks"));
-    this.#mirror = new HandleMirror(() => core.zl_stat(Stat.handles_capacity));
+    this.#mirror = new HandleMirror(() => this.#guard("grow the handle mirror", () => core.zl_stat(Stat.handles_capacity)));
     this.#setCoreNow(this.#clock.now());
     this.#metrics = new MetricsRecorder(core, this.#micro, this.#now);
     if (!this.manualClock) {
@@ -417,6 +454,51 @@ export class EventLoop extends EventTarget implements HandleOwner {
     if (this.#closed) return "closed";
     if (this.#stopping) return "stopping";
     return this.#depth > 0 || this.#phase !== PHASE_NONE ? "running" : "idle";
+  }
+
+  /**
+   * The loop dispatches `unhandledrejection` and `rejectionhandled` from its own tasks.
+   * A listener that throws must not reach the host (in Node an EventTarget listener's
+   * exception becomes an uncaughtException): listeners are wrapped so that what they
+   * throw goes to `onError`, like any other callback's error.
+   */
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: AddEventListenerOptions | boolean,
+  ): void {
+    super.addEventListener(type, listener === null ? null : this.#wrapListener(type, listener, options), options);
+  }
+
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: EventListenerOptions | boolean,
+  ): void {
+    const wrapper = listener === null ? undefined : this.#listenerWrappers.get(listener)?.get(listenerKey(type, options));
+    super.removeEventListener(type, wrapper ?? listener, options);
+  }
+
+  readonly #listenerWrappers = new WeakMap<object, Map<string, EventListener>>();
+
+  #wrapListener(type: string, listener: EventListenerOrEventListenerObject, options?: AddEventListenerOptions | boolean): EventListener {
+    let byKey = this.#listenerWrappers.get(listener);
+    if (byKey === undefined) this.#listenerWrappers.set(listener, (byKey = new Map()));
+    const key = listenerKey(type, options);
+    let wrapper = byKey.get(key);
+    if (wrapper === undefined) {
+      const loop = this;
+      wrapper = function (this: unknown, event: Event): void {
+        try {
+          if (typeof listener === "function") listener.call(loop, event);
+          else listener.handleEvent(event);
+        } catch (error) {
+          loop.#report(error);
+        }
+      };
+      byKey.set(key, wrapper);
+    }
+    return wrapper;
   }
 
   /** Current loop time in ms: since creation (real clock) or the virtual time (manual). */
@@ -435,7 +517,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   }
 
   #createPromiseKit(): LoopPromiseKit {
-    return createPromiseClass(
+    const kit = createPromiseClass(
       {
         enqueueJob: (job, arg) => this.#enqueuePromiseJob(job, arg),
         reportError: (error) => this.#report(error),
@@ -457,6 +539,25 @@ export class EventLoop extends EventTarget implements HandleOwner {
       },
       this.#promiseOptions,
     );
+    // A rejection outside any checkpoint (top-level code) must still be reported.
+    kit.tracker.onPending = () => this.#notificationPending();
+    // Created after the loop closed: waits on new pending promises must not hang. (During
+    // a graceful shutdown's drain, the final termination reaches and counts them.)
+    if (this.#closed) kit.terminatePending(new TerminationError());
+    return kit;
+  }
+
+  /**
+   * A rejection is waiting for the end of a checkpoint. Inside a turn or checkpoint
+   * that comes by itself; outside one (top-level code), make one happen: on a real
+   * clock a host microtask checkpoint, on a manual clock the next driving call.
+   */
+  #notificationPending(): void {
+    if (this.#depth > 0 || this.#checkpointing || this.#closed) return;
+    if (!this.manualClock && !this.#checkpointQueued) {
+      this.#checkpointQueued = true;
+      queueHostMicrotask(this.#hostCheckpoint);
+    }
   }
 
   /**
@@ -468,23 +569,20 @@ export class EventLoop extends EventTarget implements HandleOwner {
       queueHostMicrotask(() => job(arg));
       return;
     }
-    this.enqueueJob(job, arg);
+    this.#enqueueJob(job, arg, true);
   }
 
-  /** Tasks the loop queues for itself (rejection events): allowed while stopping. */
+  /**
+   * Tasks the loop queues for itself (rejection events): accepted past capacity.tasks
+   * and while stopping (the core's `force`), so a report is never dropped.
+   */
   #queueInternalTask(task: () => void): void {
     if (this.#closed) {
       void hostMacrotask().then(task);
       return;
     }
     const slot = this.#tasks.alloc(task, undefined);
-    const status = this.#guard("queue a task", () => this.#taskPush(slot));
-    if (status === Status.stopping) {
-      // The core refuses tasks while stopping; run it as the next microtask instead.
-      this.#tasks.release(slot);
-      this.enqueueJob(task, undefined);
-      return;
-    }
+    const status = this.#guard("queue a task", () => this.#taskPush(slot, 1));
     if (status < 0) {
       this.#tasks.release(slot);
       this.#fail(status, "queue a task");
@@ -499,14 +597,15 @@ export class EventLoop extends EventTarget implements HandleOwner {
   metrics(): LoopMetrics {
     if (this.#broken) throw this.#broken;
     this.#micro.flush();
-    return this.#metrics.snapshot(this.#clock.now(), this.#refTimers + this.#refImmediates + this.#refOther, this.#watchers);
+    const refs = this.#refTimers + this.#refImmediates + this.#refOther;
+    return this.#guard("read the metrics", () => this.#metrics.snapshot(this.#clock.now(), refs, this.#watchers));
   }
 
   /** Starts a new metrics window: counters, peaks (to current depths), histograms, rates. */
   resetMetrics(): void {
     if (this.#broken) throw this.#broken;
     if (this.#closed) return;
-    this.#metrics.reset(this.#clock.now());
+    this.#guard("reset the metrics", () => this.#metrics.reset(this.#clock.now()));
   }
 
   /** Counts of pending work, for tests and tools. */
@@ -532,8 +631,9 @@ export class EventLoop extends EventTarget implements HandleOwner {
 
   /** A raw core statistic (see `Stat`); for metrics and tests. */
   coreStat(stat: number): number {
+    if (this.#broken) throw this.#broken;
     this.#micro.flush();
-    return this.#core.zl_stat(stat);
+    return this.#guard("read a core statistic", () => this.#core.zl_stat(stat));
   }
 
   // ---- timers --------------------------------------------------------------------
@@ -613,7 +713,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   #clearTimer(id: unknown): void {
     if (this.#closed) return;
     if (this.#html) {
-      const key = typeof id === "number" ? id | 0 : htmlDelay(id);
+      const key = typeof id === "number" ? id | 0 : htmlTimerId(id);
       const slot = this.#mirror.find(key);
       if (slot < 0 || this.#mirror.kinds[slot] === Kind.immediate) return;
       this.#dropTimer(key, slot);
@@ -845,21 +945,21 @@ export class EventLoop extends EventTarget implements HandleOwner {
     if (typeof callback !== "function") {
       throw invalidArgType("callback", "of type function", callback);
     }
-    this.enqueueJob(callback, undefined);
+    this.#enqueueJob(callback, undefined, false);
   }
 
   /**
-   * @internal Queues `job(arg)` (or `job()` when arg is undefined) as a microtask.
-   * The loop's Promise uses this for reactions.
+   * Queues `job(arg)` (or `job()` when arg is undefined) as a microtask. `force`: a
+   * promise job, accepted past capacity.microtasks.
    */
-  enqueueJob(job: (arg?: any) => void, arg: unknown): void {
+  #enqueueJob(job: (arg?: any) => void, arg: unknown, force: boolean): void {
     if (this.#closed) {
       if (this.#broken) throw this.#broken;
       throw new LoopClosedError("queue a microtask");
     }
     let status: number;
     try {
-      status = this.#micro.push(job, arg);
+      status = this.#micro.push(job, arg, force);
     } catch (error) {
       throw this.#trapped(error, "queue a microtask");
     }
@@ -890,7 +990,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     const slot = this.#tasks.alloc(fn, arg);
     let status: number;
     try {
-      status = this.#taskPush(slot);
+      status = this.#taskPush(slot, 0);
     } catch (error) {
       this.#tasks.release(slot);
       throw this.#trapped(error, action);
@@ -918,7 +1018,9 @@ export class EventLoop extends EventTarget implements HandleOwner {
       throw invalidArgType("source", "a Node stream or emitter, an EventTarget or a ReadableStream", source);
     }
     if (typeof callback !== "function") throw invalidArgType("callback", "of type function", callback);
-    if (options === null || typeof options !== "object") throw invalidArgType("options", "an object", options);
+    if (options === null || typeof options !== "object") {
+      throw optionsError(`options must be an object, got ${describeValue(options)}.`);
+    }
     if (options.events !== undefined && (!Array.isArray(options.events) || options.events.some((e) => typeof e !== "string"))) {
       throw invalidArgType("options.events", "an array of event type strings", options.events);
     }
@@ -995,6 +1097,9 @@ export class EventLoop extends EventTarget implements HandleOwner {
     }
     const limit = limitOption(options, DEFAULT_DRIVE_LIMIT);
     const target = this.#clock.now() + ms;
+    if (!(target <= TIME_MS_LIMIT)) {
+      throw new RangeError(`advance(ms): the loop time would pass ${TIME_MS_LIMIT} ms (now ${this.#clock.now()}, ms ${ms}).`);
+    }
     this.#advanceTo(target, "advance()", limit, Infinity);
     return this.#clock.now();
   }
@@ -1041,7 +1146,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   runToLast(options?: DriveOptions): number {
     this.#assertManual("runToLast");
     this.#assertDrivable("runToLast()");
-    const last = this.#core.zl_timers_last_deadline();
+    const last = this.#guard("runToLast()", () => this.#core.zl_timers_last_deadline());
     const now = this.#clock.now();
     return this.advance(last > now ? last - now : 0, options);
   }
@@ -1076,6 +1181,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
       this.#setVirtualNow(target);
       this.#drainNow(action, drainLimit);
     }
+    if (this.#broken) throw this.#broken;
   }
 
   // ---- lifecycle -------------------------------------------------------------------
@@ -1109,12 +1215,16 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#refTimers = 0;
     this.#driver?.disarm();
     this.#closeWatches(false); // new I/O events would be new work; queued ones still run
-    const queuedAtStart = this.#tasks.live + this.#queuedImmediates;
-    this.#shutdown = this.#finishShutdown(cancelled, queuedAtStart);
+    this.#shutdown = this.#finishShutdown(cancelled, this.#tasks.live, this.#tasksRun, this.#immediatesRun);
     return this.#shutdown;
   }
 
-  async #finishShutdown(cancelledTimers: number, queuedAtStart: number): Promise<ShutdownReport> {
+  async #finishShutdown(
+    cancelledTimers: number,
+    tasksAtStart: number,
+    tasksRunAtStart: number,
+    immediatesRunAtStart: number,
+  ): Promise<ShutdownReport> {
     // shutdown() returns first (state "stopping"); the draining happens after.
     await null;
     if (this.manualClock) {
@@ -1126,11 +1236,17 @@ export class EventLoop extends EventTarget implements HandleOwner {
         this.#waiters.push({ resolve, reject });
         this.#driver?.wake();
       });
+      while (this.#depth > 0) await hostMacrotask();
     }
-    const rejectedPromises = this.#terminatePromises();
-    if (!this.#closed && this.#micro.length > 0) this.#runCheckpointNow();
-    const ranTasks = queuedAtStart - this.#tasks.live - this.#queuedImmediates;
+    const rejectedPromises = this.#closed ? 0 : this.#terminatePromises();
+    // The terminations' reactions, and the rejection reports they may cause, run before
+    // closing: they are the last accepted work (the loop's own tasks pass while stopping).
+    if (!this.#closed) this.#drainNow("shutdown()", DEFAULT_DRIVE_LIMIT);
+    // Tasks queued when the shutdown began ran first (FIFO); tasks the loop queued itself
+    // afterwards (rejection reports) are not counted. Cleared immediates never ran.
+    const ranTasks = Math.min(this.#tasksRun - tasksRunAtStart, tasksAtStart) + (this.#immediatesRun - immediatesRunAtStart);
     if (!this.#closed) this.close();
+    if (this.#broken) throw this.#broken;
     return { cancelledTimers, ranTasks, rejectedPromises };
   }
 
@@ -1202,15 +1318,28 @@ export class EventLoop extends EventTarget implements HandleOwner {
       "queueMicrotask",
     ] as const;
     const saved = new Map<string, PropertyDescriptor | undefined>();
-    for (const name of names) {
+    const put = (name: string, value: unknown) => {
       saved.set(name, Object.getOwnPropertyDescriptor(record, name));
-      const method = (this as unknown as Record<string, Function>)[name]!.bind(this);
-      Object.defineProperty(method, "name", { value: name });
-      Object.defineProperty(record, name, { value: method, writable: true, configurable: true, enumerable: false });
-    }
-    if (options?.promise) {
-      saved.set("Promise", Object.getOwnPropertyDescriptor(record, "Promise"));
-      Object.defineProperty(record, "Promise", { value: this.Promise, writable: true, configurable: true, enumerable: false });
+      Object.defineProperty(record, name, { value, writable: true, configurable: true, enumerable: false });
+    };
+    try {
+      for (const name of names) {
+        const method = (this as unknown as Record<string, Function>)[name]!.bind(this);
+        Object.defineProperty(method, "name", { value: name });
+        put(name, method);
+      }
+      if (options?.promise) put("Promise", this.Promise);
+    } catch (error) {
+      // All or nothing: a property that cannot be replaced (non-configurable) leaves the
+      // target as it was, and the error says which one.
+      for (const [name, descriptor] of saved) {
+        if (descriptor) Object.defineProperty(record, name, descriptor);
+        else delete record[name];
+      }
+      throw new TypeError(
+        `installGlobals: cannot install onto the target: ${(error as Error)?.message ?? error}. Nothing was installed.`,
+        { cause: error },
+      );
     }
     const previousThis = this.#thisArg;
     this.#thisArg = target;
@@ -1428,6 +1557,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
   }
 
   #runTask(slot: number): void {
+    this.#tasksRun++;
     const tasks = this.#tasks;
     const fn = tasks.fns[slot]!;
     const arg = tasks.args[slot];
@@ -1452,6 +1582,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     const object = mirror.objects[slot];
     if (mirror.refs[slot] === 1) this.#refImmediates--;
     this.#queuedImmediates--;
+    this.#immediatesRun++;
     mirror.clear(slot);
     if (object !== undefined) (object as Immediate)[kId] = 0;
     const thisArg = object ?? this.#thisArg;
@@ -1518,7 +1649,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
 
   /** A checkpoint outside any turn (driving calls). */
   #runCheckpointNow(): void {
-    if (this.#micro.length === 0 && !this.#suspended) return;
+    if (this.#micro.length === 0 && !this.#suspended && this.#pendingNotifications() === 0) return;
     this.#depth++;
     try {
       this.#checkpoint(false);
@@ -1527,10 +1658,16 @@ export class EventLoop extends EventTarget implements HandleOwner {
     }
   }
 
+  /** Rejections waiting for the end of a checkpoint (then a task reports them). */
+  #pendingNotifications(): number {
+    return this.#promiseKit?.tracker.pendingNotifications ?? 0;
+  }
+
   /** Whether anything can run at the current time without moving the clock. */
   #runnableNow(): boolean {
     return (
       this.#phase !== PHASE_NONE ||
+      this.#pendingNotifications() > 0 ||
       this.#suspended ||
       this.#tasks.live > 0 ||
       this.#queuedImmediates > 0 ||
@@ -1560,6 +1697,9 @@ export class EventLoop extends EventTarget implements HandleOwner {
     });
     if (this.#metricsOn) this.#metrics.busyEnd(this.#clock.now());
     this.#checkIdle();
+    // A callback's call into the core trapped (reported to onError there): this drive
+    // must not look like it finished normally.
+    if (this.#broken) throw this.#broken;
   }
 
   async #runVirtual(): Promise<void> {
@@ -1585,15 +1725,21 @@ export class EventLoop extends EventTarget implements HandleOwner {
   #hostTurn(): void {
     if (this.#closed || this.#depth > 0) return;
     if (this.#metricsOn) this.#metrics.busyStart(this.#clock.now());
-    this.#guard("run a turn", () => {
-      if (this.#runnableNow()) {
-        if (!this.#runTurn(true)) {
-          this.#driver!.wake();
-          return;
+    try {
+      this.#guard("run a turn", () => {
+        if (this.#runnableNow()) {
+          if (!this.#runTurn(true)) {
+            this.#driver!.wake();
+            return;
+          }
         }
-      }
-      this.#rearm();
-    });
+        this.#rearm();
+      });
+    } catch (error) {
+      // Never into the host's event loop: a trap already broke this loop and rejected
+      // its waiters (other loops must go on); anything else is reported.
+      if (!this.#broken) this.#report(error);
+    }
     if (this.#metricsOn) this.#metrics.busyEnd(this.#clock.now());
     this.#checkIdle();
   }
@@ -1617,6 +1763,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
       this.#refImmediates === 0 &&
       this.#refTimers === 0 &&
       this.#refOther === 0 &&
+      this.#pendingNotifications() === 0 &&
       (!this.#stopping || this.#queuedImmediates === 0)
     );
   }
@@ -1712,14 +1859,32 @@ export class EventLoop extends EventTarget implements HandleOwner {
   }
 }
 
+/** A TypeError about createEventLoop's options, with Node's argument-type code. */
+function optionsError(message: string): TypeError {
+  const error = new TypeError(`createEventLoop(options): ${message}`);
+  Object.defineProperty(error, "code", { value: "ERR_INVALID_ARG_TYPE", enumerable: true });
+  return error;
+}
+
+function listenerKey(type: string, options?: EventListenerOptions | boolean): string {
+  const capture = typeof options === "boolean" ? options : options?.capture === true;
+  return `${type}\u0000${capture}`;
+}
+
+/** html clearTimeout/clearInterval: the id as a WebIDL long (ToNumber, then ToInt32). */
+function htmlTimerId(id: unknown): number {
+  if (typeof id === "bigint") throw new TypeError(`Cannot convert a BigInt value to a number (id ${id}n).`);
+  return (+(id as number)) | 0;
+}
+
 function timerMethod(kind: Kind): string {
   return kind === Kind.timeout ? "setTimeout" : "setInterval";
 }
 
-function capacityOption(value: number | undefined, name: string): number {
-  if (value === undefined) return DEFAULT_CAPACITY;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 2 ** 30) {
-    throw new RangeError(`capacity.${name} must be an integer from 1 to 2^30, got ${describeValue(value)}.`);
+function capacityOption(value: number | undefined, name: string, max = 2 ** 30): number {
+  if (value === undefined) return Math.min(DEFAULT_CAPACITY, max);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new RangeError(`capacity.${name} must be an integer from 1 to ${max}, got ${describeValue(value)}.`);
   }
   return value;
 }

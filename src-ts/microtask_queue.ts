@@ -72,11 +72,14 @@ export class MicrotaskQueue {
     return ((this.#tail - this.#head) >>> 0) + (this.#overflowEmpty ? 0 : this.#shared[RingWord.overflow_len]!);
   }
 
-  /** Queues `fn(arg)`. Returns 0, or the core's negative status (capacity, memory, closed). */
-  push(fn: Job, arg: unknown): number {
+  /**
+   * Queues `fn(arg)`. Returns 0, or the core's negative status (capacity, memory, closed).
+   * `force` (promise jobs): accepted past capacity.microtasks, since a resolve function cannot throw.
+   */
+  push(fn: Job, arg: unknown, force: boolean): number {
     const tail = this.#tail;
     const length = (tail - this.#head) >>> 0;
-    if (this.#overflowEmpty && length < this.#fastLimit) {
+    if (this.#overflowEmpty && length < (force ? this.#mask + 1 : this.#fastLimit)) {
       const position = tail & this.#mask;
       this.#fns[position] = fn;
       this.#args[position] = arg;
@@ -84,13 +87,13 @@ export class MicrotaskQueue {
       if (length >= this.peak) this.peak = length + 1;
       return 0;
     }
-    return this.#pushOverflow(fn, arg);
+    return this.#pushOverflow(fn, arg, force);
   }
 
-  #pushOverflow(fn: Job, arg: unknown): number {
+  #pushOverflow(fn: Job, arg: unknown, force: boolean): number {
     const slot = this.#overflow.alloc(fn, arg);
     this.flush();
-    const status = this.#core.zl_microtask_push(slot + 1);
+    const status = this.#core.zl_microtask_push(slot + 1, force ? 1 : 0);
     this.#sync();
     if (status < 0) {
       this.#overflow.release(slot);

@@ -6,16 +6,18 @@
  * `arg` is the object the job works on, so no closure is allocated per reaction or per job.
  *
  * Storage (see docs/PROMISE.md for the full picture):
- * - A promise has seven fields: `#bits` (state and flags), `#value`, `#reactions`, `#onFul`, `#onRej`,
- *   `#prev`, `#next`. `#reactions` is `undefined`, one reaction, or an array of 2+ reactions (FIFO).
+ * - A promise has six fields: `#bits` (state and flags), `#value`, `#reactions`, `#onFul`, `#onRej`,
+ *   `#ref`. `#reactions` is `undefined`, one reaction, or an array of 2+ reactions (FIFO).
  * - The common reaction is the derived promise itself: `then` stores its handlers on the promise it
  *   returns, and that promise is the reaction record. When the parent settles, the parent's value is
  *   parked in the child's `#value` and the child is queued; the child's job runs the handler and resolves
  *   the child. `then` therefore allocates exactly one object.
  * - Other reactions (a subclass's capability, combinator elements) are `Reaction` records.
- * - Pending promises with at least one reaction are linked into an intrusive doubly-linked list through
- *   `#prev`/`#next` (O(1) link/unlink, no allocation) so that `terminatePending` can reach them; settling
- *   unlinks, so settled chains are collectable.
+ * - Pending promises with at least one reaction that wait on something outside the loop's promise graph
+ *   are registered WEAKLY (a WeakRef in a Set, kept in `#ref` for O(1) removal) so that
+ *   `terminatePending` can reach the ones someone can still observe, while an abandoned one (nothing
+ *   references it any more) is collected like a native promise. Settling unregisters; dead refs are
+ *   swept lazily when the set has doubled since the last sweep.
  * @module
  */
 import {
@@ -245,8 +247,8 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
     #reactions: any = undefined;
     #onFul: any = undefined;
     #onRej: any = undefined;
-    #prev: any = undefined;
-    #next: any = undefined;
+    /** This promise's entry in the waiting registry, while it is linked. */
+    #ref: WeakRef<LoopPromise> | undefined = undefined;
 
     constructor(executor: Executor) {
       if (creationErrors !== undefined) creationErrors.set(this, new Error("promise created"));
@@ -455,11 +457,13 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       const protoThen = LoopPromise.prototype.then;
       const originalResolve = LoopPromise.resolve;
 
-      // Sentinel of the circular pending-with-reactions registry.
-      const head = new LoopPromise(INTERNAL);
-      head.#prev = head;
-      head.#next = head;
-      let linkedCount = 0;
+      // The pending-with-reactions registry: weak, so abandoned waiters can be collected.
+      const waiting = new Set<WeakRef<LoopPromise>>();
+      let sweepAt = 1024;
+      const sweep = (): void => {
+        for (const ref of waiting) if (ref.deref() === undefined) waiting.delete(ref);
+        sweepAt = Math.max(1024, waiting.size * 2);
+      };
 
       isLoopPromiseImpl = (x: unknown): boolean =>
         x !== null && typeof x === "object" && #bits in (x as object);
@@ -469,7 +473,10 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
         creationStack: (p: object): string | undefined => creationStackOf(p),
       };
 
-      pendingCount = (): number => linkedCount;
+      pendingCount = (): number => {
+        sweep();
+        return waiting.size;
+      };
 
       // ---- state transitions --------------------------------------------------------------------------
 
@@ -604,15 +611,13 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
         if (terminated) terminateIfWaiting(p);
       }
 
-      /** Link a pending promise that has reactions and now waits on something external. */
+      /** Register a pending promise that has reactions and now waits on something external. */
       function link(p: LoopPromise): void {
-        const tail = head.#prev;
         p.#bits |= LINKED;
-        p.#prev = tail;
-        p.#next = head;
-        tail.#next = p;
-        head.#prev = p;
-        linkedCount++;
+        const ref = new WeakRef(p);
+        p.#ref = ref;
+        waiting.add(ref);
+        if (waiting.size >= sweepAt) sweep();
       }
 
       /** After a thenable job left `p` waiting on a foreign thenable or capability: link it if needed. */
@@ -623,13 +628,8 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       }
 
       function unlink(p: LoopPromise): void {
-        const prev = p.#prev;
-        const next = p.#next;
-        prev.#next = next;
-        next.#prev = prev;
-        p.#prev = undefined;
-        p.#next = undefined;
-        linkedCount--;
+        waiting.delete(p.#ref!);
+        p.#ref = undefined;
       }
 
       /** then() after SpeciesConstructor: the derived promise is the reaction when C is this class. */
@@ -973,14 +973,16 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
         lastTerminationReason = reason;
         (terminationReasons ??= new Set()).add(reason);
         let count = 0;
-        let p: LoopPromise = head.#next;
-        while (p !== head) {
-          const next: LoopPromise = p.#next;
+        for (const ref of [...waiting]) {
+          const p = ref.deref();
+          if (p === undefined) {
+            waiting.delete(ref);
+            continue;
+          }
           if ((p.#bits & NOT_WAITING) === 0) {
             terminateIfWaiting(p);
             count++;
           }
-          p = next;
         }
         return count;
       };

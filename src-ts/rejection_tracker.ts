@@ -209,7 +209,14 @@ export class RejectionTracker {
    */
   onReject(promise: object, reason: unknown): void {
     this.#aboutToBeNotified.set(promise, reason);
+    if (this.#aboutToBeNotified.size === 1) this.onPending?.();
   }
+
+  /**
+   * Called when the "about to be notified" list becomes non-empty, so a host that only
+   * runs checkpoints when microtasks are queued can make sure one happens.
+   */
+  onPending: (() => void) | undefined = undefined;
 
   /**
    * HostPromiseRejectionTracker(promise, "handle"): a handler was attached to a rejected promise that had

@@ -47,6 +47,9 @@ pub const queue_max_limit: u32 = loop_mod.queue_max_limit;
 pub const ring_capacity_min: u32 = loop_mod.ring_capacity_min;
 pub const ring_capacity_max: u32 = loop_mod.ring_capacity_max;
 pub const delay_ms_max: u32 = @import("time.zig").delay_ms_max;
+/// The latest loop time (ms) the host may set: the core's time saturates at
+/// `ticks_max`, and the longest delay must still fit above it.
+pub const time_ms_limit: u64 = @import("time.zig").ticks_max / @import("time.zig").ticks_per_ms - delay_ms_max;
 
 /// u32 word offsets of the shared microtask ring state (`zl_microtask_ring`).
 pub const RingWord = enum(u32) {
@@ -73,7 +76,7 @@ pub const Invariant = enum(i32) {
 /// Every constant the host depends on, as one string. Its FNV-1a hash is the ABI checksum.
 pub const constants_text: []const u8 = blk: {
     @setEvalBranchQuota(100_000);
-    var text: []const u8 = std.fmt.comptimePrint("abi_version={d};batch_capacity={d};", .{ abi_version, batch_capacity });
+    var text: []const u8 = std.fmt.comptimePrint("abi_version={d};batch_capacity={d};time_ms_limit={d};", .{ abi_version, batch_capacity, time_ms_limit });
     for (.{ Status, Batch, Stat, Life, HistogramWhich, HistogramField, Invariant, RingWord }) |E| {
         const info = @typeInfo(E).@"enum";
         for (info.field_names, info.field_values) |name, value| {
@@ -241,9 +244,10 @@ pub export fn zl_immediates_collect(max: u32) i32 {
     return code_u32(loop.immediates_collect(max));
 }
 
-pub export fn zl_task_push(slot: u32) i32 {
+/// Queues a task. `force != 0`: the host's own task, accepted past capacity and while stopping.
+pub export fn zl_task_push(slot: u32, force: u32) i32 {
     const loop = ready() orelse return Status.not_initialized.code();
-    return code(loop.task_push(slot));
+    return code(loop.task_push(slot, force != 0));
 }
 
 pub export fn zl_tasks_begin() i32 {
@@ -256,9 +260,10 @@ pub export fn zl_tasks_collect(max: u32) i32 {
     return code_u32(loop.tasks_collect(max));
 }
 
-pub export fn zl_microtask_push(slot: u32) i32 {
+/// Queues a microtask (the ring's slow path). `force != 0`: a promise job, accepted past capacity.
+pub export fn zl_microtask_push(slot: u32, force: u32) i32 {
     const loop = ready() orelse return Status.not_initialized.code();
-    return code(loop.microtask_push(slot));
+    return code(loop.microtask_push(slot, force != 0));
 }
 
 /// Address of the shared ring state: u32 head, tail, overflow_len, mask, slots (address).

@@ -568,9 +568,16 @@ pub const Loop = struct {
 
     // ---- tasks -----------------------------------------------------------------
 
-    pub fn task_push(loop: *Loop, slot: u32) Error!void {
-        try loop.accepting();
-        if (loop.tasks.len >= loop.options.tasks_max) return error.TasksFull;
+    /// Queues a task. `force` is for the host's own tasks (rejection events): they are
+    /// accepted past `tasks_max` and while stopping, because refusing them would lose a
+    /// report nobody asked to drop. A closed loop refuses everything.
+    pub fn task_push(loop: *Loop, slot: u32, force: bool) Error!void {
+        if (force) {
+            if (loop.life == .closed) return error.Closed;
+        } else {
+            try loop.accepting();
+            if (loop.tasks.len >= loop.options.tasks_max) return error.TasksFull;
+        }
         try loop.tasks.push(&loop.pool, .{ .value = slot, .queued_at = @truncate(loop.metrics_now) });
         loop.counters.peak_tasks = @max(loop.counters.peak_tasks, loop.tasks.len);
     }
@@ -599,9 +606,11 @@ pub const Loop = struct {
 
     // ---- microtasks ------------------------------------------------------------
 
-    pub fn microtask_push(loop: *Loop, slot: u32) Error!void {
+    /// Queues a microtask. `force` is for promise jobs: a resolve function cannot throw,
+    /// so they are accepted past `microtasks_max` (only memory can refuse them).
+    pub fn microtask_push(loop: *Loop, slot: u32, force: bool) Error!void {
         if (loop.life == .closed) return error.Closed;
-        if (loop.microtasks.len() >= loop.options.microtasks_max) return error.MicrotasksFull;
+        if (!force and loop.microtasks.len() >= loop.options.microtasks_max) return error.MicrotasksFull;
         try loop.microtasks.push(&loop.pool, slot);
         loop.counters.peak_microtasks = @max(loop.counters.peak_microtasks, loop.microtasks.len());
     }
@@ -933,12 +942,12 @@ test "lifecycle: illegal transitions are refused and nothing is corrupted" {
     try testing.expectError(error.IllegalTransition, loop.set_now(1));
     try loop.turn_end();
     _ = try loop.timer_schedule(10, false);
-    try loop.task_push(7);
+    try loop.task_push(7, false);
     try testing.expectEqual(@as(u32, 1), try loop.shutdown_begin());
     try testing.expectError(error.Stopping, loop.shutdown_begin());
     try testing.expectError(error.Stopping, loop.timer_schedule(1, false));
-    try testing.expectError(error.Stopping, loop.task_push(8));
-    try loop.microtask_push(1); // checkpoints still complete while stopping
+    try testing.expectError(error.Stopping, loop.task_push(8, false));
+    try loop.microtask_push(1, false); // checkpoints still complete while stopping
     // Already queued tasks still run.
     try loop.turn_begin();
     try loop.tasks_begin();
@@ -948,8 +957,8 @@ test "lifecycle: illegal transitions are refused and nothing is corrupted" {
     loop.close();
     loop.close();
     try testing.expectError(error.Closed, loop.turn_begin());
-    try testing.expectError(error.Closed, loop.task_push(1));
-    try testing.expectError(error.Closed, loop.microtask_push(1));
+    try testing.expectError(error.Closed, loop.task_push(1, false));
+    try testing.expectError(error.Closed, loop.microtask_push(1, false));
     try loop.verify();
 }
 
@@ -964,14 +973,16 @@ test "capacity exhaustion is a status and the loop keeps working" {
     try testing.expectError(error.TimersFull, loop.immediate_push());
     try loop.timer_cancel(a);
     _ = try loop.timer_schedule(1, false);
-    try loop.task_push(1);
-    try loop.task_push(2);
-    try testing.expectError(error.TasksFull, loop.task_push(3));
-    try loop.microtask_push(1);
-    try loop.microtask_push(2);
-    try testing.expectError(error.MicrotasksFull, loop.microtask_push(3));
-    try testing.expectEqual(@as(u32, 2), try loop.microtasks_collect(batch_capacity));
-    try loop.microtask_push(3);
+    try loop.task_push(1, false);
+    try loop.task_push(2, false);
+    try testing.expectError(error.TasksFull, loop.task_push(3, false));
+    try loop.task_push(3, true); // the host's own task is never refused
+    try loop.microtask_push(1, false);
+    try loop.microtask_push(2, false);
+    try testing.expectError(error.MicrotasksFull, loop.microtask_push(3, false));
+    try loop.microtask_push(3, true); // a promise job is never refused
+    try testing.expectEqual(@as(u32, 3), try loop.microtasks_collect(batch_capacity));
+    try loop.microtask_push(4, false);
     try loop.verify();
 }
 
@@ -1025,7 +1036,7 @@ test "chunk growth moves the timer block and timers still fire correctly" {
     const loop = h.loop;
     var i: u32 = 0;
     while (i < 5000) : (i += 1) _ = try loop.timer_schedule(i % 97, false);
-    while (i < 200_000) : (i += 1) try loop.task_push(i);
+    while (i < 200_000) : (i += 1) try loop.task_push(i, false);
     try testing.expect(loop.arena.moves > 0);
     try loop.verify();
     try loop.set_now(100);
@@ -1083,14 +1094,14 @@ test "fuzz: the whole loop against a model" {
             const index = random.uintLessThan(usize, immediates.items.len);
             try loop.immediate_cancel(immediates.orderedRemove(index));
         } else if (roll < 65) {
-            loop.task_push(next_value) catch |err| {
+            loop.task_push(next_value, false) catch |err| {
                 try testing.expectEqual(error.TasksFull, err);
                 continue;
             };
             try tasks.pushBack(gpa, next_value);
             next_value +%= 1;
         } else if (roll < 80) {
-            loop.microtask_push(next_value) catch |err| {
+            loop.microtask_push(next_value, false) catch |err| {
                 try testing.expectEqual(error.MicrotasksFull, err);
                 continue;
             };

@@ -2,13 +2,14 @@
 // CI regenerates this file and fails when the committed copy differs.
 
 export const ABI_VERSION = 1;
-export const ABI_CHECKSUM = 0x6c97c1d7;
+export const ABI_CHECKSUM = 0xb50a2452;
 export const BATCH_CAPACITY = 512;
 export const TIMERS_MAX_LIMIT = 33554432;
 export const QUEUE_MAX_LIMIT = 1073741824;
 export const RING_CAPACITY_MIN = 16;
 export const RING_CAPACITY_MAX = 1048576;
 export const DELAY_MS_MAX = 2147483647;
+export const TIME_MS_LIMIT = 4611683870943740;
 
 export const Status = Object.freeze({
   ok: 0,
@@ -124,10 +125,10 @@ export interface CoreExports {
   zl_immediate_cancel(a0: number): number;
   zl_immediates_begin(): number;
   zl_immediates_collect(a0: number): number;
-  zl_task_push(a0: number): number;
+  zl_task_push(a0: number, a1: number): number;
   zl_tasks_begin(): number;
   zl_tasks_collect(a0: number): number;
-  zl_microtask_push(a0: number): number;
+  zl_microtask_push(a0: number, a1: number): number;
   zl_microtask_ring(): number;
   zl_microtasks_refill(): number;
   zl_microtasks_collect(a0: number): number;

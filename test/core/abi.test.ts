@@ -99,9 +99,9 @@ describe("core behaviour through the ABI", () => {
     expect(core.zl_timer_schedule(1, 0)).toBe(Status.timers_full);
     expect(core.zl_timer_cancel(ids[0]!)).toBe(0);
     expect(core.zl_timer_schedule(1, 0)).toBeGreaterThan(0);
-    expect(core.zl_task_push(1)).toBe(0);
-    expect(core.zl_task_push(2)).toBe(0);
-    expect(core.zl_task_push(3)).toBe(Status.tasks_full);
+    expect(core.zl_task_push(1, 0)).toBe(0);
+    expect(core.zl_task_push(2, 0)).toBe(0);
+    expect(core.zl_task_push(3, 0)).toBe(Status.tasks_full);
     expect(core.zl_verify()).toBe(Invariant.ok);
   });
 

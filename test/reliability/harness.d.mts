@@ -86,9 +86,8 @@ export type RealApi = {
 };
 /**
  * Runs `ops` on the model. @param {"html"|"node"} profile @param {Run} run
- * @param {any} [compat]
  */
-export declare function traceModel(profile: "html" | "node", run: Run, compat?: any): Promise<string[]>;
+export declare function traceModel(profile: "html" | "node", run: Run): Promise<string[]>;
 /**
  * Runs `ops` on a fresh zigloop loop (manual clock). @param {RealApi} api @param {"html"|"node"} profile
  * @param {Run} run
@@ -100,6 +99,6 @@ export declare function firstDifference(/** @type {string[]} */ a: string[], /**
 export declare function describeDifference(/** @type {string[]} */ expected: string[], /** @type {string[]} */ actual: string[]): string;
 /**
  * Runs both and throws (with a readable excerpt) when the traces differ.
- * @param {RealApi} api @param {"html"|"node"} profile @param {Run} run @param {any} [compat]
+ * @param {RealApi} api @param {"html"|"node"} profile @param {Run} run
  */
-export declare function checkRun(api: RealApi, profile: "html" | "node", run: Run, compat?: any): Promise<number>;
+export declare function checkRun(api: RealApi, profile: "html" | "node", run: Run): Promise<number>;

@@ -438,9 +438,9 @@ class Interpreter {
 // ---- the model backend ------------------------------------------------------------------
 
 class ModelBackend {
-  /** @param {"html"|"node"} profile @param {number} startTime @param {number | undefined} timersCap @param {any} compat */
-  constructor(profile, startTime, timersCap, compat) {
-    this.m = new Model({ profile, startTime, timersCap, compat });
+  /** @param {"html"|"node"} profile @param {number} startTime @param {number | undefined} timersCap */
+  constructor(profile, startTime, timersCap) {
+    this.m = new Model({ profile, startTime, timersCap });
     this.trace = this.m.trace;
     /** @type {any} */
     this.interp = undefined;
@@ -730,10 +730,9 @@ class RealBackend {
 
 /**
  * Runs `ops` on the model. @param {"html"|"node"} profile @param {Run} run
- * @param {any} [compat]
  */
-export async function traceModel(profile, run, compat) {
-  const backend = new ModelBackend(profile, run.startTime, run.timersCap, compat);
+export async function traceModel(profile, run) {
+  const backend = new ModelBackend(profile, run.startTime, run.timersCap);
   const interp = new Interpreter(backend, profile);
   for (const op of run.ops) {
     interp.op(op);
@@ -796,10 +795,10 @@ export function describeDifference(/** @type {string[]} */ expected, /** @type {
 
 /**
  * Runs both and throws (with a readable excerpt) when the traces differ.
- * @param {RealApi} api @param {"html"|"node"} profile @param {Run} run @param {any} [compat]
+ * @param {RealApi} api @param {"html"|"node"} profile @param {Run} run
  */
-export async function checkRun(api, profile, run, compat) {
-  const expected = await traceModel(profile, run, compat);
+export async function checkRun(api, profile, run) {
+  const expected = await traceModel(profile, run);
   const actual = await traceReal(api, profile, run);
   if (firstDifference(expected, actual) >= 0) {
     throw new Error(`model and zigloop disagree (${profile} profile)\n${describeDifference(expected, actual)}`);

@@ -210,7 +210,7 @@ describe("abandoned promises", () => {
     expect(ref!.deref()).toBeUndefined();
   });
 
-  test.fails("BUG: an abandoned pending loop promise with a reaction is garbage-collected (the shutdown registry keeps it alive)", async () => {
+  test("an abandoned pending loop promise with a reaction is garbage-collected (the shutdown registry holds it weakly)", async () => {
     // promise.ts links every pending promise that has a reaction into a strong intrusive list
     // (for terminatePending at shutdown). A promise nobody can settle any more — a race loser,
     // an abandoned `new loop.Promise(() => {}).then(...)` — stays reachable until shutdown: an

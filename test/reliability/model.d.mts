@@ -30,35 +30,11 @@
  * - Graceful shutdown: cancel timers, refuse new timers/tasks/immediates, run what is
  *   queued, reject waiting promises with TerminationError (handled), close.
  *
- * `compat` switches reproduce zigloop bugs that are known and reported, so that the
- * property keeps finding NEW disagreements; each one has a failing-on-purpose test
- * (`test.fails`) in model.test.ts that asserts the correct behaviour.
+ * The bugs this model found in zigloop are fixed; model.test.ts keeps a regression test
+ * for each ("fixed bugs").
  *
  * @module
  */
-/** Known zigloop bugs the model reproduces by default (see KNOWN_BUGS in model.test.ts). */
-export declare const KNOWN_BUGS: Readonly<{
-    /**
-     * A loop promise rejected with no handler OUTSIDE any callback (top level) is only
-     * reported at the end of a later checkpoint; a driving call runs a checkpoint only if
-     * microtasks are queued, so with nothing else queued it is never reported.
-     */
-    topLevelRejectionNeedsMicrotask: true;
-    /** ShutdownReport.ranTasks counts immediates cleared during the shutdown as "ran". */
-    ranTasksCountsCleared: true;
-    /**
-     * A rejection left unhandled by a reaction that runs in shutdown's final checkpoint
-     * (e.g. a `catch` handler of a terminated promise that throws) is never reported:
-     * its notification task becomes a microtask after the last checkpoint and close() drops it.
-     */
-    shutdownDropsLateRejections: true;
-    /**
-     * `loop.Promise` is created on first use; a graceful shutdown before that first use
-     * terminates nothing, so a class created afterwards is not in terminated mode and a
-     * wait on a new pending promise hangs instead of rejecting with TerminationError.
-     */
-    lazyPromiseClassMissesTermination: true;
-}>;
 /** Delay values beyond plain integers, by name (the records stay JSON). */
 export declare const DELAY_SPECIALS: Readonly<{
     NaN: number;
@@ -139,12 +115,6 @@ export declare class Model {
     timersCap: number | undefined;
     profile: "html" | "node";
     html: boolean;
-    compat: {
-        topLevelRejectionNeedsMicrotask: true;
-        ranTasksCountsCleared: true;
-        shutdownDropsLateRejections: true;
-        lazyPromiseClassMissesTermination: true;
-    };
     now: number;
     seq: number;
     /** @type {string[]} */
@@ -210,13 +180,12 @@ export declare class Model {
     /** Whether `loop.Promise` has been created (it is created on first use). */
     promiseClass: boolean;
     /**
-     * @param {{ profile: "html"|"node", startTime?: number, timersCap?: number, compat?: Partial<typeof KNOWN_BUGS> }} options
+     * @param {{ profile: "html"|"node", startTime?: number, timersCap?: number }} options
      */
     constructor(options: {
         profile: "html" | "node";
         startTime?: number;
         timersCap?: number;
-        compat?: Partial<typeof KNOWN_BUGS>;
     });
     /** The loop's `pending` as zigloop reports it. */
     pending(): {
@@ -267,7 +236,7 @@ export declare class Model {
     queueMicrotask(/** @type {() => void} */ job: () => void): void;
     /** Promise jobs: the loop's queue, or the host's after close. */
     enqueueJob(/** @type {() => void} */ job: () => void): void;
-    /** Tasks the loop queues for itself (rejection events). */
+    /** Tasks the loop queues for itself (rejection events): real tasks, also while stopping. */
     queueInternalTask(/** @type {() => void} */ task: () => void): void;
     /** Runs a user callback: errors go to onError. */
     call(/** @type {() => void} */ fn: () => void): void;

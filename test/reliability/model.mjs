@@ -31,36 +31,11 @@
  * - Graceful shutdown: cancel timers, refuse new timers/tasks/immediates, run what is
  *   queued, reject waiting promises with TerminationError (handled), close.
  *
- * `compat` switches reproduce zigloop bugs that are known and reported, so that the
- * property keeps finding NEW disagreements; each one has a failing-on-purpose test
- * (`test.fails`) in model.test.ts that asserts the correct behaviour.
+ * The bugs this model found in zigloop are fixed; model.test.ts keeps a regression test
+ * for each ("fixed bugs").
  *
  * @module
  */
-
-/** Known zigloop bugs the model reproduces by default (see KNOWN_BUGS in model.test.ts). */
-export const KNOWN_BUGS = Object.freeze({
-  /**
-   * A loop promise rejected with no handler OUTSIDE any callback (top level) is only
-   * reported at the end of a later checkpoint; a driving call runs a checkpoint only if
-   * microtasks are queued, so with nothing else queued it is never reported.
-   */
-  topLevelRejectionNeedsMicrotask: true,
-  /** ShutdownReport.ranTasks counts immediates cleared during the shutdown as "ran". */
-  ranTasksCountsCleared: true,
-  /**
-   * A rejection left unhandled by a reaction that runs in shutdown's final checkpoint
-   * (e.g. a `catch` handler of a terminated promise that throws) is never reported:
-   * its notification task becomes a microtask after the last checkpoint and close() drops it.
-   */
-  shutdownDropsLateRejections: true,
-  /**
-   * `loop.Promise` is created on first use; a graceful shutdown before that first use
-   * terminates nothing, so a class created afterwards is not in terminated mode and a
-   * wait on a new pending promise hangs instead of rejecting with TerminationError.
-   */
-  lazyPromiseClassMissesTermination: true,
-});
 
 /** Delay values beyond plain integers, by name (the records stay JSON). */
 export const DELAY_SPECIALS = Object.freeze({
@@ -139,14 +114,13 @@ function newPromise(/** @type {string} */ label) {
 
 export class Model {
   /**
-   * @param {{ profile: "html"|"node", startTime?: number, timersCap?: number, compat?: Partial<typeof KNOWN_BUGS> }} options
+   * @param {{ profile: "html"|"node", startTime?: number, timersCap?: number }} options
    */
   constructor(options) {
     /** capacity.timers: live timers, intervals and queued immediates (collected ones no longer count) */
     this.timersCap = options.timersCap;
     this.profile = options.profile;
     this.html = options.profile === "html";
-    this.compat = { ...KNOWN_BUGS, ...(options.compat ?? {}) };
     this.now = options.startTime ?? 0;
     this.seq = 0;
     /** @type {string[]} */
@@ -407,10 +381,9 @@ export class Model {
     else this.micro.push(job);
   }
 
-  /** Tasks the loop queues for itself (rejection events). */
+  /** Tasks the loop queues for itself (rejection events): real tasks, also while stopping. */
   queueInternalTask(/** @type {() => void} */ task) {
     if (this.closed) this.hostMacro.push(task);
-    else if (this.stopping) this.micro.push(task);
     else this.tasks.push({ run: task });
   }
 
@@ -448,7 +421,7 @@ export class Model {
 
   /** A checkpoint outside a turn (start of a driving call). */
   checkpointNow() {
-    const notify = !this.compat.topLevelRejectionNeedsMicrotask && this.aboutToBeNotified.size > 0;
+    const notify = this.aboutToBeNotified.size > 0;
     if (this.micro.length === 0 && !notify) return;
     this.depth++;
     try {
@@ -700,22 +673,11 @@ export class Model {
   finishShutdown(/** @type {(h: MHandle) => void} */ onHandle) {
     const state = /** @type {{ cancelled: number, queuedAtStart: number, report?: string }} */ (this.shutdownState);
     if (!this.closed) this.drainNow(DRIVE_LIMIT, onHandle);
-    const rejected = this.terminatePending(TERMINATION);
-    if (!this.closed && this.micro.length > 0) this.checkpointNow();
-    if (!this.closed && !this.compat.shutdownDropsLateRejections && this.aboutToBeNotified.size > 0) {
-      // The correct behaviour: the last checkpoint's rejections are still notified.
-      this.checkpointNow();
-    }
-    if (!this.closed && !this.compat.shutdownDropsLateRejections) {
-      while (this.micro.length > 0) this.checkpointNow();
-    }
-    let ran;
-    if (this.compat.ranTasksCountsCleared) {
-      const left = this.tasks.length + this.handles.filter((h) => h.kind === "immediate" && h.live).length;
-      ran = state.queuedAtStart - left;
-    } else {
-      ran = this.ranAtShutdown;
-    }
+    const rejected = this.closed ? 0 : this.terminatePending(TERMINATION);
+    // The terminations' reactions, and the rejection reports they cause (the loop's own
+    // tasks, accepted while stopping), run before closing.
+    if (!this.closed) this.drainNow(DRIVE_LIMIT, onHandle);
+    const ran = this.ranAtShutdown;
     if (!this.closed) this.close();
     state.report = `${state.cancelled},${ran},${rejected}`;
   }
@@ -912,7 +874,6 @@ export class Model {
   }
 
   terminatePending(/** @type {any} */ reason) {
-    if (!this.promiseClass && this.compat.lazyPromiseClassMissesTermination) return 0;
     this.terminated = true;
     this.terminationReasons.add(reason);
     let count = 0;

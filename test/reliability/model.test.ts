@@ -20,7 +20,6 @@
  */
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
-import { KNOWN_BUGS } from "./model.mjs";
 import { checkRun, countActions, type RealApi, runArb, type Run } from "./harness.mjs";
 import { collectingLoop, makeLoop } from "./_helpers.ts";
 
@@ -174,20 +173,9 @@ describe.each(["html", "node"] as const)("model-based property (%s profile)", (p
   });
 });
 
-/**
- * Known zigloop bugs. The model reproduces them (KNOWN_BUGS) so that the property keeps
- * looking for new disagreements; each test below asserts the CORRECT behaviour and is
- * expected to fail until the bug is fixed. After a fix, vitest reports the `test.fails`
- * as failing: then delete the test's `.fails` and set the flag to false in model.mjs.
- */
-describe("known bugs (minimal repros; expected to fail until fixed)", () => {
-  test("the model's compat switches are exactly the bugs listed here", () => {
-    expect(Object.keys(KNOWN_BUGS).sort()).toEqual(
-      ["lazyPromiseClassMissesTermination", "ranTasksCountsCleared", "shutdownDropsLateRejections", "topLevelRejectionNeedsMicrotask"],
-    );
-  });
-
-  test.fails("topLevelRejectionNeedsMicrotask: a promise rejected outside callbacks is reported even with nothing else queued", async () => {
+/** Bugs the model found, now fixed: minimal repros kept as regression tests. */
+describe("fixed bugs (regression tests)", () => {
+  test("topLevelRejectionNeedsMicrotask: a promise rejected outside callbacks is reported even with nothing else queued", async () => {
     const { loop, errors } = collectingLoop();
     const events: unknown[] = [];
     loop.addEventListener("unhandledrejection", (event) => events.push((event as any).reason));
@@ -198,7 +186,7 @@ describe("known bugs (minimal repros; expected to fail until fixed)", () => {
     expect(errors).toEqual(["boom"]);
   });
 
-  test.fails("topLevelRejectionNeedsMicrotask: same on a real-clock loop", async () => {
+  test("topLevelRejectionNeedsMicrotask: same on a real-clock loop", async () => {
     const { loop, errors } = collectingLoop({ clock: "real" });
     loop.Promise.reject("boom");
     await loop.run();
@@ -207,7 +195,7 @@ describe("known bugs (minimal repros; expected to fail until fixed)", () => {
     expect(errors).toEqual(["boom"]);
   });
 
-  test.fails("ranTasksCountsCleared: an immediate cleared during shutdown is not counted as ran", async () => {
+  test("ranTasksCountsCleared: an immediate cleared during shutdown is not counted as ran", async () => {
     const loop = makeLoop();
     const ran: string[] = [];
     let b: unknown;
@@ -218,10 +206,10 @@ describe("known bugs (minimal repros; expected to fail until fixed)", () => {
     b = loop.setImmediate(() => ran.push("b"));
     const report = await loop.shutdown();
     expect(ran).toEqual(["a"]);
-    expect(report.ranTasks).toBe(1); // zigloop says 2
+    expect(report.ranTasks).toBe(1);
   });
 
-  test.fails("shutdownDropsLateRejections: a handler of a terminated promise that throws is reported", async () => {
+  test("shutdownDropsLateRejections: a handler of a terminated promise that throws is reported", async () => {
     const { loop, errors } = collectingLoop();
     const { promise } = loop.Promise.withResolvers<number>();
     promise.then(undefined, () => {
@@ -229,16 +217,16 @@ describe("known bugs (minimal repros; expected to fail until fixed)", () => {
     });
     const report = await loop.shutdown();
     expect(report.rejectedPromises).toBe(1);
-    expect(errors).toEqual(["from the catch handler"]); // zigloop: [] (dropped with the queued notification)
+    expect(errors).toEqual(["from the catch handler"]);
   });
 
-  test.fails("lazyPromiseClassMissesTermination: after shutdown, waiting on a new pending loop promise rejects", async () => {
+  test("lazyPromiseClassMissesTermination: after shutdown, waiting on a new pending loop promise rejects", async () => {
     const loop = makeLoop();
     await loop.shutdown(); // loop.Promise was never used before
     const seen: unknown[] = [];
     new loop.Promise(() => {}).then(undefined, (reason: unknown) => seen.push((reason as Error).name));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(seen).toEqual(["TerminationError"]); // zigloop: [] (waits forever)
+    expect(seen).toEqual(["TerminationError"]);
   });
 
   test("lazyPromiseClassMissesTermination: the same wait does reject when loop.Promise was used before shutdown", async () => {
