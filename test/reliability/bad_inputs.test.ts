@@ -213,7 +213,7 @@ async function runRow(row: Case, index: number): Promise<void> {
   rowsRun++;
 }
 
-describe("bad inputs (docs/BAD_INPUTS.md)", () => {
+describe("bad inputs (docs/BAD_INPUTS.md, README)", () => {
   CASES.forEach((row, index) => {
     const name = `#${index + 1} ${row.call} — ${row.input}`;
     // BAD_INPUTS_SHOW_BUGS=1 runs the open-bug rows as plain tests, to see how they fail today.
@@ -221,18 +221,22 @@ describe("bad inputs (docs/BAD_INPUTS.md)", () => {
     else test(name, () => runRow(row, index));
   });
 
-  test("docs/BAD_INPUTS.md is the rendering of these rows", () => {
+  test("docs/BAD_INPUTS.md and the README's table are the rendering of these rows", () => {
     const expected = CASES.filter((row) => row.bug === undefined).length;
     if (rowsRun < expected) return; // a filtered run (-t): not every message was observed
+    const hint = "stale: run UPDATE_BAD_INPUTS=1 npx vitest run test/reliability/bad_inputs.test.ts";
     const text = renderDocument();
     if (process.env.UPDATE_BAD_INPUTS) writeFileSync(DOC, text);
-    let current = "";
-    try {
-      current = readFileSync(DOC, "utf8");
-    } catch {
-      // missing: the comparison below fails with the hint
-    }
-    expect(current, "docs/BAD_INPUTS.md is stale: run UPDATE_BAD_INPUTS=1 npx vitest run test/reliability/bad_inputs.test.ts").toBe(text);
+    expect(readOr(DOC), `docs/BAD_INPUTS.md is ${hint}`).toBe(text);
+    // The README carries the same table between its markers.
+    const readme = readOr(README);
+    const begin = readme.indexOf(README_BEGIN);
+    const end = readme.indexOf(README_END);
+    expect(begin >= 0 && end > begin, `README.md needs the markers ${README_BEGIN} ... ${README_END}`).toBe(true);
+    const section = `${README_BEGIN}\n${renderTable().join("\n")}\n${README_END}`;
+    const updated = readme.slice(0, begin) + section + readme.slice(end + README_END.length);
+    if (process.env.UPDATE_BAD_INPUTS) writeFileSync(README, updated);
+    expect(readOr(README), `the README's bad-input table is ${hint}`).toBe(updated);
   });
 });
 
@@ -265,6 +269,27 @@ function outcome(row: Case, index: number): string {
   return cell(text);
 }
 
+function readOr(url: URL): string {
+  try {
+    return readFileSync(url, "utf8");
+  } catch {
+    return ""; // missing: the comparison fails with the hint
+  }
+}
+
+const README = new URL("../../README.md", import.meta.url);
+const README_BEGIN = "<!-- bad-inputs:begin (generated from test/reliability/bad_inputs.cases.ts) -->";
+const README_END = "<!-- bad-inputs:end -->";
+
+/** The table itself: shared by docs/BAD_INPUTS.md and the README. */
+function renderTable(): string[] {
+  const lines = ["| call | input | outcome | why / source |", "|---|---|---|---|"];
+  CASES.forEach((row, index) => {
+    lines.push(`| \`${cell(row.call)}\` | ${cell(row.input)} | ${outcome(row, index)} | ${cell(row.why)} |`);
+  });
+  return lines;
+}
+
 function renderDocument(): string {
   const lines = [
     "# Bad inputs",
@@ -283,17 +308,15 @@ function renderDocument(): string {
     "for `close()`/shutdown rows, was counted in the report) and that another loop was unaffected.",
     "",
     "Profiles: rows marked [html] or [node] are profile-specific; others hold for both. Messages in",
-    "quotes are the ones the tests observed. Rows marked ⚠ state the intended outcome of an open bug",
-    "(the test is `test.fails` until it is fixed).",
+    "quotes are the ones the tests observed." +
+      (CASES.some((row) => row.bug !== undefined)
+        ? " Rows marked ⚠ state the intended outcome of an open bug (the test is `test.fails` until it is fixed)."
+        : ""),
     "",
     `${CASES.length} rows.`,
     "",
-    "| call | input | outcome | why / source |",
-    "|---|---|---|---|",
+    ...renderTable(),
   ];
-  CASES.forEach((row, index) => {
-    lines.push(`| \`${cell(row.call)}\` | ${cell(row.input)} | ${outcome(row, index)} | ${cell(row.why)} |`);
-  });
   lines.push("");
   return lines.join("\n");
 }
