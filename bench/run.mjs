@@ -1,22 +1,30 @@
 #!/usr/bin/env node
 // zigloop benchmark runner.
 //
-//   node bench/run.mjs                 run every suite in bench/suites/, write bench/RESULTS.md and results.json
+//   node bench/run.mjs                 run every suite in bench/suites/, write bench/RESULTS.md, results.json and results.svg
 //   node bench/run.mjs core            run only the suites named (or whose file is named) "core"
 //   node bench/run.mjs --quick core    fewer rounds, a smoke test; writes nothing unless --write
 //   node bench/run.mjs --list          list the suites
 //
 // A suite is a module in bench/suites/ exporting
-//   { name: string, title: string, issue: string|number, run(ctx): Promise<Row[] | { rows: Row[], notes?: string[] }> }
+//   { name: string, title: string, issue: string|number,
+//     run(ctx): Promise<Row[] | { rows: Row[], notes?: string[], extra?: object }> }
 // where a Row is
 //   { benchmark, zigloop, peer, peerName, unit, ratio, ratioLabel, goal, met,
-//     ratioRange?, ratioText?, zigloopText?, peerText?, note? }
+//     ratioRange?, ratioText?, zigloopText?, peerText?, note?,
+//     goalRatio?, goalValue?, goalValueOf?, goalUnit?, goalDirection? }
 // - zigloop / peer: numbers in `unit` (peer and peerName null when there is no peer);
 // - ratio: how many times *better* zigloop is than the peer in the sense of
 //   `ratioLabel` ("faster", "less memory", "fewer GCs", ...): > 1 means zigloop is
 //   better. It is shown as "2.1x faster", or "1.3x slower" when below 1. null: no ratio;
 // - ratioRange: [min, max] of the ratio over the measurement rounds (its spread);
 // - goal: the target as text ("0", "< 32 KiB") or null; met: true/false, or null without a goal.
+// - for the chart (bench/results.svg, bench/lib/report_svg.mjs), a goal in numbers:
+//   goalRatio: the ratio zigloop must reach (met = ratio >= goalRatio); or goalValue (the
+//   limit), goalValueOf (the value compared with it), goalUnit and goalDirection ("max":
+//   the value must stay under the limit, "min": over it). Rows without them are not charted.
+// - extra: suite data kept in results.json for the report (the scaling suite's latency
+//   histogram, charted in results.svg).
 // ctx is { quick, progress(message) }. Suites import their tools from bench/lib/.
 //
 // Results of suites that were not run are kept from bench/results.json, so running
@@ -28,10 +36,12 @@ import { loadavg } from "node:os";
 import { basename, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { formatNumber, machineInfo } from "./lib/harness.mjs";
+import { renderSvg } from "./lib/report_svg.mjs";
 
 const suitesDir = fileURLToPath(new URL("suites/", import.meta.url));
 const resultsJson = fileURLToPath(new URL("results.json", import.meta.url));
 const resultsMd = fileURLToPath(new URL("RESULTS.md", import.meta.url));
+const resultsSvg = fileURLToPath(new URL("results.svg", import.meta.url));
 
 // GC counting and fair memory readings need `gc()`: re-run ourselves with --expose-gc.
 if (typeof globalThis.gc !== "function") {
@@ -90,7 +100,7 @@ function validateRow(suite, row, index) {
 
 // ---- rendering ------------------------------------------------------------------------
 
-const OPPOSITE = { faster: "slower", "less memory": "more memory", "fewer GCs": "more GCs", smaller: "larger" };
+const OPPOSITE = { faster: "slower", "less memory": "more memory", "fewer GCs": "more GCs", smaller: "larger", flatter: "steeper" };
 
 function formatRatio(r) {
   return r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2);
@@ -136,7 +146,7 @@ function describeMachine(m) {
     `| Machine | ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os} |`,
     `| Runtime | Node ${m.node} (V8 ${m.v8}), flags \`${m.nodeFlags || "(none)"}\` |`,
     `| Libraries | mitata ${m.mitata ?? "?"}, tinybench ${m.tinybench ?? "?"} |`,
-    `| Code | commit ${m.commit ?? "?"}, ${m.wasm ?? "wasm/zigloop.wasm"} sha256 ${m.wasmSha256}… |`,
+    `| Code | commit ${m.commit ?? "?"}, ${m.wasm ?? "wasm/zigloop.wasm"} sha256 ${m.wasmSha256}…${m.distSha256 ? `, host build ${m.dist ?? "dist/"} (*.js) sha256 ${m.distSha256}…` : ""} |`,
   ];
 }
 
@@ -164,11 +174,23 @@ function renderMarkdown(results) {
     "\"3.2x less memory\"). Each is the median over the rounds; the range in parentheses is the",
     "lowest and highest round. Absolute numbers are for magnitude only: this machine is shared.",
     "",
+    "Chart of every goal (met in green, not met in red) and of the task-latency histogram:",
+    "[results.svg](results.svg).",
+    "",
+    "![zigloop benchmark goals](results.svg)",
+    "",
   ];
   for (const suite of suites) {
     out.push(`## ${suite.name}: ${suite.title} (issue ${suite.issue})`, "");
-    if (suite !== latest && (suite.meta.date !== latest.meta.date || suite.meta.command !== latest.meta.command)) {
-      out.push(`Measured ${readableDate(suite.meta.date)} with \`${suite.meta.command}\` on ${suite.meta.machine.cpu}, Node ${suite.meta.machine.node}.`, "");
+    const m = suite.meta.machine;
+    const lm = latest.meta.machine;
+    const sameCode = m.commit === lm.commit && m.wasmSha256 === lm.wasmSha256 && m.distSha256 === lm.distSha256;
+    if (suite !== latest && (suite.meta.date.slice(0, 13) !== latest.meta.date.slice(0, 13) || suite.meta.command !== latest.meta.command || !sameCode)) {
+      out.push(
+        `Measured ${readableDate(suite.meta.date)} with \`${suite.meta.command}\` on ${m.cpu}, Node ${m.node}` +
+          (sameCode ? "." : `, commit ${m.commit ?? "?"}, wasm sha256 ${m.wasmSha256}…, host build sha256 ${m.distSha256 ?? "?"}… (not the code of the run above).`),
+        "",
+      );
     }
     out.push(renderTable(suite.rows), "");
     if (suite.meta.load1m) {
@@ -224,10 +246,11 @@ if (loadavg()[0] > machine.cores * 0.5) {
 
 const results = existsSync(resultsJson) && write ? JSON.parse(readFileSync(resultsJson, "utf8")) : { suites: {} };
 const runStart = performance.now();
-for (const suite of selected) {
+for (const [index, suite] of selected.entries()) {
   const start = performance.now();
   const loadStart = loadavg()[0];
-  const progress = (message) => console.error(`[${suite.name} +${((performance.now() - start) / 1000).toFixed(1)}s] ${message}`);
+  const progress = (message) =>
+    console.error(`[${suite.name} ${index + 1}/${selected.length} +${((performance.now() - start) / 1000).toFixed(1)}s, total ${((performance.now() - runStart) / 1000).toFixed(0)}s] ${message}`);
   progress(`starting: ${suite.title}`);
   const output = await suite.run({ quick, progress });
   const rows = Array.isArray(output) ? output : output.rows;
@@ -239,6 +262,7 @@ for (const suite of selected) {
     meta: { date: new Date().toISOString(), command, quick, machine, load1m: [loadStart, loadavg()[0]] },
     rows,
     notes: Array.isArray(output) ? [] : (output.notes ?? []),
+    extra: Array.isArray(output) ? undefined : output.extra,
     durationMs: performance.now() - start,
   };
   results.suites[suite.name] = entry;
@@ -250,7 +274,8 @@ if (write) {
   results.generated = new Date().toISOString();
   writeFileSync(resultsJson, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(resultsMd, renderMarkdown(results));
-  console.error(`Wrote ${relative(process.cwd(), resultsMd)} and ${relative(process.cwd(), resultsJson)}.`);
+  writeFileSync(resultsSvg, renderSvg(results));
+  console.error(`Wrote ${relative(process.cwd(), resultsMd)}, ${relative(process.cwd(), resultsJson)} and ${relative(process.cwd(), resultsSvg)}.`);
 } else {
   console.error("Quick run: nothing written (add --write to write bench/RESULTS.md anyway).");
 }

@@ -3,7 +3,7 @@
 
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { resolve } from "node:path";
 import { constants as perfConstants, PerformanceObserver } from "node:perf_hooks";
@@ -12,6 +12,27 @@ import { measure } from "mitata";
 const root = new URL("../../", import.meta.url);
 
 // ---- statistics ---------------------------------------------------------------------
+
+/** The p-quantile (0..1) of an already sorted array, nearest rank. */
+export function quantile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
+
+/**
+ * What one `performance.now()` call adds to an interval measured between two of them:
+ * the median difference of back-to-back calls (about 50 ns on a VM whose clock source
+ * is not the TSC). Latency measurements subtract it.
+ */
+export function timestampCost(samples = 200_000) {
+  const diffs = new Float64Array(samples);
+  for (let i = 0; i < samples; i++) {
+    const a = performance.now();
+    diffs[i] = performance.now() - a;
+  }
+  diffs.sort();
+  return quantile(diffs, 0.5);
+}
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -44,7 +65,7 @@ export function cv(values) {
  * @returns {{ subjects: { name: string, nsPerOp: number, cv: number, perRep: number[] }[],
  *             ratio(peerIndex: number, refIndex?: number): { median: number, min: number, max: number, perRep: number[] } }}
  */
-export async function compareThroughput(ctx, { label, subjects, opsPerCall, reps, minCpuMs }) {
+export async function compareThroughput(ctx, { label, subjects, opsPerCall, reps, minCpuMs, minSamples = 8, warmupSamples = minSamples, unit = "ns/op" }) {
   const perRep = subjects.map(() => []);
   for (let rep = -1; rep < reps; rep++) {
     const warmup = rep < 0;
@@ -54,11 +75,11 @@ export async function compareThroughput(ctx, { label, subjects, opsPerCall, reps
       const subject = subjects[i];
       const stats = await measure(() => subject.run(opsPerCall), {
         min_cpu_time: (warmup ? minCpuMs / 2 : minCpuMs) * 1e6,
-        min_samples: 8,
+        min_samples: warmup ? warmupSamples : minSamples,
       });
       const nsPerOp = stats.p50 / opsPerCall;
       if (!warmup) perRep[i].push(nsPerOp);
-      line.push(`${subject.name} ${nsPerOp.toFixed(1)} ns/op`);
+      line.push(`${subject.name} ${nsPerOp.toFixed(1)} ${unit}`);
     }
     ctx.progress(`${label}: ${warmup ? "warm-up" : `round ${rep + 1}/${reps}`}: ${line.join(", ")}`);
   }
@@ -148,11 +169,30 @@ function packageVersion(name) {
   }
 }
 
+/**
+ * A fingerprint of the built host the host-level suites import (every .js file of dist/,
+ * or of ZIGLOOP_BENCH_DIST's directory): dist/ is built from the working tree, so the
+ * commit alone does not say what was measured.
+ */
+function distFingerprint() {
+  try {
+    const dir = process.env.ZIGLOOP_BENCH_DIST ? resolve(process.env.ZIGLOOP_BENCH_DIST, "..") : new URL("dist/", root);
+    const hash = createHash("sha256");
+    const files = readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith(".js")).map(String).sort();
+    for (const file of files) hash.update(file).update(readFileSync(new URL(file, typeof dir === "string" ? `file://${dir}/` : dir)));
+    return hash.digest("hex").slice(0, 16);
+  } catch {
+    return undefined;
+  }
+}
+
 export function machineInfo() {
   const override = process.env.ZIGLOOP_BENCH_WASM;
   const wasm = readFileSync(override ? resolve(override) : new URL("wasm/zigloop.wasm", root));
   const commit = git("rev-parse", "--short", "HEAD");
-  const dirty = git("status", "--porcelain", "--untracked-files=no");
+  // Uncommitted changes to the measured code (the benchmarks' own files and docs excluded:
+  // a run rewrites bench/RESULTS.md itself). dist/ is fingerprinted separately.
+  const dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench", ":(exclude)docs");
   return {
     cpu: cpuModel(),
     cores: os.availableParallelism?.() ?? os.cpus().length,
@@ -166,6 +206,8 @@ export function machineInfo() {
     commit: commit === undefined ? undefined : `${commit}${dirty ? " (with uncommitted changes)" : ""}`,
     wasm: override ? resolve(override) : "wasm/zigloop.wasm",
     wasmSha256: createHash("sha256").update(wasm).digest("hex").slice(0, 16),
+    distSha256: distFingerprint(),
+    dist: process.env.ZIGLOOP_BENCH_DIST ? resolve(process.env.ZIGLOOP_BENCH_DIST) : "dist/",
   };
 }
 

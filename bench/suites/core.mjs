@@ -125,6 +125,10 @@ async function garbage(ctx, rows, notes) {
         ratioLabel: "fewer GCs",
         ratioText: both ? undefined : core.minor === peer.minor ? "same (0)" : `${core.minor} vs ${peer.minor}`,
         goal: "0",
+        goalValue: 0,
+        goalValueOf: core.minor,
+        goalUnit: "scavenges",
+        goalDirection: "max",
         met: core.minor === 0,
       });
     }
@@ -172,6 +176,10 @@ function sizeAndMemory(ctx, rows, notes) {
     ratio: null,
     ratioLabel: "smaller",
     goal: "< 32 KiB (32,768 B)",
+    goalValue: WASM_SIZE_GOAL_BYTES,
+    goalValueOf: wasmBytes.length,
+    goalUnit: "B",
+    goalDirection: "max",
     met: wasmBytes.length < WASM_SIZE_GOAL_BYTES,
   });
   notes.push(`wasm/zigloop.wasm: ${wasmBytes.length.toLocaleString("en-US")} B, ${gzip.toLocaleString("en-US")} B gzipped (level 9).`);
@@ -205,6 +213,10 @@ function sizeAndMemory(ctx, rows, notes) {
       ratio: objectBytes / n / perTimer,
       ratioLabel: "less memory",
       goal: `≤ ${BYTES_PER_TIMER_GOAL} B`,
+      goalValue: BYTES_PER_TIMER_GOAL,
+      goalValueOf: perTimer,
+      goalUnit: "B",
+      goalDirection: "max",
       met: perTimer <= BYTES_PER_TIMER_GOAL,
     });
     rows.push({
@@ -216,6 +228,10 @@ function sizeAndMemory(ctx, rows, notes) {
       ratio: typed.bytes / n / structural,
       ratioLabel: "less memory",
       goal: `≤ ${BYTES_PER_TIMER_GOAL} B`,
+      goalValue: BYTES_PER_TIMER_GOAL,
+      goalValueOf: structural,
+      goalUnit: "B",
+      goalDirection: "max",
       met: structural <= BYTES_PER_TIMER_GOAL,
     });
     notes.push(
