@@ -541,6 +541,8 @@ export class EventLoop extends EventTarget implements HandleOwner {
     );
     // A rejection outside any checkpoint (top-level code) must still be reported.
     kit.tracker.onPending = () => this.#notificationPending();
+    // Same for the shutdown registry's nursery: promoted to weak entries at the end of a checkpoint.
+    kit.onNurseryStart = () => this.#notificationPending();
     // Created after the loop closed: waits on new pending promises must not hang. (During
     // a graceful shutdown's drain, the final termination reaches and counts them.)
     if (this.#closed) kit.terminatePending(new TerminationError());
@@ -1644,7 +1646,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
 
   /** HTML "notify about rejected promises" runs at the end of every checkpoint. */
   #afterCheckpoint(): void {
-    this.#promiseKit?.tracker.checkpointEnd();
+    this.#promiseKit?.checkpointEnd();
   }
 
   /** A checkpoint outside any turn (driving calls). */
@@ -1658,9 +1660,13 @@ export class EventLoop extends EventTarget implements HandleOwner {
     }
   }
 
-  /** Rejections waiting for the end of a checkpoint (then a task reports them). */
+  /**
+   * Work waiting for the end of a checkpoint: rejections (then a task reports them) and the
+   * promise registry's nursery (then it becomes weak).
+   */
   #pendingNotifications(): number {
-    return this.#promiseKit?.tracker.pendingNotifications ?? 0;
+    const kit = this.#promiseKit;
+    return kit === undefined ? 0 : kit.tracker.pendingNotifications + kit.nurserySize;
   }
 
   /** Whether anything can run at the current time without moving the clock. */

@@ -14,10 +14,14 @@
  *   the child. `then` therefore allocates exactly one object.
  * - Other reactions (a subclass's capability, combinator elements) are `Reaction` records.
  * - Pending promises with at least one reaction that wait on something outside the loop's promise graph
- *   are registered WEAKLY (a WeakRef in a Set, kept in `#ref` for O(1) removal) so that
- *   `terminatePending` can reach the ones someone can still observe, while an abandoned one (nothing
- *   references it any more) is collected like a native promise. Settling unregisters; dead refs are
- *   swept lazily when the set has doubled since the last sweep.
+ *   are registered so that `terminatePending` can reach the ones someone can still observe, while an
+ *   abandoned one (nothing references it any more) is collected like a native promise. Registration is
+ *   two-stage because most such promises settle within the checkpoint that linked them: a new link is a
+ *   push onto a strong `nursery` array (no allocation beyond the slot); at the end of every microtask
+ *   checkpoint (`checkpointEnd`), the nursery's entries that are still pending get a WeakRef in the
+ *   `waiting` Set (kept in `#ref` for O(1) removal) and the nursery is emptied. So the registry holds a
+ *   promise strongly for at most one checkpoint, and only long waits pay for a WeakRef. Settling
+ *   unregisters; dead refs are swept lazily when the set has doubled since the last sweep.
  * @module
  */
 import {
@@ -72,8 +76,20 @@ export interface LoopPromiseConstructor extends PromiseConstructor {
 export interface LoopPromiseKit {
   /** The Promise class bound to the loop. */
   Promise: LoopPromiseConstructor;
-  /** The unhandled-rejection tracker; the loop calls `tracker.checkpointEnd()` after every checkpoint. */
+  /** The unhandled-rejection tracker (its `checkpointEnd` is called by the kit's). */
   tracker: RejectionTracker;
+  /**
+   * The loop calls this at the end of every microtask checkpoint: it moves the registry's nursery
+   * to weak entries, then runs the tracker's `checkpointEnd` (HTML "notify about rejected promises").
+   */
+  checkpointEnd(): void;
+  /** Links waiting in the nursery for the next `checkpointEnd` (counts toward "work pending"). */
+  readonly nurserySize: number;
+  /**
+   * Called when the nursery goes from empty to non-empty: the loop makes sure a checkpoint end comes
+   * (outside any turn it queues one), so an abandoned promise is not held strongly for long.
+   */
+  onNurseryStart: (() => void) | undefined;
   /**
    * Rejects every pending promise that someone waits on with `reason` (marked handled); see
    * {@link createPromiseClass}. Returns how many were rejected.
@@ -193,10 +209,11 @@ type Executor = (resolve: (value: unknown) => void, reject: (reason?: unknown) =
  * @throws {TypeError} if a host method is missing or an option has the wrong type or value.
  * @example
  * ```ts
- * const { Promise: LoopPromise, tracker } = createPromiseClass(host, { unhandledRejections: "html" });
+ * const kit = createPromiseClass(host, { unhandledRejections: "html" });
+ * const LoopPromise = kit.Promise;
  * LoopPromise.resolve(1).then((v) => console.log(v)); // runs when the loop drains its microtasks
  * // the loop, after every microtask checkpoint:
- * tracker.checkpointEnd();
+ * kit.checkpointEnd(); // nursery promotion + "notify about rejected promises"
  * ```
  */
 export function createPromiseClass(host: PromiseHost, options: PromiseOptions = {}): LoopPromiseKit {
@@ -218,11 +235,28 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
   let inspector!: RejectionInspector;
   let terminatePending!: (reason: unknown) => number;
   let pendingCount!: () => number;
+  let promoteNursery!: () => void;
+  let nurserySize!: () => number;
 
   const tracker = new RejectionTracker(host, { unhandledRejections: options.unhandledRejections }, {
     isHandled: (p) => inspector.isHandled(p),
     creationStack: (p) => inspector.creationStack(p),
   });
+
+  const kit: LoopPromiseKit = {
+    Promise: undefined as unknown as LoopPromiseConstructor, // set below, once the class exists
+    tracker,
+    checkpointEnd: (): void => {
+      promoteNursery();
+      tracker.checkpointEnd();
+    },
+    get nurserySize(): number {
+      return nurserySize();
+    },
+    onNurseryStart: undefined,
+    terminatePending: (reason: unknown): number => terminatePending(reason),
+    pendingCount: (): number => pendingCount(),
+  };
 
   // Function slots filled by the class's static block (they need the private fields). Declared before
   // the class so that the static block can assign them.
@@ -457,13 +491,31 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       const protoThen = LoopPromise.prototype.then;
       const originalResolve = LoopPromise.resolve;
 
-      // The pending-with-reactions registry: weak, so abandoned waiters can be collected.
+      // The pending-with-reactions registry: a strong nursery for this checkpoint's links, weak after.
+      const NURSERY_LIMIT = 65_536;
+      const nursery: LoopPromise[] = [];
       const waiting = new Set<WeakRef<LoopPromise>>();
       let sweepAt = 1024;
       const sweep = (): void => {
         for (const ref of waiting) if (ref.deref() === undefined) waiting.delete(ref);
         sweepAt = Math.max(1024, waiting.size * 2);
       };
+      /** Give every nursery entry that is still linked a weak entry, and empty the nursery. */
+      promoteNursery = (): void => {
+        const n = nursery.length;
+        if (n === 0) return;
+        for (let i = 0; i < n; i++) {
+          const p = nursery[i]!;
+          // Settled (LINKED cleared by unlink) or already promoted: nothing to do.
+          if ((p.#bits & LINKED) === 0 || p.#ref !== undefined) continue;
+          const ref = new WeakRef(p);
+          p.#ref = ref;
+          waiting.add(ref);
+        }
+        nursery.length = 0;
+        if (waiting.size >= sweepAt) sweep();
+      };
+      nurserySize = (): number => nursery.length;
 
       isLoopPromiseImpl = (x: unknown): boolean =>
         x !== null && typeof x === "object" && #bits in (x as object);
@@ -474,6 +526,7 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       };
 
       pendingCount = (): number => {
+        promoteNursery();
         sweep();
         return waiting.size;
       };
@@ -614,10 +667,10 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       /** Register a pending promise that has reactions and now waits on something external. */
       function link(p: LoopPromise): void {
         p.#bits |= LINKED;
-        const ref = new WeakRef(p);
-        p.#ref = ref;
-        waiting.add(ref);
-        if (waiting.size >= sweepAt) sweep();
+        // A promise is linked at most once (it stays LINKED until it settles), so no duplicates.
+        const n = nursery.push(p);
+        if (n === 1) kit.onNurseryStart?.();
+        else if (n >= NURSERY_LIMIT) promoteNursery();
       }
 
       /** After a thenable job left `p` waiting on a foreign thenable or capability: link it if needed. */
@@ -627,8 +680,11 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
         if (terminated) terminateIfWaiting(p);
       }
 
+      /** Settling: the caller has cleared LINKED (a nursery entry is then skipped); drop the weak entry. */
       function unlink(p: LoopPromise): void {
-        waiting.delete(p.#ref!);
+        const ref = p.#ref;
+        if (ref === undefined) return;
+        waiting.delete(ref);
         p.#ref = undefined;
       }
 
@@ -973,6 +1029,7 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
         lastTerminationReason = reason;
         (terminationReasons ??= new Set()).add(reason);
         let count = 0;
+        promoteNursery();
         for (const ref of [...waiting]) {
           const p = ref.deref();
           if (p === undefined) {
@@ -1033,12 +1090,8 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
     }
   }
 
-  return {
-    Promise: LoopPromise as unknown as LoopPromiseConstructor,
-    tracker,
-    terminatePending: (reason: unknown): number => terminatePending(reason),
-    pendingCount: (): number => pendingCount(),
-  };
+  kit.Promise = LoopPromise as unknown as LoopPromiseConstructor;
+  return kit;
 }
 
 /** Call(fn, undefined, « arg »). */

@@ -37,7 +37,7 @@ export class StubHost implements PromiseHost {
   readonly errors: unknown[] = [];
   readonly warnings: { message: string; detail: unknown }[] = [];
   exitCode: number | undefined = undefined;
-  /** Called at the end of every microtask checkpoint (set to the tracker's checkpointEnd). */
+  /** Called at the end of every microtask checkpoint (set to the kit's checkpointEnd). */
   onCheckpointEnd: (() => void) | undefined = undefined;
   checkpoints = 0;
 
@@ -178,6 +178,6 @@ export class StubHost implements PromiseHost {
 export function makeLoop(options: PromiseOptions & StubHostOptions = {}): LoopPromiseKit & { host: StubHost } {
   const host = new StubHost(options);
   const kit = createPromiseClass(host, options);
-  host.onCheckpointEnd = () => kit.tracker.checkpointEnd();
-  return { ...kit, host };
+  host.onCheckpointEnd = () => kit.checkpointEnd();
+  return Object.assign(kit, { host });
 }

@@ -125,6 +125,36 @@ describe("memory", () => {
     expect(loop.pendingCount()).toBe(0);
   });
 
+  test("more links than the nursery holds (65,536) in one checkpoint: every one stays reachable by terminatePending", () => {
+    const loop = makeLoop();
+    const reason = new Error("shutdown");
+    const seen: unknown[] = [];
+    for (let i = 0; i < 70_000; i++) {
+      new loop.Promise(() => {}).then(undefined, (r) => seen.push(r));
+    }
+    expect(loop.pendingCount()).toBe(70_000);
+    expect(loop.terminatePending(reason)).toBe(70_000);
+    loop.host.run();
+    expect(seen).toHaveLength(70_000);
+    expect(seen.every((r) => r === reason)).toBe(true);
+    expect(loop.pendingCount()).toBe(0);
+  });
+
+  test("a link settled within its checkpoint never reaches the weak registry, one still pending does", () => {
+    const loop = makeLoop();
+    let resolveLater!: (v: number) => void;
+    new loop.Promise<number>((r) => { resolveLater = r; }).then((v) => v);
+    let resolveNow!: (v: number) => void;
+    new loop.Promise<number>((r) => { resolveNow = r; }).then((v) => v);
+    expect(loop.nurserySize).toBe(2);
+    resolveNow(1);
+    loop.host.run(); // the checkpoint end promotes the one still pending
+    expect(loop.nurserySize).toBe(0);
+    expect(loop.pendingCount()).toBe(1);
+    resolveLater(2);
+    expect(loop.pendingCount()).toBe(0);
+  });
+
   test("derived promises are never linked: a then chain alone leaves the registry empty", () => {
     const loop = makeLoop();
     let p = loop.Promise.resolve(0);

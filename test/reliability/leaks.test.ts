@@ -228,4 +228,17 @@ describe("abandoned promises", () => {
     await collectGarbage();
     expect(ref!.deref()).toBeUndefined();
   });
+
+  test("same on a real clock, with no driving call: the registry's nursery is emptied by the checkpoint it queues", async () => {
+    const { loop } = collectingLoop({ clock: "real" });
+    let ref: WeakRef<object>;
+    (() => {
+      const p = new loop.Promise(() => {});
+      void p.then(() => {});
+      ref = new WeakRef(p);
+    })();
+    await collectGarbage();
+    expect(ref!.deref()).toBeUndefined();
+    loop.close();
+  });
 });
