@@ -312,6 +312,9 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#driver!.setTimerRef(this.#refTimers > 0);
     if (this.#waiters.length > 0 && this.#isIdle()) this.#driver!.wake();
   };
+  /** #report as a value: the microtask queue's runJobs reports a throwing job through it. */
+  readonly #reportError = (error: unknown): void => this.#report(error);
+
   #hostCheckpoint = (): void => {
     this.#checkpointQueued = false;
     if (this.#closed || this.#phase !== PHASE_NONE || this.#depth > 0) return;
@@ -959,17 +962,23 @@ export class EventLoop extends EventTarget implements HandleOwner {
       if (this.#broken) throw this.#broken;
       throw new LoopClosedError("queue a microtask");
     }
+    if (!this.#micro.tryPush(job, arg, force)) this.#enqueueJobOverflow(job, arg, force);
+    // Checked first: after the first job of a burst a host checkpoint is already queued.
+    if (!this.#checkpointQueued && this.#depth === 0 && !this.#checkpointing && !this.manualClock) {
+      this.#checkpointQueued = true;
+      queueHostMicrotask(this.#hostCheckpoint);
+    }
+  }
+
+  /** The ring is full (or its overflow in the core is not empty): the job goes to the core's overflow. */
+  #enqueueJobOverflow(job: (arg?: any) => void, arg: unknown, force: boolean): void {
     let status: number;
     try {
-      status = this.#micro.push(job, arg, force);
+      status = this.#micro.pushOverflow(job, arg, force);
     } catch (error) {
       throw this.#trapped(error, "queue a microtask");
     }
     if (status < 0) this.#fail(status, "queue a microtask");
-    if (this.#depth === 0 && !this.#checkpointing && !this.#checkpointQueued && !this.manualClock) {
-      this.#checkpointQueued = true;
-      queueHostMicrotask(this.#hostCheckpoint);
-    }
   }
 
   /**
@@ -1611,30 +1620,22 @@ export class EventLoop extends EventTarget implements HandleOwner {
     const micro = this.#micro;
     try {
       for (;;) {
-        let fn = micro.shift();
-        if (fn === undefined) {
-          if (this.#drainHost === undefined) break;
-          // The embedder's queue may queue loop microtasks and vice versa: alternate until both are empty.
-          try {
-            this.#drainHost();
-          } catch (error) {
-            this.#report(error);
-          }
-          fn = micro.shift();
-          if (fn === undefined) break;
+        // close() (or a trap) inside a job empties the queue, which ends runJobs.
+        budget -= micro.runJobs(budget, this.#reportError);
+        if (this.#closed) return true;
+        if (micro.length > 0) {
+          this.#suspended = true; // the budget ran out
+          return false;
         }
-        const arg = micro.arg;
+        if (this.#drainHost === undefined) break;
+        // The embedder's queue may queue loop microtasks and vice versa: alternate until both are empty.
         try {
-          if (arg === undefined) fn();
-          else fn(arg);
+          this.#drainHost();
         } catch (error) {
           this.#report(error);
         }
         if (this.#closed) return true;
-        if (--budget <= 0 && micro.length > 0) {
-          this.#suspended = true;
-          return false;
-        }
+        if (micro.length === 0) break;
       }
     } finally {
       this.#checkpointing = false;
@@ -1821,6 +1822,7 @@ export class EventLoop extends EventTarget implements HandleOwner {
     this.#broken = new CoreTrapError(action, error);
     this.#closed = true;
     this.#refusing = true;
+    this.#micro.clear(); // the checkpoint running now (if any) stops after the current job
     this.#driver?.dispose();
     this.#settleWaiters();
     return this.#broken;

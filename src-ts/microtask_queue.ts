@@ -6,13 +6,14 @@
  * It caches head and tail in JS and writes them back (`flush()`) before every core
  * call that looks at the ring (overflow, refill, verify, stats, close), so the core
  * sees the true state whenever it runs. Only two cases call the core:
- * a push while the ring is full or the overflow is not empty (`zl_microtask_push`,
+ * a push while the ring is full or the overflow is not empty (`pushOverflow`, `zl_microtask_push`,
  * which appends to the overflow), and a pop from an empty ring while the overflow
  * holds jobs (`zl_microtasks_refill`). Every job in the ring is older than every job
  * in the overflow, so FIFO order holds across both.
  *
- * Values: a slot value of 0 means "the job is in `fns`/`args` at this ring
- * position"; a value n > 0 means "the job is in the overflow SlotTable at n - 1"
+ * Values: a slot value of 0 means "the job is in `jobs` at this ring position"
+ * (`jobs[2p]` the function, `jobs[2p + 1]` its argument: one array, so a job is one
+ * cache line and one bounds check); a value n > 0 means "the job is in the overflow SlotTable at n - 1"
  * (it was queued while the ring was full and moved into the ring by a refill).
  * Only refills write non-zero values (the host zeroes a slot when it consumes one),
  * and a refill only fills an empty ring, so the host remembers where the last refill
@@ -39,8 +40,8 @@ export class MicrotaskQueue {
   #head: number;
   #tail: number;
   #overflowEmpty = true;
-  readonly #fns: Array<Job | undefined>;
-  readonly #args: unknown[];
+  /** Interleaved function and argument per ring position (see the module comment). */
+  readonly #jobs: unknown[];
   readonly #overflow = new SlotTable(64);
   /** The argument of the job the last `shift()` returned. */
   arg: unknown = undefined;
@@ -62,8 +63,7 @@ export class MicrotaskQueue {
     this.#head = this.#shared[RingWord.head]!;
     this.#tail = this.#shared[RingWord.tail]!;
     this.#refilledUntil = this.#head;
-    this.#fns = new Array(this.#mask + 1).fill(undefined);
-    this.#args = new Array(this.#mask + 1).fill(undefined);
+    this.#jobs = new Array(2 * (this.#mask + 1)).fill(undefined);
   }
 
   /** Jobs queued (ring and overflow). */
@@ -73,24 +73,25 @@ export class MicrotaskQueue {
   }
 
   /**
-   * Queues `fn(arg)`. Returns 0, or the core's negative status (capacity, memory, closed).
-   * `force` (promise jobs): accepted past capacity.microtasks, since a resolve function cannot throw.
+   * Queues `fn(arg)` in the ring if it fits without the core (the fast path, no core
+   * call and nothing that can throw). Returns false when the caller must use
+   * {@link pushOverflow}. `force` (promise jobs): accepted past capacity.microtasks,
+   * since a resolve function cannot throw.
    */
-  push(fn: Job, arg: unknown, force: boolean): number {
+  tryPush(fn: Job, arg: unknown, force: boolean): boolean {
     const tail = this.#tail;
     const length = (tail - this.#head) >>> 0;
-    if (this.#overflowEmpty && length < (force ? this.#mask + 1 : this.#fastLimit)) {
-      const position = tail & this.#mask;
-      this.#fns[position] = fn;
-      this.#args[position] = arg;
-      this.#tail = (tail + 1) >>> 0;
-      if (length >= this.peak) this.peak = length + 1;
-      return 0;
-    }
-    return this.#pushOverflow(fn, arg, force);
+    if (!this.#overflowEmpty || length >= (force ? this.#mask + 1 : this.#fastLimit)) return false;
+    const index = (tail & this.#mask) << 1;
+    this.#jobs[index] = fn;
+    if (arg !== undefined) this.#jobs[index + 1] = arg; // consumed slots hold undefined (shift)
+    this.#tail = (tail + 1) >>> 0;
+    if (length >= this.peak) this.peak = length + 1;
+    return true;
   }
 
-  #pushOverflow(fn: Job, arg: unknown, force: boolean): number {
+  /** Queues `fn(arg)` through the core's overflow. Returns 0 or the core's negative status (capacity, memory, closed). */
+  pushOverflow(fn: Job, arg: unknown, force: boolean): number {
     const slot = this.#overflow.alloc(fn, arg);
     this.flush();
     const status = this.#core.zl_microtask_push(slot + 1, force ? 1 : 0);
@@ -123,10 +124,13 @@ export class MicrotaskQueue {
     this.#head = (head + 1) >>> 0;
     this.executed++;
     if (((this.#refilledUntil - head) | 0) <= 0) {
-      const fn = this.#fns[position];
-      this.arg = this.#args[position];
-      this.#fns[position] = undefined;
-      this.#args[position] = undefined;
+      const jobs = this.#jobs;
+      const index = position << 1;
+      const fn = jobs[index] as Job;
+      const arg = jobs[index + 1];
+      jobs[index] = undefined;
+      if (arg !== undefined) jobs[index + 1] = undefined;
+      this.arg = arg;
       return fn;
     }
     // Moved in from the overflow by a refill: the slot names the overflow SlotTable entry.
@@ -139,6 +143,29 @@ export class MicrotaskQueue {
     return fn;
   }
 
+  /**
+   * Runs jobs oldest first (jobs queued meanwhile included) until the queue is empty,
+   * `limit` jobs have run, or {@link clear} emptied it (the loop closed). A job that
+   * throws goes to `report` and the next job runs. Returns how many jobs ran.
+   */
+  runJobs(limit: number, report: (error: unknown) => void): number {
+    let ran = 0;
+    while (ran < limit) {
+      const fn = this.shift();
+      if (fn === undefined) break;
+      const arg = this.arg;
+      ran++;
+      try {
+        if (arg === undefined) fn();
+        else fn(arg);
+      } catch (error) {
+        report(error);
+      }
+    }
+    this.arg = undefined;
+    return ran;
+  }
+
   /** Writes the cached head and tail back to linear memory (before a core call reads them). */
   flush(): void {
     if (this.#shared.length === 0) this.#refreshViews();
@@ -146,12 +173,16 @@ export class MicrotaskQueue {
     this.#shared[RingWord.tail] = this.#tail;
   }
 
-  /** Drops every job (the core has released its side: close). */
+  /**
+   * Drops every job: at close (the core has released its side) and after a core trap
+   * (the core's state is not trusted, so the host side is emptied whatever it says).
+   */
   clear(): void {
     this.#refreshViews();
     this.#sync();
-    this.#fns.fill(undefined);
-    this.#args.fill(undefined);
+    this.#head = this.#tail;
+    this.#overflowEmpty = true;
+    this.#jobs.fill(undefined);
     this.#overflow.clear();
     this.arg = undefined;
     this.#refilledUntil = this.#head;

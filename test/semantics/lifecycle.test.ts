@@ -367,6 +367,21 @@ describe.each(profiles)("%s profile: close()", (profile) => {
     }
   });
 
+  test("close() from a microtask: the microtasks queued behind it are dropped (counted), not run", async () => {
+    const { loop, log } = await makeLoop({ profile });
+    let report: { droppedMicrotasks: number } | undefined;
+    loop.queueMicrotask(() => log.push("first"));
+    loop.queueMicrotask(() => {
+      log.push("closer");
+      loop.queueMicrotask(() => log.push("queued by the closer"));
+      report = loop.close();
+    });
+    loop.queueMicrotask(() => log.push("third"));
+    loop.runUntilIdle();
+    expect(log).toEqual(["first", "closer"]);
+    expect(report!.droppedMicrotasks).toBe(2);
+  });
+
   test("real clock: close() resolves pending run() promises and nothing fires afterwards", async () => {
     const { loop, log } = await makeLoop({ profile, clock: "real" });
     loop.setTimeout(() => log.push("fired"), 20);
