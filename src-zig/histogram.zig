@@ -55,9 +55,15 @@ pub const Histogram = struct {
     }
 
     pub fn record(histogram: *Histogram, value: u64) void {
-        histogram.counts[bucket_of(value)] += 1;
-        histogram.count += 1;
-        histogram.sum +|= value;
+        histogram.record_n(value, 1);
+    }
+
+    /// Records `value` `n` times (n ≥ 1): what `n` calls of `record(value)` do, in one step.
+    pub fn record_n(histogram: *Histogram, value: u64, n: u32) void {
+        assert(n >= 1);
+        histogram.counts[bucket_of(value)] += n;
+        histogram.count += n;
+        histogram.sum +|= value *| n;
         histogram.min = @min(histogram.min, value);
         histogram.max = @max(histogram.max, value);
     }
@@ -136,6 +142,28 @@ test "an empty histogram reports zeros" {
     histogram.reset();
     try testing.expectEqual(@as(u64, 0), histogram.percentile(99));
     try testing.expectEqual(@as(f64, 0), histogram.mean());
+}
+
+test "record_n(v, n) is n calls of record(v)" {
+    const fuzz = @import("fuzz.zig");
+    var prng = std.Random.DefaultPrng.init(fuzz.seed() ^ 0x52e1);
+    const random = prng.random();
+    var once: Histogram = undefined;
+    var repeated: Histogram = undefined;
+    once.reset();
+    repeated.reset();
+    var op: usize = 0;
+    while (op < @min(fuzz.ops_count(), 20_000)) : (op += 1) {
+        const value: u64 = random.int(u64) >> @intCast(random.uintLessThan(u32, 64));
+        const n = 1 + random.uintLessThan(u32, 40);
+        once.record_n(value, n);
+        for (0..n) |_| repeated.record(value);
+    }
+    try testing.expectEqualSlices(u64, &repeated.counts, &once.counts);
+    try testing.expectEqual(repeated.count, once.count);
+    try testing.expectEqual(repeated.sum, once.sum);
+    try testing.expectEqual(repeated.min, once.min);
+    try testing.expectEqual(repeated.max, once.max);
 }
 
 test "fuzz: histogram percentiles against the exact sorted values" {

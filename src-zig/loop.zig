@@ -544,6 +544,8 @@ pub const Loop = struct {
         loop.release_immediate_batch();
         const limit = @min(max, batch_capacity);
         var count: u32 = 0;
+        var latency: LatencyRun = .{};
+        defer if (loop.metrics_enabled) latency.flush(loop);
         while (count < limit and loop.immediates.popped < loop.immediates_limit) {
             const queued = loop.immediates.pop(&loop.pool).?;
             const record = loop.handles.get(queued.value) orelse continue; // tombstone
@@ -551,7 +553,7 @@ pub const Loop = struct {
             record.state = State.immediate_due;
             loop.due_count += 1;
             loop.immediates_queued -= 1;
-            loop.record_latency(queued.queued_at);
+            if (loop.metrics_enabled) latency.add(loop, queued.queued_at);
             loop.out_immediates[count] = queued.value;
             count += 1;
         }
@@ -560,11 +562,29 @@ pub const Loop = struct {
         return count;
     }
 
-    fn record_latency(loop: *Loop, queued_at: u32) void {
-        if (!loop.metrics_enabled) return;
-        const waited = @as(u32, @truncate(loop.metrics_now)) -% queued_at;
-        loop.task_latency.record(waited);
-    }
+    /// Entries collected one after another usually share their enqueue time (a burst
+    /// queued from one host task, which reads the clock once): a collect records each
+    /// run of equal enqueue times with one histogram update instead of one per entry.
+    const LatencyRun = struct {
+        queued_at: u32 = 0,
+        len: u32 = 0,
+
+        fn add(run: *LatencyRun, loop: *Loop, queued_at: u32) void {
+            if (run.len != 0 and run.queued_at == queued_at) {
+                run.len += 1;
+                return;
+            }
+            run.flush(loop);
+            run.* = .{ .queued_at = queued_at, .len = 1 };
+        }
+
+        fn flush(run: *LatencyRun, loop: *Loop) void {
+            if (run.len == 0) return;
+            const waited = @as(u32, @truncate(loop.metrics_now)) -% run.queued_at;
+            loop.task_latency.record_n(waited, run.len);
+            run.len = 0;
+        }
+    };
 
     // ---- tasks -----------------------------------------------------------------
 
@@ -594,9 +614,11 @@ pub const Loop = struct {
         if (!loop.in_turn) return error.NotInTurn;
         const limit = @min(max, batch_capacity);
         var count: u32 = 0;
+        var latency: LatencyRun = .{};
+        defer if (loop.metrics_enabled) latency.flush(loop);
         while (count < limit and loop.tasks.popped < loop.tasks_limit) {
             const queued = loop.tasks.pop(&loop.pool).?;
-            loop.record_latency(queued.queued_at);
+            if (loop.metrics_enabled) latency.add(loop, queued.queued_at);
             loop.out_tasks[count] = queued.value;
             count += 1;
         }
