@@ -63,7 +63,10 @@ pub const Histogram = struct {
         assert(n >= 1);
         histogram.counts[bucket_of(value)] += n;
         histogram.count += n;
-        histogram.sum +|= value *| n;
+        // Saturating value * n without `*|`, which on wasm32 pulls in a 128-bit multiply helper (+0.7 KB).
+        const times: u64 = n;
+        const max_u64: u64 = std.math.maxInt(u64);
+        histogram.sum +|= if (value > max_u64 / times) max_u64 else value * times;
         histogram.min = @min(histogram.min, value);
         histogram.max = @max(histogram.max, value);
     }
