@@ -198,7 +198,9 @@ export class MicrotaskQueue {
 
   /** Re-reads the shared state after a core call changed it. */
   #sync(): void {
-    this.#refreshViews();
+    // A grown memory detaches the old buffer, which empties every view on it: a cheaper
+    // test than the `memory.buffer` getter, on the overflow path's every push.
+    if (this.#shared.length === 0) this.#refreshViews();
     this.#head = this.#shared[RingWord.head]!;
     this.#tail = this.#shared[RingWord.tail]!;
     this.#overflowEmpty = this.#shared[RingWord.overflow_len] === 0;
