@@ -282,7 +282,7 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
     #onFul: any = undefined;
     #onRej: any = undefined;
     /** This promise's entry in the waiting registry, while it is linked. */
-    #ref: WeakRef<LoopPromise> | undefined = undefined;
+    #ref: RegistryRef<LoopPromise> | undefined = undefined;
 
     constructor(executor: Executor) {
       if (creationErrors !== undefined) creationErrors.set(this, new Error("promise created"));
@@ -494,7 +494,7 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       // The pending-with-reactions registry: a strong nursery for this checkpoint's links, weak after.
       const NURSERY_LIMIT = 65_536;
       const nursery: LoopPromise[] = [];
-      const waiting = new Set<WeakRef<LoopPromise>>();
+      const waiting = new Set<RegistryRef<LoopPromise>>();
       let sweepAt = 1024;
       const sweep = (): void => {
         for (const ref of waiting) if (ref.deref() === undefined) waiting.delete(ref);
@@ -508,7 +508,7 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
           const p = nursery[i]!;
           // Settled (LINKED cleared by unlink) or already promoted: nothing to do.
           if ((p.#bits & LINKED) === 0 || p.#ref !== undefined) continue;
-          const ref = new WeakRef(p);
+          const ref = registryRef(p);
           p.#ref = ref;
           waiting.add(ref);
         }
@@ -1093,6 +1093,22 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
   kit.Promise = LoopPromise as unknown as LoopPromiseConstructor;
   return kit;
 }
+
+/** What the shutdown registry holds for a waiting promise: a WeakRef, or a strong stand-in. */
+interface RegistryRef<T extends object> {
+  deref(): T | undefined;
+}
+
+/**
+ * A WeakRef where the runtime has one. workerd hides WeakRef under older compatibility
+ * dates (absent at 2024-01-01, present at 2025-09-01 and 2026-11-01: the dates
+ * `npm run test:runtimes` runs); without it the registry holds waiting promises strongly, so an abandoned one is kept until it settles or the loop shuts down
+ * (the behaviour before the registry became weak), and nothing else changes.
+ */
+const registryRef: <T extends object>(target: T) => RegistryRef<T> =
+  typeof WeakRef === "function"
+    ? (target) => new WeakRef(target)
+    : (target) => ({ deref: () => target });
 
 /** Call(fn, undefined, « arg »). */
 function callFn(fn: ((arg: unknown) => void) | undefined, arg: unknown): void {

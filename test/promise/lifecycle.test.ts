@@ -4,9 +4,9 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import type { PromiseRejectionEvent } from "../../src-ts/rejection_tracker.ts";
-import { makeLoop } from "./_stub_host.ts";
+import { makeLoop, StubHost } from "./_stub_host.ts";
 
 function never<T = unknown>(loop: ReturnType<typeof makeLoop>): Promise<T> {
   return new loop.Promise<T>(() => {});
@@ -108,6 +108,30 @@ describe("terminatePending", () => {
     loop.host.run();
     expect(got).toBe(reason);
   });
+});
+
+test("without WeakRef (workerd at an old compatibility date) the registry is strong and shutdown still reaches every waiter", async () => {
+  const saved = globalThis.WeakRef;
+  // Hidden for the whole test, as in such a runtime; promise.ts is loaded fresh without it.
+  (globalThis as { WeakRef?: unknown }).WeakRef = undefined;
+  try {
+    vi.resetModules();
+    const fresh = await import("../../src-ts/promise.ts");
+    const host = new StubHost();
+    const kit = fresh.createPromiseClass(host);
+    host.onCheckpointEnd = () => kit.checkpointEnd();
+    const seen: unknown[] = [];
+    for (let i = 0; i < 3; i++) new kit.Promise(() => {}).then(undefined, (r) => seen.push(r));
+    host.run(); // the checkpoint end promotes the nursery into the (strong) registry
+    expect(kit.pendingCount()).toBe(3);
+    const reason = new Error("shutdown");
+    expect(kit.terminatePending(reason)).toBe(3);
+    host.run();
+    expect(seen).toEqual([reason, reason, reason]);
+    expect(kit.pendingCount()).toBe(0);
+  } finally {
+    globalThis.WeakRef = saved;
+  }
 });
 
 describe("memory", () => {
