@@ -109,6 +109,30 @@ export class ClockModeError extends TypeError {
   }
 }
 
+/**
+ * A short "type value" description that reads nothing from an object (no getters, no Proxy
+ * traps run), for the Promise code, where touching a user's value would be observable.
+ * Functions show their `name`.
+ */
+export function describeInert(value: unknown): string {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "string":
+      return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
+    case "number":
+    case "boolean":
+    case "bigint":
+    case "symbol":
+      return `${typeof value} ${String(value)}`;
+    case "undefined":
+      return "undefined";
+    case "function":
+      return `function ${(value as { name?: unknown }).name || "(anonymous)"}`;
+    default:
+      return Array.isArray(value) ? "array" : "object";
+  }
+}
+
 /** Describes a value for an error message: its type, and the value when short. */
 export function describeValue(value: unknown): string {
   if (value === null) return "null";
