@@ -87,12 +87,7 @@ pub const TimerHeap = struct {
         while (true) {
             const first = pos * arity + 1;
             if (first >= heap.len) break;
-            const end = @min(first + arity, heap.len);
-            var best = first;
-            var child = first + 1;
-            while (child < end) : (child += 1) {
-                if (before(heap.entries[child], heap.entries[best])) best = child;
-            }
+            const best = heap.min_child(first);
             heap.place(table, pos, heap.entries[best]);
             pos = best;
         }
@@ -128,6 +123,17 @@ pub const TimerHeap = struct {
         }
     }
 
+    /// The position of the earliest of the (up to `arity`) siblings starting at `first`.
+    inline fn min_child(heap: *const TimerHeap, first: u32) u32 {
+        const end = @min(first + arity, heap.len);
+        var best = first;
+        var child = first + 1;
+        while (child < end) : (child += 1) {
+            if (before(heap.entries[child], heap.entries[best])) best = child;
+        }
+        return best;
+    }
+
     fn sift_up(heap: *TimerHeap, table: *HandleTable, start: u32, entry: Entry) void {
         var pos = start;
         while (pos > 0) {
@@ -145,12 +151,7 @@ pub const TimerHeap = struct {
         while (true) {
             const first = pos * arity + 1;
             if (first >= heap.len) break;
-            const end = @min(first + arity, heap.len);
-            var best = first;
-            var child = first + 1;
-            while (child < end) : (child += 1) {
-                if (before(heap.entries[child], heap.entries[best])) best = child;
-            }
+            const best = heap.min_child(first);
             if (!before(heap.entries[best], entry)) break;
             heap.place(table, pos, heap.entries[best]);
             pos = best;
