@@ -231,3 +231,46 @@ export function formatCount(n) {
   const exponent = Math.log10(n);
   return Number.isInteger(exponent) && exponent >= 3 ? `1e${exponent}` : String(n);
 }
+
+// ---- rows and notes shared by the suites ----------------------------------------------------
+
+/** A coefficient of variation as a percentage for notes ("<0.1" below 0.1%). */
+export function cvText(cv) {
+  return cv < 0.001 ? "<0.1" : (cv * 100).toFixed(1);
+}
+
+/** "label: name N unit (cv X%), ..." for every subject of a compareThroughput result. */
+export function speedNote(label, result, unit = "Mops/s") {
+  return `${label}: ${result.subjects.map((s) => `${s.name} ${formatNumber(1e3 / s.nsPerOp)} ${unit} (cv ${cvText(s.cv)}%)`).join(", ")}`;
+}
+
+/**
+ * The per-round ratios (peer time / zigloop time) of every peer of a compareThroughput result,
+ * computed in the child process (the result's `ratio` method does not cross processes).
+ */
+export function roundRatios(result, count) {
+  return Array.from({ length: count }, (_, peer) => (peer === 0 ? null : result.ratio(peer)));
+}
+
+/**
+ * A RESULTS.md row: zigloop (subject 0) against subject `peer` of `result` ({ subjects,
+ * ratios } as a child returns it). `extra` sets the unit (default ns/op), goal and verdict.
+ */
+export function speedRow(benchmark, result, peer, extra = {}) {
+  const z = result.subjects[0];
+  const p = result.subjects[peer];
+  const r = result.ratios[peer];
+  return {
+    benchmark,
+    zigloop: z.nsPerOp,
+    peer: p.nsPerOp,
+    peerName: p.name,
+    unit: "ns/op",
+    ratio: r.median,
+    ratioLabel: "faster",
+    ratioRange: [r.min, r.max],
+    goal: null,
+    met: null,
+    ...extra,
+  };
+}

@@ -7,7 +7,7 @@
 import { basename } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createCore, wasmBytes, wasmPath } from "../lib/core.mjs";
-import { compareThroughput, countGcs, formatBytes, formatCount, formatNumber } from "../lib/harness.mjs";
+import { compareThroughput, countGcs, formatBytes, formatCount, formatNumber, roundRatios, speedNote } from "../lib/harness.mjs";
 import { runIsolated } from "../lib/isolate.mjs";
 import { ObjectTimerHeap, TypedTimerHeap } from "../lib/js_heaps.mjs";
 import { coreSubject, crossCheck, DUE_PER_TURN, makeStreams, objectSubject, typedSubject } from "../lib/timer_workloads.mjs";
@@ -53,7 +53,7 @@ export async function compareWorkload({ n, workloadKey, label, reps, minCpuMs, o
   subjects.forEach((subject) => checkSubject(subject, n));
   return {
     subjects: result.subjects,
-    ratios: subjects.map((_, peer) => (peer === 0 ? null : result.ratio(peer))),
+    ratios: roundRatios(result, subjects.length),
     turnDelayMaxMs: streams.turnDelayMaxMs,
   };
 }
@@ -86,7 +86,7 @@ async function throughput(ctx, rows, notes) {
         });
       }
       notes.push(
-        `${label}: ${result.subjects.map((s) => `${s.name} ${formatNumber(1e3 / s.nsPerOp)} Mops/s (cv ${s.cv < 0.001 ? "<0.1" : (s.cv * 100).toFixed(1)}%)`).join(", ")}` +
+        speedNote(label, result) +
           (workload.key === "holdTurns" ? `; delays 1..${result.turnDelayMaxMs} ms` : ""),
       );
     }

@@ -5,7 +5,7 @@
 // What each benchmark measures and why: docs/BENCHMARKS.md.
 
 import FakeTimers from "@sinonjs/fake-timers";
-import { compareThroughput, countGcs, formatCount, formatNumber, median, quantile, timestampCost } from "../lib/harness.mjs";
+import { compareThroughput, countGcs, formatCount, formatNumber, median, quantile, roundRatios, speedNote, speedRow, timestampCost } from "../lib/harness.mjs";
 import { runIsolated } from "../lib/isolate.mjs";
 import { BareMicrotaskRing, JsMicrotaskRing, JsTaskQueue } from "../lib/js_queues.mjs";
 import { createLoop, hostTask } from "../lib/loop.mjs";
@@ -26,38 +26,6 @@ const GC_PAIRS = 1_000_000;
 const HISTOGRAM_EDGES = Array.from({ length: 67 }, (_, i) => 100 * 10 ** ((i * Math.log10(2000)) / 66));
 
 const noop = () => {};
-
-function cvText(cv) {
-  return cv < 0.001 ? "<0.1" : (cv * 100).toFixed(1);
-}
-
-function speedNote(label, result, unit = "Mops/s") {
-  return `${label}: ${result.subjects.map((s) => `${s.name} ${formatNumber(1e3 / s.nsPerOp)} ${unit} (cv ${cvText(s.cv)}%)`).join(", ")}`;
-}
-
-/** Ratios peer/zigloop per round, for every peer (computed in the child: functions do not cross processes). */
-function ratios(result, count) {
-  return Array.from({ length: count }, (_, peer) => (peer === 0 ? null : result.ratio(peer)));
-}
-
-function speedRow(benchmark, result, ratioList, peer, extra = {}) {
-  const z = result.subjects[0];
-  const p = result.subjects[peer];
-  const r = ratioList[peer];
-  return {
-    benchmark,
-    zigloop: z.nsPerOp,
-    peer: p.nsPerOp,
-    peerName: p.name,
-    unit: "ns/op",
-    ratio: r.median,
-    ratioLabel: "faster",
-    ratioRange: [r.min, r.max],
-    goal: null,
-    met: null,
-    ...extra,
-  };
-}
 
 function rounds(ctx) {
   return { reps: ctx.quick ? 2 : 7, minCpuMs: ctx.quick ? 60 : 200 };
@@ -87,7 +55,7 @@ export async function comparePairs({ reps, minCpuMs, opsPerCall }, ctx) {
   const result = await compareThroughput(ctx, { label: "setTimeout + clearTimeout", subjects, opsPerCall, reps, minCpuMs });
   if (loop.pending.timers !== 0 || fired !== 0) throw new Error(`pairs left ${loop.pending.timers} timers, fired ${fired}`);
   loop.close();
-  return { subjects: result.subjects, ratios: ratios(result, 2) };
+  return { subjects: result.subjects, ratios: roundRatios(result, 2) };
 }
 
 /**
@@ -115,7 +83,7 @@ async function pairs(ctx, rows, notes) {
   const { reps, minCpuMs } = rounds(ctx);
   const result = await runIsolated(ctx, import.meta.url, "comparePairs", { reps, minCpuMs, opsPerCall: 8192 });
   rows.push(
-    speedRow(`setTimeout + clearTimeout pair (html, one callback, ${PAIR_DELAY_MS} ms), steady state`, result, result.ratios, 1, {
+    speedRow(`setTimeout + clearTimeout pair (html, one callback, ${PAIR_DELAY_MS} ms), steady state`, result, 1, {
       goal: "≥ 20x faster",
       goalRatio: 20,
       met: result.ratios[1].median >= 20,
@@ -225,14 +193,14 @@ export async function compareFakeTimers({ reps, minCpuMs, count }, ctx) {
   if (firedZ % count !== 0 || firedF % count !== 0) throw new Error(`timers fired: zigloop ${firedZ}, fake-timers ${firedF}: not whole runs of ${count}`);
   if (loop.pending.timers !== 0) throw new Error("zigloop timers left after runAll");
   loop.close();
-  return { subjects: result.subjects, ratios: ratios(result, 2), ties: check.ties };
+  return { subjects: result.subjects, ratios: roundRatios(result, 2), ties: check.ties };
 }
 
 async function fakeTimers(ctx, rows, notes) {
   const { reps, minCpuMs } = rounds(ctx);
   const result = await runIsolated(ctx, import.meta.url, "compareFakeTimers", { reps: ctx.quick ? 2 : 5, minCpuMs, count: FAKE_TIMERS });
   rows.push(
-    speedRow(`${formatCount(FAKE_TIMERS)} timers, random delays 0..${formatCount(FAKE_MAX_DELAY_MS)} ms: schedule + runAll (manual clock)`, result, result.ratios, 1, {
+    speedRow(`${formatCount(FAKE_TIMERS)} timers, random delays 0..${formatCount(FAKE_MAX_DELAY_MS)} ms: schedule + runAll (manual clock)`, result, 1, {
       unit: "ns/timer",
       goal: "≥ 50x faster",
       goalRatio: 50,
@@ -271,7 +239,7 @@ export async function compareSubmit({ reps, minCpuMs, burst }, ctx) {
   const result = await compareThroughput(ctx, { label: `submit, bursts of ${burst}`, subjects, opsPerCall: burst, reps, minCpuMs, unit: "ns/task" });
   if (ran % burst !== 0) throw new Error(`tasks ran: ${ran}, not whole bursts of ${burst}`);
   loop.close();
-  return { subjects: result.subjects, ratios: ratios(result, 3) };
+  return { subjects: result.subjects, ratios: roundRatios(result, 3) };
 }
 
 /**
@@ -437,7 +405,7 @@ async function submit(ctx, rows, notes, extra) {
   const mps = 1e3 / z.nsPerOp;
   for (const peer of [1, 2]) {
     rows.push(
-      speedRow(`submit → run, bursts of ${TASK_BURST} tasks from a host task (real clock)`, result, result.ratios, peer, {
+      speedRow(`submit → run, bursts of ${TASK_BURST} tasks from a host task (real clock)`, result, peer, {
         unit: "ns/task",
         zigloopText: `${formatNumber(z.nsPerOp)} ns/task (${formatNumber(mps)} M/s)`,
         goal: peer === 1 ? "> 20 M tasks/s" : null,
@@ -584,7 +552,7 @@ export async function compareMicrotasks({ reps, minCpuMs, burst }, ctx) {
   const result = await compareThroughput(ctx, { label: `queueMicrotask, bursts of ${formatCount(burst)}`, subjects, opsPerCall: burst, reps, minCpuMs, unit: "ns/job" });
   if (ran % burst !== 0) throw new Error(`microtasks ran: ${ran}`);
   loop.close();
-  return { subjects: result.subjects, ratios: ratios(result, 4) };
+  return { subjects: result.subjects, ratios: roundRatios(result, 4) };
 }
 
 async function microtasks(ctx, rows, notes) {
@@ -594,7 +562,7 @@ async function microtasks(ctx, rows, notes) {
     const result = await runIsolated(ctx, import.meta.url, "compareMicrotasks", { reps: big ? Math.max(2, reps - 2) : reps, minCpuMs, burst });
     const label = `queueMicrotask enqueue + run, bursts of ${formatCount(burst)}${big ? " (beyond the 1,024-slot ring: overflow in the core)" : ""}`;
     rows.push(
-      speedRow(label, result, result.ratios, 1, {
+      speedRow(label, result, 1, {
         unit: "ns/job",
         goal: big ? null : "≥ 10x faster",
         goalRatio: big ? undefined : 10,
@@ -602,14 +570,14 @@ async function microtasks(ctx, rows, notes) {
       }),
     );
     rows.push(
-      speedRow(label, result, result.ratios, 2, {
+      speedRow(label, result, 2, {
         unit: "ns/job",
         goal: big ? null : "within 1.2x (≥ 0.83x)",
         goalRatio: big ? undefined : 1 / 1.2,
         met: big ? null : result.ratios[2].median >= 1 / 1.2,
       }),
     );
-    rows.push(speedRow(label, result, result.ratios, 3, { unit: "ns/job" }));
+    rows.push(speedRow(label, result, 3, { unit: "ns/job" }));
     notes.push(speedNote(`queueMicrotask, bursts of ${formatCount(burst)}`, result, "M jobs/s"));
   }
 }

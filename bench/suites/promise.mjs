@@ -4,7 +4,7 @@
 // What each benchmark measures and why: docs/BENCHMARKS.md.
 
 import { createRequire } from "node:module";
-import { compareThroughput, formatBytes, formatCount, formatNumber, median } from "../lib/harness.mjs";
+import { compareThroughput, formatBytes, formatCount, formatNumber, median, roundRatios, speedNote, speedRow } from "../lib/harness.mjs";
 import { runIsolated } from "../lib/isolate.mjs";
 import { createLoop } from "../lib/loop.mjs";
 
@@ -23,14 +23,6 @@ function loadBluebird() {
   // Production settings (these are also bluebird's defaults outside NODE_ENV=development).
   Bluebird.config({ warnings: false, longStackTraces: false, cancellation: false, monitoring: false });
   return Bluebird;
-}
-
-function cvText(cv) {
-  return cv < 0.001 ? "<0.1" : (cv * 100).toFixed(1);
-}
-
-function speedNote(label, result, unit) {
-  return `${label}: ${result.subjects.map((s) => `${s.name} ${formatNumber(1e3 / s.nsPerOp)} ${unit} (cv ${cvText(s.cv)}%)`).join(", ")}`;
 }
 
 /** The three Promise classes, the loop's from a real-clock loop (jobs run in its checkpoints). */
@@ -116,7 +108,7 @@ export async function compareChains({ chains, reps, minCpuMs, minSamples }, ctx)
     unit: "ns/chain",
   });
   loop.close();
-  return { subjects: result.subjects, ratios: [null, result.ratio(1), result.ratio(2)], bluebirdSameOrder: check.bluebirdSameOrder };
+  return { subjects: result.subjects, ratios: roundRatios(result, 3), bluebirdSameOrder: check.bluebirdSameOrder };
 }
 
 /** Child: `await P.all(array of ALL_SIZE fulfilled promises)`; the array is reused (all does not consume it). */
@@ -135,7 +127,7 @@ export async function compareAll({ reps, minCpuMs }, ctx) {
   for (const s of subjects) await s.run();
   const result = await compareThroughput(ctx, { label: `Promise.all over ${formatCount(ALL_SIZE)}`, subjects, opsPerCall: ALL_SIZE, reps, minCpuMs, unit: "ns/element" });
   loop.close();
-  return { subjects: result.subjects, ratios: [null, result.ratio(1), result.ratio(2)] };
+  return { subjects: result.subjects, ratios: roundRatios(result, 3) };
 }
 
 /**
@@ -180,25 +172,6 @@ export async function heapPerThen({ repeats }, ctx) {
   return result;
 }
 
-function ratioRow(benchmark, result, peer, unit, extra = {}) {
-  const z = result.subjects[0];
-  const p = result.subjects[peer];
-  const r = result.ratios[peer];
-  return {
-    benchmark,
-    zigloop: z.nsPerOp,
-    peer: p.nsPerOp,
-    peerName: p.name,
-    unit,
-    ratio: r.median,
-    ratioLabel: "faster",
-    ratioRange: [r.min, r.max],
-    goal: null,
-    met: null,
-    ...extra,
-  };
-}
-
 export async function run(ctx) {
   const rows = [];
   const notes = [];
@@ -235,8 +208,8 @@ export async function run(ctx) {
       minSamples: big ? 3 : 8,
     });
     const label = `resolve + ${CHAIN_LENGTH} chained thens, ${formatCount(chains)} chains live`;
-    rows.push(ratioRow(label, result, 1, "ns/chain", { goal: "≥ 1x (as fast as native)", goalRatio: 1, met: result.ratios[1].median >= 1 }));
-    rows.push(ratioRow(label, result, 2, "ns/chain", { goal: "≥ 3x faster", goalRatio: 3, met: result.ratios[2].median >= 3 }));
+    rows.push(speedRow(label, result, 1, { unit: "ns/chain", goal: "≥ 1x (as fast as native)", goalRatio: 1, met: result.ratios[1].median >= 1 }));
+    rows.push(speedRow(label, result, 2, { unit: "ns/chain", goal: "≥ 3x faster", goalRatio: 3, met: result.ratios[2].median >= 3 }));
     notes.push(
       speedNote(`${label} (one op = a new pending promise, ${CHAIN_LENGTH} thens on it, its resolve, and the ${CHAIN_LENGTH} reactions run)`, result, "M chains/s") +
         (chains === 1e3 ? `; before timing, loop.Promise ran 10,000 reactions in exactly native's order${result.bluebirdSameOrder ? " (bluebird too)" : " (bluebird in its own order)"}` : ""),
@@ -244,8 +217,8 @@ export async function run(ctx) {
   }
 
   const all = await runIsolated(ctx, import.meta.url, "compareAll", { reps, minCpuMs });
-  rows.push(ratioRow(`Promise.all over ${formatCount(ALL_SIZE)} fulfilled promises`, all, 1, "ns/element"));
-  rows.push(ratioRow(`Promise.all over ${formatCount(ALL_SIZE)} fulfilled promises`, all, 2, "ns/element"));
+  rows.push(speedRow(`Promise.all over ${formatCount(ALL_SIZE)} fulfilled promises`, all, 1, { unit: "ns/element" }));
+  rows.push(speedRow(`Promise.all over ${formatCount(ALL_SIZE)} fulfilled promises`, all, 2, { unit: "ns/element" }));
   notes.push(speedNote(`Promise.all over ${formatCount(ALL_SIZE)} fulfilled promises (created once and reused; one op = one element)`, all, "M elements/s"));
 
   // Report in the issue's order: chains, Promise.all, memory.
