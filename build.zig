@@ -1,7 +1,7 @@
 //! zigloop's build. The Zig version is pinned in build.zig.zon (`minimum_zig_version`)
 //! and installed from PyPI by scripts/zig.mjs; see wasm/README.md.
 //!
-//!   zig build              build wasm/zigloop.wasm and src-ts/_wasm/abi.generated.ts
+//!   zig build              build wasm/zigloop.wasm and src-ts/core/abi.generated.ts
 //!   zig build wasm         only the module (written into wasm/, committed)
 //!   zig build bindings     only the generated TypeScript ABI constants
 //!   zig build test         unit tests and seeded model-based fuzz of every structure
@@ -52,8 +52,8 @@ pub fn build(b: *std.Build) void {
     });
     const run_generator = b.addRunArtifact(generator);
     const update_bindings = b.addUpdateSourceFiles();
-    update_bindings.addCopyFileToSource(run_generator.captureStdOut(.{}), "src-ts/_wasm/abi.generated.ts");
-    const bindings_step = b.step("bindings", "Generate src-ts/_wasm/abi.generated.ts");
+    update_bindings.addCopyFileToSource(run_generator.captureStdOut(.{}), "src-ts/core/abi.generated.ts");
+    const bindings_step = b.step("bindings", "Generate src-ts/core/abi.generated.ts");
     bindings_step.dependOn(&update_bindings.step);
 
     b.getInstallStep().dependOn(wasm_step);

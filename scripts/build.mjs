@@ -3,11 +3,11 @@
 //
 // 1. dist/**/*.js + .d.ts: ESM and declarations from src-ts/ (tsc), at the same
 //    depth as the sources, so `new URL("../../wasm/zigloop.wasm", import.meta.url)`
-//    in dist/_wasm/ names the package's wasm/zigloop.wasm.
+//    in dist/core/ names the package's wasm/zigloop.wasm.
 // 2. dist/cjs/zigloop.cjs: the Node entry (src-ts/node.ts) bundled to one
 //    CommonJS file with esbuild, for `require("zigloop")`. CommonJS has no
 //    `import.meta`, so `import.meta.url` is defined as the bundle's own file URL;
-//    dist/cjs/ is at the same depth as src-ts/_wasm/, so the relative wasm URL
+//    dist/cjs/ is at the same depth as src-ts/core/, so the relative wasm URL
 //    still resolves.
 // 3. dist/cjs/**/*.d.cts: the declarations of the Node entry again, as CommonJS
 //    declarations (zigloop.d.cts is node.d.ts), with relative specifiers

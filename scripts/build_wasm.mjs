@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run build:wasm`: rebuilds wasm/zigloop.wasm and src-ts/_wasm/abi.generated.ts
+// `npm run build:wasm`: rebuilds wasm/zigloop.wasm and src-ts/core/abi.generated.ts
 // with the pinned Zig. Both outputs are committed; CI rebuilds them and fails on any
 // difference (`npm run check:wasm`).
 import { spawnSync } from "node:child_process";

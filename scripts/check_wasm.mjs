@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const artifacts = ["wasm/zigloop.wasm", "src-ts/_wasm/abi.generated.ts"];
+const artifacts = ["wasm/zigloop.wasm", "src-ts/core/abi.generated.ts"];
 const digest = (path) => createHash("sha256").update(readFileSync(root + path)).digest("hex");
 const committed = Object.fromEntries(
   artifacts.map((path) => [path, createHash("sha256").update(execFileSync("git", ["show", `HEAD:${path}`], { cwd: root })).digest("hex")]),

@@ -26,13 +26,13 @@ export {
   ReentrancyError,
   TerminationError,
 } from "./errors.ts";
-export { CoreMismatchError } from "./_wasm/core.ts";
-export { formatMetrics, type LatencySummary, type LoopMetrics, type QueueDepth, type Rate } from "./metrics.ts";
+export { CoreMismatchError } from "./core/instance.ts";
+export { formatMetrics, type LatencySummary, type LoopMetrics, type QueueDepth, type Rate } from "./loop/metrics.ts";
 export { Immediate, type Profile, type StringHandlerCompiler, Timeout } from "./timers.ts";
-export type { Watch, WatchEvent, WatchOptions } from "./watch.ts";
+export type { Watch, WatchEvent, WatchOptions } from "./loop/watch.ts";
 export {
   type LoopPromiseConstructor,
   PromiseRejectionEvent,
   UnhandledPromiseRejection,
   type UnhandledRejectionsMode,
-} from "./promise.ts";
+} from "./promise/promise.ts";

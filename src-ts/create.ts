@@ -6,7 +6,7 @@
  * @module
  */
 
-import { instantiate, instantiateSync } from "./_wasm/core.ts";
+import { instantiate, instantiateSync } from "./core/instance.ts";
 import { EventLoop, type EventLoopOptions } from "./event_loop.ts";
 
 /** Options of {@linkcode createEventLoopSync}: the loop options plus a compiled core. */

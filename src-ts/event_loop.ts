@@ -25,9 +25,9 @@ import {
   Status,
   TIME_MS_LIMIT,
   TIMERS_MAX_LIMIT,
-} from "./_wasm/abi.generated.ts";
-import { type Clock, ManualClock, RealClock } from "./clock.ts";
-import { HostDriver, hostMacrotask, queueHostMicrotask } from "./driver.ts";
+} from "./core/abi.generated.ts";
+import { type Clock, ManualClock, RealClock } from "./loop/clock.ts";
+import { HostDriver, hostMacrotask, queueHostMicrotask } from "./loop/host_driver.ts";
 import {
   CapacityError,
   ClockModeError,
@@ -41,17 +41,17 @@ import {
   ReentrancyError,
   TerminationError,
 } from "./errors.ts";
-import { HandleMirror, Kind } from "./handle_mirror.ts";
-import { type LoopMetrics, MetricsRecorder } from "./metrics.ts";
+import { HandleMirror, Kind } from "./core/handle_mirror.ts";
+import { type LoopMetrics, MetricsRecorder } from "./loop/metrics.ts";
 import {
   createPromiseClass,
   type LoopPromiseConstructor,
   type LoopPromiseKit,
   type UnhandledRejectionsMode,
-} from "./promise.ts";
-import { MicrotaskQueue } from "./microtask_queue.ts";
-import { isWatchable, LoopWatch, type Watch, type WatchEvent, type WatchOptions } from "./watch.ts";
-import { SlotTable } from "./slot_table.ts";
+} from "./promise/promise.ts";
+import { MicrotaskQueue } from "./core/microtask_queue.ts";
+import { isWatchable, LoopWatch, type Watch, type WatchEvent, type WatchOptions } from "./loop/watch.ts";
+import { SlotTable } from "./core/slot_table.ts";
 import {
   disposeSymbol,
   handlerTypeError,

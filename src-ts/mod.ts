@@ -15,7 +15,7 @@
  * @module
  */
 
-import { loadCoreModule } from "./_wasm/load_fetch.ts";
+import { loadCoreModule } from "./core/load_fetch.ts";
 import { makeCreateEventLoop } from "./create.ts";
 import type { EventLoop, EventLoopOptions } from "./event_loop.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { loadCoreModule } from "./_wasm/load_node.ts";
+import { loadCoreModule } from "./core/load_node.ts";
 import { makeCreateEventLoop } from "./create.ts";
 import type { EventLoop, EventLoopOptions } from "./event_loop.ts";
 

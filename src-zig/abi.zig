@@ -11,7 +11,7 @@
 //!   zl_task_push and zl_microtask_push; the host refreshes its views after them.
 //!
 //! `zig build bindings` reflects over the `pub` declarations of this file and
-//! generates `src-ts/_wasm/abi.generated.ts` (constants, the export signatures and
+//! generates `src-ts/core/abi.generated.ts` (constants, the export signatures and
 //! `ABI_CHECKSUM`); the host compares `zl_abi_checksum()` with it at load time.
 
 const std = @import("std");

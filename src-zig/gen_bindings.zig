@@ -1,4 +1,4 @@
-//! Generates `src-ts/_wasm/abi.generated.ts` from `abi.zig` (run by `zig build bindings`).
+//! Generates `src-ts/core/abi.generated.ts` from `abi.zig` (run by `zig build bindings`).
 //!
 //! It reflects over abi.zig's public declarations: every `zl_*` export becomes a
 //! typed signature in `CoreExports`, every enum becomes a frozen object, and the

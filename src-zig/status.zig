@@ -6,7 +6,7 @@
 //! a count). Programmer errors (breaking an invariant the host must uphold) trap.
 //!
 //! The TypeScript host never hard-codes these numbers: `zig build bindings`
-//! generates `src-ts/_wasm/abi.generated.ts` from this enum, and the host checks a
+//! generates `src-ts/core/abi.generated.ts` from this enum, and the host checks a
 //! checksum of all ABI constants when it instantiates the module.
 
 pub const Status = enum(i32) {

@@ -24,7 +24,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import vm from "node:vm";
-import { formatMetrics as formatLoopMetrics } from "../metrics.ts";
+import { formatMetrics as formatLoopMetrics } from "../loop/metrics.ts";
 import { createEventLoop, type EventLoop } from "../node.ts";
 
 const USAGE = `Usage: zigloop run <file.js> [options]

@@ -11,8 +11,8 @@ import {
   Invariant,
   Stat,
   Status,
-} from "../../src-ts/_wasm/abi.generated.ts";
-import { checkInstance, CoreMismatchError, instantiateSync } from "../../src-ts/_wasm/core.ts";
+} from "../../src-ts/core/abi.generated.ts";
+import { checkInstance, CoreMismatchError, instantiateSync } from "../../src-ts/core/instance.ts";
 import { coreModule, rawCore } from "./helpers.ts";
 
 describe("ABI", () => {

@@ -1,6 +1,6 @@
 /// <reference types="node" />
 import { readFileSync } from "node:fs";
-import type { CoreExports } from "../../src-ts/_wasm/abi.generated.ts";
+import type { CoreExports } from "../../src-ts/core/abi.generated.ts";
 
 /** The committed core, compiled once per test file. */
 export const coreModule = new WebAssembly.Module(readFileSync(new URL("../../wasm/zigloop.wasm", import.meta.url)));

@@ -4,7 +4,7 @@
  * capacity below the ring size, and the core's invariants after each scenario.
  */
 import { describe, expect, it } from "vitest";
-import { Stat } from "../../src-ts/_wasm/abi.generated.ts";
+import { Stat } from "../../src-ts/core/abi.generated.ts";
 import { CapacityError, createEventLoop } from "../../src-ts/node.ts";
 
 describe("shared microtask ring", () => {

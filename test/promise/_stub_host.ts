@@ -8,7 +8,7 @@
  * - auto (`{ auto: true }`): any queued work schedules a native `setImmediate` wake-up that runs the loop
  *   until idle; used by the Promises/A+ suite, which waits with native timers.
  */
-import { createPromiseClass, type LoopPromiseKit, type PromiseHost, type PromiseOptions } from "../../src-ts/promise.ts";
+import { createPromiseClass, type LoopPromiseKit, type PromiseHost, type PromiseOptions } from "../../src-ts/promise/promise.ts";
 
 type Job = (arg: any) => void;
 

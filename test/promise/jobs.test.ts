@@ -3,7 +3,7 @@
  * job order is the one the spec (and so native Promise) produces.
  */
 import { describe, expect, test } from "vitest";
-import { createPromiseClass, type PromiseHost } from "../../src-ts/promise.ts";
+import { createPromiseClass, type PromiseHost } from "../../src-ts/promise/promise.ts";
 import { makeLoop, StubHost } from "./_stub_host.ts";
 
 describe("jobs", () => {

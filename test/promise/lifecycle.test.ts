@@ -5,7 +5,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, test, vi } from "vitest";
-import type { PromiseRejectionEvent } from "../../src-ts/rejection_tracker.ts";
+import type { PromiseRejectionEvent } from "../../src-ts/promise/rejection_tracker.ts";
 import { makeLoop, StubHost } from "./_stub_host.ts";
 
 function never<T = unknown>(loop: ReturnType<typeof makeLoop>): Promise<T> {
@@ -116,7 +116,7 @@ test("without WeakRef (workerd at an old compatibility date) the registry is str
   (globalThis as { WeakRef?: unknown }).WeakRef = undefined;
   try {
     vi.resetModules();
-    const fresh = await import("../../src-ts/promise.ts");
+    const fresh = await import("../../src-ts/promise/promise.ts");
     const host = new StubHost();
     const kit = fresh.createPromiseClass(host);
     host.onCheckpointEnd = () => kit.checkpointEnd();

@@ -5,7 +5,7 @@
  * terminates waiters, and virtual time settles promises deterministically.
  */
 import { describe, expect, it } from "vitest";
-import { Stat } from "../../src-ts/_wasm/abi.generated.ts";
+import { Stat } from "../../src-ts/core/abi.generated.ts";
 import { createEventLoop, PromiseRejectionEvent, TerminationError } from "../../src-ts/node.ts";
 
 describe("loop.Promise on the loop's microtask ring", () => {

@@ -7,7 +7,7 @@
  * virtual-time timers.
  */
 import { describe, expect, test } from "vitest";
-import { PromiseRejectionEvent } from "../../src-ts/rejection_tracker.ts";
+import { PromiseRejectionEvent } from "../../src-ts/promise/rejection_tracker.ts";
 import { makeLoop } from "./_stub_host.ts";
 
 type Loop = ReturnType<typeof makeLoop>;

@@ -4,7 +4,7 @@
  * listener"; host.reportError plays triggerUncaughtException; host.warn plays process.emitWarning).
  */
 import { describe, expect, test } from "vitest";
-import { UnhandledPromiseRejection, type PromiseRejectionEvent, type UnhandledRejectionsMode } from "../../src-ts/rejection_tracker.ts";
+import { UnhandledPromiseRejection, type PromiseRejectionEvent, type UnhandledRejectionsMode } from "../../src-ts/promise/rejection_tracker.ts";
 import { makeLoop } from "./_stub_host.ts";
 
 function setup(mode: UnhandledRejectionsMode, cancel: boolean) {

@@ -12,7 +12,7 @@
  * that every sentinel still ran. Rows with `bug` state the INTENDED outcome and run as
  * `test.fails` until zigloop is fixed.
  */
-import { Stat } from "../../src-ts/_wasm/abi.generated.ts";
+import { Stat } from "../../src-ts/core/abi.generated.ts";
 import {
   CapacityError,
   ClockModeError,
@@ -174,7 +174,7 @@ export const CASES: Case[] = [
     call: "createEventLoopSync(options)",
     input: "module = 42",
     note: "not a compiled module",
-    why: "_wasm/core.ts checkModule",
+    why: "core/instance.ts checkModule",
     mode: "create",
     expect: typeError(/^Expected a WebAssembly\.Module compiled from zigloop\.wasm, got number/),
     act: () => createEventLoopSync({ module: 42 as any }),
@@ -183,7 +183,7 @@ export const CASES: Case[] = [
     call: "createEventLoopSync(options)",
     input: "module = another WebAssembly module",
     note: "the exports do not match",
-    why: "_wasm/core.ts checkModule (README Errors: CoreMismatchError)",
+    why: "core/instance.ts checkModule (README Errors: CoreMismatchError)",
     mode: "create",
     expect: throws("CoreMismatchError", CoreMismatchError, /^The WebAssembly module is not the zigloop core this host expects: missing exports zl_abi_version/, "ERR_LOOP_CORE_MISMATCH"),
     act: () => createEventLoopSync({ module: new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])) }),

@@ -10,7 +10,7 @@
  * `broken` with a CoreTrapError while other loops keep running).
  */
 import { afterAll, describe, expect, test, vi } from "vitest";
-import { Stat } from "../../src-ts/_wasm/abi.generated.ts";
+import { Stat } from "../../src-ts/core/abi.generated.ts";
 import {
   CapacityError,
   CoreTrapError,

@@ -5,7 +5,7 @@
  * stops growing after the first round. Every check is a bound on a count, never a timing.
  */
 import { afterAll, describe, expect, test } from "vitest";
-import { Stat } from "../../src-ts/_wasm/abi.generated.ts";
+import { Stat } from "../../src-ts/core/abi.generated.ts";
 import type { EventLoop, Timeout } from "../../src-ts/node.ts";
 import { collectingLoop } from "./_helpers.ts";
 

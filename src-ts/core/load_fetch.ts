@@ -1,7 +1,7 @@
 /**
  * Loads the core with `fetch` (Deno, browsers): `zigloop.wasm` sits at
  * `wasm/zigloop.wasm` in the package, two levels above this file in both the
- * sources (`src-ts/_wasm/`) and the build (`dist/_wasm/`).
+ * sources (`src-ts/core/`) and the build (`dist/core/`).
  *
  * @module
  */

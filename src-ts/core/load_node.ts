@@ -2,7 +2,7 @@
 /**
  * Loads the core with `node:fs` (Node, Bun): `zigloop.wasm` sits at
  * `wasm/zigloop.wasm` in the package, two levels above this file in the sources
- * (`src-ts/_wasm/`), the ESM build (`dist/_wasm/`) and the CommonJS bundle
+ * (`src-ts/core/`), the ESM build (`dist/core/`) and the CommonJS bundle
  * (`dist/cjs/`).
  *
  * @module

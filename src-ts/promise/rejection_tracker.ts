@@ -27,7 +27,7 @@
  * tracking; only the reporting step differs per mode (see {@link UnhandledRejectionsMode}).
  * @module
  */
-import { describeInert } from "./errors.ts";
+import { describeInert } from "../errors.ts";
 
 /** How a rejection that is still unhandled when its notification task runs is reported. */
 export type UnhandledRejectionsMode =

@@ -23,7 +23,7 @@
  */
 
 
-import { type CoreExports, RingWord } from "./_wasm/abi.generated.ts";
+import { type CoreExports, RingWord } from "./abi.generated.ts";
 import { SlotTable } from "./slot_table.ts";
 
 type Job = (arg?: any) => void;

@@ -24,7 +24,7 @@
  *   unregisters; dead refs are swept lazily when the set has doubled since the last sweep.
  * @module
  */
-import { describeInert } from "./errors.ts";
+import { describeInert } from "../errors.ts";
 import {
   RejectionTracker,
   type RejectionInspector,

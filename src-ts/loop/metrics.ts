@@ -11,7 +11,7 @@
  * @module
  */
 
-import { type CoreExports, HistogramField, HistogramWhich, Stat } from "./_wasm/abi.generated.ts";
+import { type CoreExports, HistogramField, HistogramWhich, Stat } from "../core/abi.generated.ts";
 
 /** A latency distribution in milliseconds. */
 export interface LatencySummary {
