@@ -1,18 +1,22 @@
 /**
- * What every entry point exports besides `createEventLoop` (which each entry
- * builds around its runtime's way of loading the core).
+ * What every entry point exports besides `createEventLoop` and `createEventLoopSync`
+ * (which each entry builds around its runtime's way of loading the core).
  *
  * @module
  */
 
-export { createEventLoopSync, type SyncEventLoopOptions } from "./create.ts";
+export type { LoopFactories, SyncEventLoopOptions } from "./create.ts";
 export {
   type CapacityOptions,
+  type ClockKind,
   type CloseReport,
   type DriveOptions,
   EventLoop,
   type EventLoopOptions,
+  type GlobalsDisposer,
+  type InstallGlobalsOptions,
   type LoopState,
+  type Profile,
   type ShutdownReport,
 } from "./event_loop.ts";
 export {
@@ -28,7 +32,8 @@ export {
 } from "./errors.ts";
 export { CoreMismatchError } from "./core/instance.ts";
 export { formatMetrics, type LatencySummary, type LoopMetrics, type QueueDepth, type Rate } from "./loop/metrics.ts";
-export { Immediate, type Profile, type StringHandlerCompiler, Timeout } from "./timers.ts";
+export { Immediate, Timeout } from "./profile/handles.ts";
+export type { StringHandlerCompiler } from "./profile/html.ts";
 export type { Watch, WatchEvent, WatchOptions } from "./loop/watch.ts";
 export {
   type LoopPromiseConstructor,

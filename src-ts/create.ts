@@ -3,11 +3,17 @@
  * share state; the compiled `WebAssembly.Module` is cached per entry point (compiling
  * is pure, instantiating is per loop). Nothing happens at import time.
  *
+ * Each entry point (node.ts, mod.ts, workerd.ts) builds its `createEventLoop` and
+ * `createEventLoopSync` here from its way of obtaining the module and what it knows
+ * about its runtime ({@linkcode RuntimeHooks}).
+ *
  * @module
  */
 
 import { instantiate, instantiateSync } from "./core/instance.ts";
-import { EventLoop, type EventLoopOptions } from "./event_loop.ts";
+import { EventLoop } from "./event_loop.ts";
+import type { EventLoopOptions } from "./loop/config.ts";
+import type { RuntimeHooks } from "./runtime.ts";
 
 /** Options of {@linkcode createEventLoopSync}: the loop options plus a compiled core. */
 export interface SyncEventLoopOptions extends EventLoopOptions {
@@ -15,40 +21,31 @@ export interface SyncEventLoopOptions extends EventLoopOptions {
   module: WebAssembly.Module;
 }
 
-/**
- * Creates a loop synchronously from a `WebAssembly.Module` the embedder compiled
- * (for hosts that cannot await, or that cache the module themselves).
- *
- * @param options The loop options and `module`.
- * @returns A new, idle loop with its own core instance.
- * @throws {TypeError} when `module` is not a compiled zigloop core.
- * @example
- * ```ts
- * import { createEventLoopSync } from "zigloop";
- * const module = new WebAssembly.Module(bytes);
- * const loop = createEventLoopSync({ module, clock: "manual" });
- * ```
- */
-export function createEventLoopSync(options: SyncEventLoopOptions): EventLoop {
-  if (options === null || typeof options !== "object") {
-    throw new TypeError("createEventLoopSync(options) needs { module: WebAssembly.Module }.");
-  }
-  return new EventLoop(instantiateSync(options.module), options);
+/** An entry point's two ways of creating a loop. */
+export interface LoopFactories {
+  createEventLoop(options?: EventLoopOptions): Promise<EventLoop>;
+  createEventLoopSync(options: SyncEventLoopOptions): EventLoop;
 }
 
-/** Builds an entry point's `createEventLoop` around its way of obtaining the module. */
-export function makeCreateEventLoop(
-  loadModule: () => Promise<WebAssembly.Module>,
-): (options?: EventLoopOptions) => Promise<EventLoop> {
+/** Builds an entry point's factories around its way of obtaining the module. */
+export function makeFactories(loadModule: () => Promise<WebAssembly.Module>, runtime: RuntimeHooks): LoopFactories {
   let cached: Promise<WebAssembly.Module> | undefined;
-  return async function createEventLoop(options?: EventLoopOptions): Promise<EventLoop> {
-    if (cached === undefined) {
-      cached = loadModule();
-      cached.catch(() => {
-        cached = undefined; // a failed load may be retried
-      });
-    }
-    const core = await instantiate(await cached);
-    return new EventLoop(core, options);
+  return {
+    async createEventLoop(options?: EventLoopOptions): Promise<EventLoop> {
+      if (cached === undefined) {
+        cached = loadModule();
+        cached.catch(() => {
+          cached = undefined; // a failed load may be retried
+        });
+      }
+      const core = await instantiate(await cached);
+      return new EventLoop(core, options, runtime);
+    },
+    createEventLoopSync(options: SyncEventLoopOptions): EventLoop {
+      if (options === null || typeof options !== "object") {
+        throw new TypeError("createEventLoopSync(options) needs { module: WebAssembly.Module }.");
+      }
+      return new EventLoop(instantiateSync(options.module), options, runtime, ["module"]);
+    },
   };
 }

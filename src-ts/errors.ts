@@ -110,49 +110,56 @@ export class ClockModeError extends TypeError {
 }
 
 /**
- * A short "type value" description that reads nothing from an object (no getters, no Proxy
- * traps run), for the Promise code, where touching a user's value would be observable.
- * Functions show their `name`.
+ * Describes a value for an error message, in Node's style: `null`, `undefined`,
+ * `type number (42)`, `type string ("x")`, `function f`, `an instance of Map`.
+ *
+ * It runs no code of the value's: no getters, no `toString`, no `Symbol.toPrimitive`
+ * (the Promise code uses it where touching a user's value would be observable, and a
+ * hostile value must not be able to make an error message throw). The constructor name
+ * is read only from data properties of the prototype chain.
  */
-export function describeInert(value: unknown): string {
-  if (value === null) return "null";
-  switch (typeof value) {
-    case "string":
-      return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
-    case "number":
-    case "boolean":
-    case "bigint":
-    case "symbol":
-      return `${typeof value} ${String(value)}`;
-    case "undefined":
-      return "undefined";
-    case "function":
-      return `function ${(value as { name?: unknown }).name || "(anonymous)"}`;
-    default:
-      return Array.isArray(value) ? "array" : "object";
-  }
-}
-
-/** Describes a value for an error message: its type, and the value when short. */
 export function describeValue(value: unknown): string {
   if (value === null) return "null";
   switch (typeof value) {
     case "undefined":
       return "undefined";
     case "function":
-      return `function ${value.name || "(anonymous)"}`;
-    case "object": {
-      const name = (value as object).constructor?.name;
-      return name ? `an instance of ${name}` : "an object";
-    }
+      return `function ${dataProperty(value, "name") || "(anonymous)"}`;
+    case "object":
+      return describeObject(value as object);
     case "string": {
       const shown = value.length > 28 ? `${value.slice(0, 25)}...` : value;
       return `type string (${JSON.stringify(shown)})`;
     }
     case "symbol":
-      return `type symbol (${String(value.description ?? "")})`;
+      return `type symbol (${value.description ?? ""})`;
+    case "bigint":
+      return `type bigint (${value}n)`;
     default:
       return `type ${typeof value} (${String(value)})`;
+  }
+}
+
+function describeObject(value: object): string {
+  try {
+    if (Array.isArray(value)) return "an instance of Array";
+    const proto = Object.getPrototypeOf(value) as object | null;
+    if (proto === null) return "an object with a null prototype";
+    const ctor = dataProperty(proto, "constructor");
+    const name = typeof ctor === "function" ? dataProperty(ctor, "name") : undefined;
+    return typeof name === "string" && name !== "" ? `an instance of ${name}` : "an object";
+  } catch {
+    return "an object"; // a revoked Proxy, or a getPrototypeOf trap that threw
+  }
+}
+
+/** An own data property's value, without running a getter; undefined otherwise. */
+function dataProperty(target: object, key: string): unknown {
+  try {
+    const descriptor = Object.getOwnPropertyDescriptor(target, key);
+    return descriptor !== undefined && "value" in descriptor ? descriptor.value : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -161,9 +168,14 @@ function describeCause(cause: unknown): string {
   return String(cause);
 }
 
-/** A TypeError with Node's `code` property, for argument type errors. */
-export function invalidArgType(name: string, expected: string, actual: unknown): TypeError {
-  const error = new TypeError(`The "${name}" argument must be ${expected}. Received ${describeValue(actual)}.`);
-  Object.defineProperty(error, "code", { value: "ERR_INVALID_ARG_TYPE", enumerable: true });
+/**
+ * The one builder of argument type errors: a TypeError with Node's `code`
+ * `ERR_INVALID_ARG_TYPE` and the message `The "name" argument must be <expected>.
+ * Received <value>.`, prefixed with the call that failed when given.
+ */
+export function invalidArgType(name: string, expected: string, actual: unknown, context?: string): TypeError {
+  const prefix = context === undefined ? "" : `${context}: `;
+  const error = new TypeError(`${prefix}The "${name}" argument must be ${expected}. Received ${describeValue(actual)}.`);
+  Object.defineProperty(error, "code", { value: "ERR_INVALID_ARG_TYPE", enumerable: true, configurable: true, writable: true });
   return error;
 }

@@ -16,10 +16,25 @@
  */
 
 import { loadCoreModule } from "./core/load_fetch.ts";
-import { makeCreateEventLoop } from "./create.ts";
+import { makeFactories, type SyncEventLoopOptions } from "./create.ts";
 import type { EventLoop, EventLoopOptions } from "./event_loop.ts";
+import type { RuntimeHooks } from "./runtime.ts";
 
 export * from "./api.ts";
+
+/** Deno's timer ids are numbers: ref/unref go through `Deno.refTimer`/`Deno.unrefTimer`. */
+const deno = (globalThis as { Deno?: { refTimer?(id: number): void; unrefTimer?(id: number): void } }).Deno;
+const runtime: RuntimeHooks = typeof deno?.unrefTimer === "function" && typeof deno.refTimer === "function"
+  ? {
+    setTimerRef: (timer, ref) => {
+      if (typeof timer !== "number") return;
+      if (ref) deno.refTimer!(timer);
+      else deno.unrefTimer!(timer);
+    },
+  }
+  : {};
+
+const factories = makeFactories(loadCoreModule, runtime);
 
 /**
  * Creates a loop with its own core, loading `zigloop.wasm` next to the package.
@@ -32,4 +47,17 @@ export * from "./api.ts";
  * const loop = await createEventLoop({ clock: "manual" });
  * ```
  */
-export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop> = makeCreateEventLoop(loadCoreModule);
+export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop> = factories.createEventLoop;
+
+/**
+ * Creates a loop synchronously from a `WebAssembly.Module` the embedder compiled.
+ *
+ * @param options The loop options and `module`.
+ * @returns A new, idle loop with its own core instance.
+ * @throws {TypeError} when `module` is not a compiled zigloop core.
+ * @example
+ * ```ts
+ * const loop = createEventLoopSync({ module: await WebAssembly.compileStreaming(fetch(url)) });
+ * ```
+ */
+export const createEventLoopSync: (options: SyncEventLoopOptions) => EventLoop = factories.createEventLoopSync;

@@ -1,15 +1,27 @@
+/// <reference types="node" />
 /**
  * zigloop for Node.js and Bun: reads `zigloop.wasm` from the package with
- * `node:fs`. Same API as the portable entry.
+ * `node:fs`, and reports warnings through `process.emitWarning`. Same API as the
+ * portable entry.
  *
  * @module
  */
 
 import { loadCoreModule } from "./core/load_node.ts";
-import { makeCreateEventLoop } from "./create.ts";
+import { makeFactories, type SyncEventLoopOptions } from "./create.ts";
 import type { EventLoop, EventLoopOptions } from "./event_loop.ts";
+import type { RuntimeHooks } from "./runtime.ts";
 
 export * from "./api.ts";
+
+/** Node's and Bun's warning channel (it prints `(node:pid) Name: message` once per warning). */
+const runtime: RuntimeHooks = {
+  emitWarning: typeof process === "object" && typeof process.emitWarning === "function"
+    ? (warning) => process.emitWarning(warning)
+    : undefined,
+};
+
+const factories = makeFactories(loadCoreModule, runtime);
 
 /**
  * Creates a loop with its own core.
@@ -25,4 +37,18 @@ export * from "./api.ts";
  * await loop.run();
  * ```
  */
-export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop> = makeCreateEventLoop(loadCoreModule);
+export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop> = factories.createEventLoop;
+
+/**
+ * Creates a loop synchronously from a `WebAssembly.Module` the embedder compiled.
+ *
+ * @param options The loop options and `module`.
+ * @returns A new, idle loop with its own core instance.
+ * @throws {TypeError} when `module` is not a compiled zigloop core.
+ * @example
+ * ```ts
+ * import { createEventLoopSync } from "zigloop";
+ * const loop = createEventLoopSync({ module: new WebAssembly.Module(bytes), clock: "manual" });
+ * ```
+ */
+export const createEventLoopSync: (options: SyncEventLoopOptions) => EventLoop = factories.createEventLoopSync;

@@ -7,10 +7,13 @@
  */
 
 import coreModule from "../wasm/zigloop.wasm";
-import { makeCreateEventLoop } from "./create.ts";
+import { makeFactories, type SyncEventLoopOptions } from "./create.ts";
 import type { EventLoop, EventLoopOptions } from "./event_loop.ts";
 
 export * from "./api.ts";
+
+// workerd's host timers are Timeout objects with ref()/unref() (the default control).
+const factories = makeFactories(() => Promise.resolve(coreModule), {});
 
 /**
  * Creates a loop with its own core instance.
@@ -23,6 +26,17 @@ export * from "./api.ts";
  * export default { async fetch() { const loop = await createEventLoop(); ... } };
  * ```
  */
-export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop> = makeCreateEventLoop(() =>
-  Promise.resolve(coreModule)
-);
+export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop> = factories.createEventLoop;
+
+/**
+ * Creates a loop synchronously from the statically imported core (or another module).
+ *
+ * @param options The loop options and `module`.
+ * @returns A new, idle loop with its own core instance.
+ * @example
+ * ```ts
+ * import coreModule from "zigloop/wasm";
+ * const loop = createEventLoopSync({ module: coreModule });
+ * ```
+ */
+export const createEventLoopSync: (options: SyncEventLoopOptions) => EventLoop = factories.createEventLoopSync;

@@ -112,18 +112,21 @@ export class HandleMirror {
     this.#live--;
   }
 
-  /** Empties every slot; returns the objects that were stored (to notify them). */
-  clearAll(predicate?: (kind: Kind) => boolean): object[] {
-    const released: object[] = [];
+  /**
+   * Empties every slot (of the kinds `predicate` accepts); calls `released` with each
+   * stored object (to notify it) and returns how many of the cleared entries were ref'd.
+   */
+  clearAll(predicate: (kind: Kind) => boolean, released: (object: object) => void): number {
+    let refs = 0;
     for (let slot = 0; slot <= this.mask; slot++) {
       const kind = this.kinds[slot] as Kind;
-      if (kind === Kind.empty) continue;
-      if (predicate && !predicate(kind)) continue;
+      if (kind === Kind.empty || !predicate(kind)) continue;
       const object = this.objects[slot];
-      if (object !== undefined) released.push(object);
+      refs += this.refs[slot]!;
       this.clear(slot);
+      if (object !== undefined) released(object);
     }
-    return released;
+    return refs;
   }
 
   /**

@@ -10,15 +10,12 @@ const hostPerformance = (globalThis as { performance?: { now(): number } }).perf
 const hostNow: () => number = hostPerformance ? hostPerformance.now.bind(hostPerformance) : Date.now;
 
 export interface Clock {
-  /** True for a manual (virtual) clock. */
-  readonly manual: boolean;
   /** Current loop time in milliseconds. */
   now(): number;
 }
 
 /** Monotonic host time (performance.now), relative to the loop's creation. */
 export class RealClock implements Clock {
-  readonly manual = false;
   readonly #origin = hostNow();
 
   now(): number {
@@ -28,7 +25,6 @@ export class RealClock implements Clock {
 
 /** Virtual time, moved only by `set` (the loop's advance/next/runAll/runToLast). */
 export class ManualClock implements Clock {
-  readonly manual = true;
   #now: number;
 
   constructor(start: number) {

@@ -15,12 +15,15 @@
  * The host functions are captured when this module loads, so a loop whose
  * globals were installed onto `globalThis` never calls itself.
  *
- * Ref/unref: the host timer is ref'd only while the loop has ref'd timers, so a
+ * Ref/unref: the host timer is ref'd only while the loop has ref'd handles, so a
  * Node process whose loop holds only unref'd timers can exit (Node's
- * `timeout.unref()`, Deno's `Deno.unrefTimer`, Bun's `timer.unref()`).
+ * `timeout.unref()`, Bun's `timer.unref()`; Deno's `Deno.unrefTimer` comes from the
+ * entry point as a {@linkcode RuntimeHooks.setTimerRef}).
  *
  * @module
  */
+
+import type { RuntimeHooks } from "../runtime.ts";
 
 type HostTimer = unknown;
 
@@ -30,7 +33,6 @@ const host = globalThis as unknown as {
   setImmediate?: (fn: () => void) => unknown;
   queueMicrotask: (fn: () => void) => void;
   MessageChannel?: typeof MessageChannel;
-  Deno?: { unrefTimer?(id: number): void; refTimer?(id: number): void };
 };
 
 const hostSetTimeout = host.setTimeout.bind(globalThis);
@@ -38,7 +40,6 @@ const hostClearTimeout = host.clearTimeout.bind(globalThis);
 const hostSetImmediate = typeof host.setImmediate === "function" ? host.setImmediate.bind(globalThis) : undefined;
 const hostQueueMicrotask = host.queueMicrotask.bind(globalThis);
 const HostMessageChannel = typeof host.MessageChannel === "function" ? host.MessageChannel : undefined;
-const denoTimerRef = host.Deno?.unrefTimer ? host.Deno : undefined;
 
 /** Queues `fn` on the host's own microtask queue (captured at load). */
 export function queueHostMicrotask(fn: () => void): void {
@@ -53,21 +54,18 @@ export function hostMacrotask(): Promise<void> {
   });
 }
 
-function setHostTimerRef(timer: HostTimer, ref: boolean): void {
-  if (timer === undefined) return;
-  if (typeof timer === "object" && timer !== null) {
-    const handle = timer as { ref?(): void; unref?(): void };
-    if (ref) handle.ref?.();
-    else handle.unref?.();
-  } else if (typeof timer === "number" && denoTimerRef) {
-    if (ref) denoTimerRef.refTimer?.(timer);
-    else denoTimerRef.unrefTimer?.(timer);
-  }
+/** The default: host timers that are objects with ref()/unref() (Node, Bun, workerd). */
+function refTimerObject(timer: HostTimer, ref: boolean): void {
+  if (typeof timer !== "object" || timer === null) return;
+  const handle = timer as { ref?(): void; unref?(): void };
+  if (ref) handle.ref?.();
+  else handle.unref?.();
 }
 
 export class HostDriver {
   #onTimer: () => void;
   #onWake: () => void;
+  readonly #setTimerRef: (timer: HostTimer, ref: boolean) => void;
   #timer: HostTimer = undefined;
   /** The deadline (loop ms) the host timer is armed for; Infinity when disarmed. */
   #armedAt = Infinity;
@@ -85,14 +83,10 @@ export class HostDriver {
     if (!this.#disposed) this.#onWake();
   };
 
-  constructor(onTimer: () => void, onWake: () => void) {
+  constructor(onTimer: () => void, onWake: () => void, runtime: RuntimeHooks) {
     this.#onTimer = onTimer;
     this.#onWake = onWake;
-  }
-
-  /** The deadline the host timer is armed for (Infinity if none). */
-  get armedAt(): number {
-    return this.#armedAt;
+    this.#setTimerRef = runtime.setTimerRef ?? refTimerObject;
   }
 
   /** Arms the host timer for `deadline` unless it is already armed for an earlier time. */
@@ -103,7 +97,7 @@ export class HostDriver {
     // Round up: a host timer that fires a fraction early would find nothing due.
     const delay = Math.max(0, Math.ceil(deadline - now));
     this.#timer = hostSetTimeout(this.#fireTimer, delay);
-    if (!this.#timerRef) setHostTimerRef(this.#timer, false);
+    if (!this.#timerRef) this.#setTimerRef(this.#timer, false);
   }
 
   /** Disarms the host timer. */
@@ -117,7 +111,7 @@ export class HostDriver {
   setTimerRef(ref: boolean): void {
     if (ref === this.#timerRef) return;
     this.#timerRef = ref;
-    setHostTimerRef(this.#timer, ref);
+    if (this.#timer !== undefined) this.#setTimerRef(this.#timer, ref);
   }
 
   /** Requests one host macrotask callback soon (coalesced). */

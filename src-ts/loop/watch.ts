@@ -209,28 +209,49 @@ export class LoopWatch implements Watch {
     }
   }
 
+  /**
+   * Listens for each event type. All or nothing: if the source refuses one listener
+   * (its `on` throws), the ones already added are removed before the error propagates,
+   * so a failed `watch()` leaves the source as it was.
+   */
   #attachEmitter(emitter: NodeEmitter, events: readonly string[]): void {
     const listeners: Array<[string, (...args: unknown[]) => void]> = [];
-    for (const type of events) {
-      const name = NODE_EVENT_NAMES[type] ?? type;
-      const listener = (...args: unknown[]) => this.#queue(type, args.length <= 1 ? args[0] : args);
-      emitter.on(name, listener);
-      listeners.push([name, listener]);
-    }
-    this.#detach = () => {
+    const detach = () => {
       for (const [name, listener] of listeners) {
         if (typeof emitter.off === "function") emitter.off(name, listener);
         else emitter.removeListener!(name, listener);
       }
     };
+    try {
+      for (const type of events) {
+        const name = NODE_EVENT_NAMES[type] ?? type;
+        const listener = (...args: unknown[]) => this.#queue(type, args.length <= 1 ? args[0] : args);
+        emitter.on(name, listener);
+        listeners.push([name, listener]);
+      }
+    } catch (error) {
+      detach();
+      throw error;
+    }
+    this.#detach = detach;
   }
 
   #attachTarget(target: EventTarget, events: readonly string[]): void {
     const listener = (event: Event) => this.#queue(event.type, event);
-    for (const type of events) target.addEventListener(type, listener);
-    this.#detach = () => {
-      for (const type of events) target.removeEventListener(type, listener);
+    const added: string[] = [];
+    const detach = () => {
+      for (const type of added) target.removeEventListener(type, listener);
     };
+    try {
+      for (const type of events) {
+        target.addEventListener(type, listener);
+        added.push(type);
+      }
+    } catch (error) {
+      detach();
+      throw error;
+    }
+    this.#detach = detach;
   }
 
   #attachStream(stream: ReadableStream): void {
@@ -267,4 +288,48 @@ export class LoopWatch implements Watch {
 /** Whether `watch` can handle `source`. */
 export function isWatchable(source: unknown): boolean {
   return isNodeEmitter(source) || isEventTarget(source) || isReadableStream(source);
+}
+
+/** The watches of one loop: creating them with the loop's hooks, and ending them all. */
+export class Watches {
+  readonly #host: WatchHost;
+  readonly #open = new Set<LoopWatch>();
+  /** Watches listening now (ref'd or not). */
+  listening = 0;
+
+  /**
+   * @param queueTask Queues a delivery as a loop task (throws when the loop refuses work).
+   * @param report Reports an error thrown by a detach or a delivery.
+   * @param adjustRefs Retains (+1) or releases (-1) one ref'd handle of the loop.
+   */
+  constructor(
+    queueTask: WatchHost["queueTask"],
+    report: (error: unknown) => void,
+    adjustRefs: (delta: number) => void,
+  ) {
+    this.#host = {
+      queueTask,
+      report,
+      forget: (watch) => this.#open.delete(watch),
+      watchCountChanged: (delta, refDelta) => {
+        this.listening += delta;
+        adjustRefs(refDelta);
+      },
+    };
+  }
+
+  /** Starts a watch (see `loop.watch`). The caller has checked the arguments. */
+  add(source: unknown, callback: (event: WatchEvent) => void, options: WatchOptions): Watch {
+    const watch = new LoopWatch(this.#host, source, callback, options);
+    this.#open.add(watch);
+    return watch;
+  }
+
+  /** Close: watches end and drop what they queued. Shutdown (`drop` false): they stop listening only. */
+  closeAll(drop: boolean): void {
+    for (const watch of [...this.#open]) {
+      if (drop) watch.close();
+      else watch.stopListening();
+    }
+  }
 }

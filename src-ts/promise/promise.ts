@@ -24,7 +24,7 @@
  *   unregisters; dead refs are swept lazily when the set has doubled since the last sweep.
  * @module
  */
-import { describeInert } from "../errors.ts";
+import { describeValue } from "../errors.ts";
 import {
   RejectionTracker,
   type RejectionInspector,
@@ -219,16 +219,16 @@ type Executor = (resolve: (value: unknown) => void, reject: (reason?: unknown) =
  */
 export function createPromiseClass(host: PromiseHost, options: PromiseOptions = {}): LoopPromiseKit {
   if (host === null || typeof host !== "object") {
-    throw new TypeError(`createPromiseClass: host must be an object, got ${describeInert(host)}`);
+    throw new TypeError(`createPromiseClass: host must be an object, got ${describeValue(host)}`);
   }
   if (typeof host.enqueueJob !== "function") {
-    throw new TypeError(`createPromiseClass: host.enqueueJob must be a function, got ${describeInert(host.enqueueJob)}`);
+    throw new TypeError(`createPromiseClass: host.enqueueJob must be a function, got ${describeValue(host.enqueueJob)}`);
   }
   if (options === null || typeof options !== "object") {
-    throw new TypeError(`createPromiseClass: options must be an object, got ${describeInert(options)}`);
+    throw new TypeError(`createPromiseClass: options must be an object, got ${describeValue(options)}`);
   }
   if (options.trackCreation !== undefined && typeof options.trackCreation !== "boolean") {
-    throw new TypeError(`createPromiseClass: options.trackCreation must be a boolean, got ${describeInert(options.trackCreation)}`);
+    throw new TypeError(`createPromiseClass: options.trackCreation must be a boolean, got ${describeValue(options.trackCreation)}`);
   }
   const creationErrors = options.trackCreation === true ? new WeakMap<object, Error>() : undefined;
 
@@ -289,7 +289,7 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       if (creationErrors !== undefined) creationErrors.set(this, new Error("promise created"));
       if (executor === INTERNAL) return;
       if (typeof executor !== "function") {
-        throw new TypeError(`Promise resolver is not a function: got ${describeInert(executor)}`);
+        throw new TypeError(`Promise resolver is not a function: got ${describeValue(executor)}`);
       }
       // CreateResolvingFunctions (§27.2.1.3): one [[AlreadyResolved]] shared by the pair.
       const promise = this;
@@ -320,7 +320,7 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
      */
     then(onFulfilled?: unknown, onRejected?: unknown): any {
       if (this === null || typeof this !== "object" || !(#bits in this)) {
-        throw new TypeError(`Promise.prototype.then called on an incompatible receiver: got ${describeInert(this)}`);
+        throw new TypeError(`Promise.prototype.then called on an incompatible receiver: got ${describeValue(this)}`);
       }
       return thenWithSpecies(this, onFulfilled, onRejected, speciesConstructor(this));
     }
@@ -344,7 +344,7 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
     finally(onFinally?: unknown): any {
       const promise: any = this;
       if (promise === null || (typeof promise !== "object" && typeof promise !== "function")) {
-        throw new TypeError(`Promise.prototype.finally called on a non-object: got ${describeInert(promise)}`);
+        throw new TypeError(`Promise.prototype.finally called on a non-object: got ${describeValue(promise)}`);
       }
       const C = speciesConstructor(promise);
       if (typeof onFinally !== "function") return promise.then(onFinally, onFinally);
@@ -375,7 +375,7 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
     static resolve(value?: unknown): any {
       const C: unknown = this;
       if (C === null || (typeof C !== "object" && typeof C !== "function")) {
-        throw new TypeError(`Promise.resolve called on a non-object: got ${describeInert(C)}`);
+        throw new TypeError(`Promise.resolve called on a non-object: got ${describeValue(C)}`);
       }
       return promiseResolve(C, value);
     }
@@ -422,13 +422,13 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
     static try(callbackFn: unknown, ...args: unknown[]): any {
       const C: unknown = this;
       if (C === null || (typeof C !== "object" && typeof C !== "function")) {
-        throw new TypeError(`Promise.try called on a non-object: got ${describeInert(C)}`);
+        throw new TypeError(`Promise.try called on a non-object: got ${describeValue(C)}`);
       }
       const cap = C === LoopPromise ? new Capability(new LoopPromise(INTERNAL), undefined, undefined) : newPromiseCapability(C);
       let result: unknown;
       try {
         if (typeof callbackFn !== "function") {
-          throw new TypeError(`Promise.try callback is not a function: got ${describeInert(callbackFn)}`);
+          throw new TypeError(`Promise.try callback is not a function: got ${describeValue(callbackFn)}`);
         }
         result = ReflectApply(callbackFn, undefined, args);
       } catch (error) {
@@ -903,12 +903,12 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
         const C: unknown = o.constructor;
         if (C === undefined) return LoopPromise;
         if (C === null || (typeof C !== "object" && typeof C !== "function")) {
-          throw new TypeError(`Promise species lookup: the constructor property is not an object: got ${describeInert(C)}`);
+          throw new TypeError(`Promise species lookup: the constructor property is not an object: got ${describeValue(C)}`);
         }
         const S: unknown = (C as { [kSpecies]?: unknown })[kSpecies];
         if (S === undefined || S === null) return LoopPromise;
         if (S === LoopPromise || isConstructor(S)) return S;
-        throw new TypeError(`Promise species lookup: Symbol.species is not a constructor: got ${describeInert(S)}`);
+        throw new TypeError(`Promise species lookup: Symbol.species is not a constructor: got ${describeValue(S)}`);
       };
 
       // ---- combinators --------------------------------------------------------------------------------
@@ -920,7 +920,7 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
         try {
           resolveFn = (C as { resolve?: unknown }).resolve;
           if (typeof resolveFn !== "function") {
-            throw new TypeError(`${combinatorName(kind)}: the constructor's resolve is not a function: got ${describeInert(resolveFn)}`);
+            throw new TypeError(`${combinatorName(kind)}: the constructor's resolve is not a function: got ${describeValue(resolveFn)}`);
           }
           const fast = C === LoopPromise && resolveFn === originalResolve;
           const state = kind === K_RACE ? undefined : new CombinatorState(cap);
@@ -957,7 +957,7 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
           return;
         }
         if (typeof then !== "function") {
-          throw new TypeError(`${combinatorName(kind)}: element ${index} has no callable then: got ${describeInert(then)}`);
+          throw new TypeError(`${combinatorName(kind)}: element ${index} has no callable then: got ${describeValue(then)}`);
         }
         const [onF, onR] = elementFunctions(kind, state, cap, index);
         ReflectApply(then, next, [onF, onR]);
@@ -1062,7 +1062,7 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
   /** NewPromiseCapability(C) (§27.2.1.5). */
   function newPromiseCapability(C: unknown): Capability {
     if (!isConstructor(C)) {
-      throw new TypeError(`Cannot create a promise capability: the constructor is not a constructor: got ${describeInert(C)}`);
+      throw new TypeError(`Cannot create a promise capability: the constructor is not a constructor: got ${describeValue(C)}`);
     }
     const cap = new Capability(undefined, undefined, undefined);
     const executor = (resolve: unknown, reject: unknown): void => {
@@ -1073,10 +1073,10 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
     };
     const promise = new (C as new (executor: unknown) => unknown)(executor);
     if (typeof cap.resolve !== "function") {
-      throw new TypeError(`Promise capability resolve is not a function: got ${describeInert(cap.resolve)}`);
+      throw new TypeError(`Promise capability resolve is not a function: got ${describeValue(cap.resolve)}`);
     }
     if (typeof cap.reject !== "function") {
-      throw new TypeError(`Promise capability reject is not a function: got ${describeInert(cap.reject)}`);
+      throw new TypeError(`Promise capability reject is not a function: got ${describeValue(cap.reject)}`);
     }
     cap.promise = promise;
     return cap;

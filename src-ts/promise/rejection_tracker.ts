@@ -27,7 +27,7 @@
  * tracking; only the reporting step differs per mode (see {@link UnhandledRejectionsMode}).
  * @module
  */
-import { describeInert } from "../errors.ts";
+import { describeValue } from "../errors.ts";
 
 /** How a rejection that is still unhandled when its notification task runs is reported. */
 export type UnhandledRejectionsMode =
@@ -102,11 +102,11 @@ export class PromiseRejectionEvent extends Event {
    */
   constructor(type: string, init: PromiseRejectionEventInit) {
     if (init === null || typeof init !== "object") {
-      throw new TypeError(`PromiseRejectionEvent: init must be an object with a 'promise' member, got ${describeInert(init)}`);
+      throw new TypeError(`PromiseRejectionEvent: init must be an object with a 'promise' member, got ${describeValue(init)}`);
     }
     const promise: unknown = init.promise;
     if (promise === null || (typeof promise !== "object" && typeof promise !== "function")) {
-      throw new TypeError(`PromiseRejectionEvent: init.promise must be an object, got ${describeInert(promise)}`);
+      throw new TypeError(`PromiseRejectionEvent: init.promise must be an object, got ${describeValue(promise)}`);
     }
     super(type, init);
     this.promise = promise;
@@ -177,16 +177,16 @@ export class RejectionTracker {
   constructor(host: RejectionTrackerHost, options: RejectionTrackerOptions | undefined, inspector: RejectionInspector) {
     for (const name of ["reportError", "queueTask", "dispatchEvent", "warn", "setExitCode"] as const) {
       if (host === null || typeof host !== "object" || typeof host[name] !== "function") {
-        throw new TypeError(`RejectionTracker: host.${name} must be a function, got ${describeInert(host?.[name])}`);
+        throw new TypeError(`RejectionTracker: host.${name} must be a function, got ${describeValue(host?.[name])}`);
       }
     }
     if (inspector === null || typeof inspector !== "object" || typeof inspector.isHandled !== "function" ||
       typeof inspector.creationStack !== "function") {
-      throw new TypeError(`RejectionTracker: inspector must have isHandled and creationStack functions, got ${describeInert(inspector)}`);
+      throw new TypeError(`RejectionTracker: inspector must have isHandled and creationStack functions, got ${describeValue(inspector)}`);
     }
     const mode = options?.unhandledRejections ?? "html";
     if (!MODES.includes(mode)) {
-      throw new TypeError(`RejectionTracker: unhandledRejections must be one of ${MODES.join(", ")}, got ${describeInert(mode)}`);
+      throw new TypeError(`RejectionTracker: unhandledRejections must be one of ${MODES.join(", ")}, got ${describeValue(mode)}`);
     }
     this.mode = mode;
     this.#host = host;

@@ -270,7 +270,7 @@ describe("PromiseRejectionEvent", () => {
     const p = { then() {} };
     expect(() => new PromiseRejectionEvent("x", undefined as never)).toThrow(TypeError);
     expect(() => new PromiseRejectionEvent("x", {} as never)).toThrow(/promise must be an object, got undefined/);
-    expect(() => new PromiseRejectionEvent("x", { promise: 1 as never })).toThrow(/got number 1/);
+    expect(() => new PromiseRejectionEvent("x", { promise: 1 as never })).toThrow(/got type number \(1\)/);
     const ev = new PromiseRejectionEvent("unhandledrejection", { promise: p, reason: "r", cancelable: true });
     expect(ev.type).toBe("unhandledrejection");
     expect(ev.promise).toBe(p);

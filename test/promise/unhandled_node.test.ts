@@ -134,7 +134,7 @@ describe("node modes", () => {
   });
 
   test("an unknown mode is a TypeError naming the value", () => {
-    expect(() => makeLoop({ unhandledRejections: "crash" as never })).toThrow(/unhandledRejections must be one of .*got string "crash"/);
+    expect(() => makeLoop({ unhandledRejections: "crash" as never })).toThrow(/unhandledRejections must be one of .*got type string \("crash"\)/);
   });
 });
 
@@ -165,6 +165,6 @@ describe("trackCreation", () => {
   });
 
   test("a non-boolean trackCreation is a TypeError", () => {
-    expect(() => makeLoop({ trackCreation: "yes" as never })).toThrow(/trackCreation must be a boolean, got string "yes"/);
+    expect(() => makeLoop({ trackCreation: "yes" as never })).toThrow(/trackCreation must be a boolean, got type string \("yes"\)/);
   });
 });

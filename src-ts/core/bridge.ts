@@ -1,0 +1,113 @@
+/**
+ * The host's side of the boundary with one core instance: the exports the hot paths
+ * call (held in fields, so a call is one load), the batch views into linear memory
+ * (re-created when memory grows and detaches the old buffer), the mapping from a
+ * negative core status to the error the user sees, and trap isolation: a
+ * `WebAssembly.RuntimeError` from the core breaks this loop only.
+ *
+ * @module
+ */
+
+import { BATCH_CAPACITY, Batch, type CoreExports, Stat, Status } from "./abi.generated.ts";
+import {
+  CapacityError,
+  CoreTrapError,
+  LoopClosedError,
+  LoopShuttingDownError,
+  LoopStateError,
+  ReentrancyError,
+} from "../errors.ts";
+
+/** Whether `error` is a trap of a WebAssembly instance. */
+export function isTrap(error: unknown): boolean {
+  return typeof WebAssembly === "object" && error instanceof WebAssembly.RuntimeError;
+}
+
+export class CoreBridge {
+  readonly exports: CoreExports;
+  readonly memory: WebAssembly.Memory;
+  readonly timerSchedule: (delay: number, repeating: number) => number;
+  readonly timerCancel: (id: number) => number;
+  readonly taskPush: (slot: number, force: number) => number;
+  /** The batch buffers of the current turn (they never move; the views do when memory grows). */
+  timerBatch: Uint32Array;
+  taskBatch: Uint32Array;
+  immediateBatch: Uint32Array;
+  #buffer: ArrayBufferLike;
+  /** Set once the core trapped; every later use of this loop throws it. */
+  broken: CoreTrapError | undefined = undefined;
+  /** Called once, when the core first traps (the lifecycle marks the loop broken). */
+  onTrap: (error: CoreTrapError) => void = () => {};
+
+  constructor(core: CoreExports) {
+    this.exports = core;
+    this.memory = core.memory;
+    this.timerSchedule = core.zl_timer_schedule;
+    this.timerCancel = core.zl_timer_cancel;
+    this.taskPush = core.zl_task_push;
+    this.#buffer = this.memory.buffer;
+    this.timerBatch = this.#batchView(Batch.timers);
+    this.taskBatch = this.#batchView(Batch.tasks);
+    this.immediateBatch = this.#batchView(Batch.immediates);
+  }
+
+  #batchView(batch: number): Uint32Array {
+    return new Uint32Array(this.memory.buffer, this.exports.zl_batch_ptr(batch), BATCH_CAPACITY);
+  }
+
+  /** Re-creates the batch views when linear memory grew (the old buffer is detached). */
+  refreshViews(): void {
+    if (this.memory.buffer === this.#buffer) return;
+    this.#buffer = this.memory.buffer;
+    this.timerBatch = this.#batchView(Batch.timers);
+    this.taskBatch = this.#batchView(Batch.tasks);
+    this.immediateBatch = this.#batchView(Batch.immediates);
+  }
+
+  /** Runs a step that calls into the core; a trap there breaks this loop only. */
+  guard<T>(action: string, step: () => T): T {
+    try {
+      return step();
+    } catch (error) {
+      throw this.trapped(error, action);
+    }
+  }
+
+  /** The error to throw for `error` caught around a core call: a trap becomes this loop's CoreTrapError. */
+  trapped(error: unknown, action: string): unknown {
+    if (!isTrap(error)) return error;
+    if (this.broken === undefined) {
+      this.broken = new CoreTrapError(action, error);
+      this.onTrap(this.broken);
+    }
+    return this.broken;
+  }
+
+  /** Throws the error for a negative core status. */
+  fail(status: number, action: string): never {
+    const core = this.exports;
+    switch (status) {
+      case Status.timers_full:
+        throw new CapacityError("timers", core.zl_stat(Stat.handles_live), action);
+      case Status.tasks_full:
+        throw new CapacityError("tasks", core.zl_stat(Stat.tasks_queued), action);
+      case Status.microtasks_full:
+        throw new CapacityError("microtasks", core.zl_stat(Stat.microtasks_queued), action);
+      case Status.out_of_memory:
+        throw new CapacityError("memory", undefined, action);
+      case Status.closed:
+        throw new LoopClosedError(action);
+      case Status.stopping:
+        throw new LoopShuttingDownError(action);
+      case Status.reentrant:
+        throw new ReentrancyError(action);
+      default:
+        throw new LoopStateError("ERR_LOOP_INTERNAL", `Cannot ${action}: the core answered status ${status}.`);
+    }
+  }
+
+  /** A core statistic (see `Stat`). */
+  stat(stat: number): number {
+    return this.exports.zl_stat(stat);
+  }
+}

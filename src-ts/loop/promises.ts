@@ -1,0 +1,90 @@
+/**
+ * A loop's Promise class and how it is wired to the loop: its jobs go on the loop's
+ * microtask queue (or, once the loop is closed, the host's, so awaiting a loop promise
+ * never hangs), rejection events are loop tasks, and the end of every checkpoint moves
+ * the shutdown registry's nursery and notifies about rejected promises.
+ *
+ * The class is created on first use of `loop.Promise`.
+ *
+ * @module
+ */
+
+import { createPromiseClass, type LoopPromiseConstructor, type LoopPromiseKit } from "../promise/promise.ts";
+import { TerminationError } from "../errors.ts";
+import type { Engine } from "./engine.ts";
+import { hostMacrotask, queueHostMicrotask } from "./host_driver.ts";
+
+export class LoopPromises {
+  readonly #engine: Engine;
+  readonly #dispatchEvent: (event: Event) => boolean;
+  #kit: LoopPromiseKit | undefined = undefined;
+
+  constructor(engine: Engine, dispatchEvent: (event: Event) => boolean) {
+    this.#engine = engine;
+    this.#dispatchEvent = dispatchEvent;
+  }
+
+  /** The loop's Promise class (created on first use). */
+  get Promise(): LoopPromiseConstructor {
+    return (this.#kit ??= this.#create()).Promise;
+  }
+
+  /** Work waiting for the end of a checkpoint: rejections to notify, nursery links to promote. */
+  pendingNotifications(): number {
+    const kit = this.#kit;
+    return kit === undefined ? 0 : kit.tracker.pendingNotifications + kit.nurserySize;
+  }
+
+  /** HTML "notify about rejected promises" (and the registry's promotion) at the end of a checkpoint. */
+  checkpointEnd(): void {
+    this.#kit?.checkpointEnd();
+  }
+
+  /** Rejects pending loop promises that someone waits on; returns how many. */
+  terminatePending(): number {
+    return this.#kit?.terminatePending(new TerminationError()) ?? 0;
+  }
+
+  #create(): LoopPromiseKit {
+    const engine = this.#engine;
+    const kit = createPromiseClass(
+      {
+        enqueueJob: (job, arg) => {
+          // After close, on the host's own queue: awaiting a loop promise never hangs.
+          if (engine.closed) queueHostMicrotask(() => job(arg));
+          else engine.enqueueJob(job, arg, true);
+        },
+        reportError: (error) => engine.report(error),
+        queueTask: (task) => {
+          if (engine.closed) void hostMacrotask().then(task);
+          else engine.queueInternalTask(task);
+        },
+        dispatchEvent: (event) => this.#dispatchEvent(event),
+        warn: (message, detail) => {
+          const warning = new Error(message);
+          const name = (detail as { name?: unknown } | undefined)?.name;
+          warning.name = typeof name === "string" ? name : "Warning";
+          engine.warn(warning);
+        },
+        setExitCode: (code) => {
+          engine.hooks.exitCode = code;
+        },
+      },
+      { unhandledRejections: engine.config.unhandledRejections, trackCreation: engine.config.trackPromiseCreation },
+    );
+    // A rejection outside any checkpoint (top-level code) must still be reported; the
+    // shutdown registry's nursery must still be promoted: both need a checkpoint's end.
+    kit.tracker.onPending = () => this.#checkpointNeeded();
+    kit.onNurseryStart = () => this.#checkpointNeeded();
+    // Created after the loop closed: waits on new pending promises must not hang. (During
+    // a graceful shutdown's drain, the final termination reaches and counts them.)
+    if (engine.closed) kit.terminatePending(new TerminationError());
+    return kit;
+  }
+
+  #checkpointNeeded(): void {
+    const engine = this.#engine;
+    if (engine.depth > 0 || engine.checkpointing || engine.closed) return;
+    engine.requestCheckpoint();
+  }
+}
