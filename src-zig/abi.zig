@@ -34,7 +34,7 @@ const histogram_mod = @import("histogram.zig");
 pub const panic = std.debug.no_panic;
 
 /// Bump when an export's meaning changes; the generated checksum also covers it.
-pub const abi_version: u32 = 1;
+pub const abi_version: u32 = 2;
 
 pub const Batch = loop_mod.Batch;
 pub const Stat = loop_mod.Stat;
@@ -60,6 +60,9 @@ pub const RingWord = enum(u32) {
     slots = @offsetOf(@import("microtask_ring.zig").Shared, "slots") / 4,
 };
 
+/// u32 words of the shared microtask ring state (the host's view of it spans exactly these).
+pub const ring_words: u32 = @sizeOf(@import("microtask_ring.zig").Shared) / 4;
+
 /// What `zl_verify` returns: 0, or the first structure whose invariant failed.
 pub const Invariant = enum(i32) {
     ok = 0,
@@ -76,7 +79,7 @@ pub const Invariant = enum(i32) {
 /// Every constant the host depends on, as one string. Its FNV-1a hash is the ABI checksum.
 pub const constants_text: []const u8 = blk: {
     @setEvalBranchQuota(100_000);
-    var text: []const u8 = std.fmt.comptimePrint("abi_version={d};batch_capacity={d};time_ms_limit={d};", .{ abi_version, batch_capacity, time_ms_limit });
+    var text: []const u8 = std.fmt.comptimePrint("abi_version={d};batch_capacity={d};time_ms_limit={d};ring_words={d};", .{ abi_version, batch_capacity, time_ms_limit, ring_words });
     for (.{ Status, Batch, Stat, Life, HistogramWhich, HistogramField, Invariant, RingWord }) |E| {
         const info = @typeInfo(E).@"enum";
         for (info.field_names, info.field_values) |name, value| {
@@ -277,11 +280,6 @@ pub export fn zl_microtask_ring() u32 {
 pub export fn zl_microtasks_refill() i32 {
     const loop = ready() orelse return Status.not_initialized.code();
     return code_u32(loop.microtasks_refill());
-}
-
-pub export fn zl_microtasks_collect(max: u32) i32 {
-    const loop = ready() orelse return Status.not_initialized.code();
-    return code_u32(loop.microtasks_collect(max));
 }
 
 /// Starts a turn at `now_ms` and collects up to `max` due timers: returns the count

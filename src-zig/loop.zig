@@ -9,7 +9,9 @@
 //!   tasks_begin(); tasks_collect(n)...            tasks queued before the phase began
 //!   immediates_begin(); immediates_collect(n)...  immediates queued before the phase began
 //!   turn_end()
-//! After every task the host drains `microtasks_collect` (the microtask checkpoint).
+//! After every task the host runs a microtask checkpoint: it pops the microtask ring in
+//! place (see microtask_ring.zig) and calls `microtasks_refill` only when the ring is
+//! empty and the overflow is not.
 //!
 //! Lifecycle (`Life`), with `in_turn` orthogonal to it:
 //!   open --shutdown_begin--> stopping --close--> closed
@@ -78,7 +80,7 @@ pub const Options = struct {
 pub const Life = enum(u32) { open = 0, stopping = 1, closed = 2 };
 
 /// The output buffers the host reads after a collect call.
-pub const Batch = enum(u32) { timers = 0, tasks = 1, immediates = 2, microtasks = 3 };
+pub const Batch = enum(u32) { timers = 0, tasks = 1, immediates = 2 };
 
 /// Numbers the host can read with `stat`. Counters are totals since init or the last
 /// `metrics_reset`; depths are current; peaks are maxima since the last reset.
@@ -96,15 +98,14 @@ pub const Stat = enum(u32) {
     timers_fired = 10,
     tasks_run = 11,
     immediates_run = 12,
-    microtasks_run = 13,
-    timers_scheduled = 14,
-    peak_timers = 15,
-    peak_immediates = 16,
-    peak_tasks = 17,
-    peak_microtasks = 18,
-    life = 19,
-    in_turn = 20,
-    now_ms = 21,
+    timers_scheduled = 13,
+    peak_timers = 14,
+    peak_immediates = 15,
+    peak_tasks = 16,
+    peak_microtasks = 17,
+    life = 18,
+    in_turn = 19,
+    now_ms = 20,
 };
 
 pub const Which = enum(u32) { task_latency = 0, timer_lateness = 1 };
@@ -115,7 +116,6 @@ const Counters = struct {
     timers_fired: u64 = 0,
     tasks_run: u64 = 0,
     immediates_run: u64 = 0,
-    microtasks_run: u64 = 0,
     timers_scheduled: u64 = 0,
     peak_timers: u32 = 0,
     peak_immediates: u32 = 0,
@@ -170,7 +170,6 @@ pub const Loop = struct {
     out_tasks: [batch_capacity]u32 = undefined,
     out_immediates: [batch_capacity]u32 = undefined,
     out_immediates_len: u32 = 0,
-    out_microtasks: [batch_capacity]u32 = undefined,
 
     metrics_enabled: bool = false,
     task_latency: Histogram = undefined,
@@ -643,20 +642,6 @@ pub const Loop = struct {
         return loop.microtasks.refill(&loop.pool);
     }
 
-    /// Moves up to `max` queued jobs into the microtask batch (oldest first).
-    pub fn microtasks_collect(loop: *Loop, max: u32) Error!u32 {
-        if (loop.life == .closed) return error.Closed;
-        const limit = @min(max, batch_capacity);
-        var count: u32 = 0;
-        while (count < limit) {
-            const slot = loop.microtasks.pop(&loop.pool) orelse break;
-            loop.out_microtasks[count] = slot;
-            count += 1;
-        }
-        loop.counters.microtasks_run += count;
-        return count;
-    }
-
     // ---- observation -----------------------------------------------------------
 
     /// The ring state the host shares (see microtask_ring.zig).
@@ -669,7 +654,6 @@ pub const Loop = struct {
             .timers => &loop.out_timers,
             .tasks => &loop.out_tasks,
             .immediates => &loop.out_immediates,
-            .microtasks => &loop.out_microtasks,
         };
     }
 
@@ -689,7 +673,6 @@ pub const Loop = struct {
             .timers_fired => @floatFromInt(c.timers_fired),
             .tasks_run => @floatFromInt(c.tasks_run),
             .immediates_run => @floatFromInt(c.immediates_run),
-            .microtasks_run => @floatFromInt(c.microtasks_run),
             .timers_scheduled => @floatFromInt(c.timers_scheduled),
             .peak_timers => @floatFromInt(c.peak_timers),
             .peak_immediates => @floatFromInt(c.peak_immediates),
@@ -791,6 +774,16 @@ fn fire_all(loop: *Loop, out: *std.ArrayListUnmanaged(u32)) !void {
         try out.appendSlice(testing.allocator, loop.out_timers[0..count]);
     }
     try loop.turn_end();
+}
+
+/// Tests: pops up to `max` microtasks the way the host does (ring first, refilled from
+/// the overflow when empty), oldest first.
+fn drain_microtasks(loop: *Loop, max: u32, out: *[batch_capacity]u32) u32 {
+    var count: u32 = 0;
+    while (count < @min(max, batch_capacity)) : (count += 1) {
+        out[count] = loop.microtasks.pop(&loop.pool) orelse break;
+    }
+    return count;
 }
 
 test "timers fire in deadline order, equal deadlines in start order" {
@@ -1003,7 +996,8 @@ test "capacity exhaustion is a status and the loop keeps working" {
     try loop.microtask_push(2, false);
     try testing.expectError(error.MicrotasksFull, loop.microtask_push(3, false));
     try loop.microtask_push(3, true); // a promise job is never refused
-    try testing.expectEqual(@as(u32, 3), try loop.microtasks_collect(batch_capacity));
+    var drained: [batch_capacity]u32 = undefined;
+    try testing.expectEqual(@as(u32, 3), drain_microtasks(loop, batch_capacity, &drained));
     try loop.microtask_push(4, false);
     try loop.verify();
 }
@@ -1130,8 +1124,9 @@ test "fuzz: the whole loop against a model" {
             try microtasks.pushBack(gpa, next_value);
             next_value +%= 1;
         } else if (roll < 88) {
-            const count = try loop.microtasks_collect(random.uintLessThan(u32, 40));
-            for (loop.out_microtasks[0..count]) |value| try testing.expectEqual(microtasks.popFront().?, value);
+            var drained: [batch_capacity]u32 = undefined;
+            const count = drain_microtasks(loop, random.uintLessThan(u32, 40), &drained);
+            for (drained[0..count]) |value| try testing.expectEqual(microtasks.popFront().?, value);
         } else {
             // A full turn at a later time.
             now += @as(Ticks, random.uintLessThan(u32, 30)) * 1000;

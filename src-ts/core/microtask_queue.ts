@@ -23,7 +23,7 @@
  */
 
 
-import { type CoreExports, RingWord } from "./abi.generated.ts";
+import { type CoreExports, RING_WORDS, RingWord } from "./abi.generated.ts";
 import { SlotTable } from "./slot_table.ts";
 
 type Job = (arg?: any) => void;
@@ -56,7 +56,7 @@ export class MicrotaskQueue {
     this.#core = core;
     this.#ringAddress = core.zl_microtask_ring();
     this.#buffer = core.memory.buffer;
-    this.#shared = new Uint32Array(this.#buffer, this.#ringAddress, 5);
+    this.#shared = new Uint32Array(this.#buffer, this.#ringAddress, RING_WORDS);
     this.#mask = this.#shared[RingWord.mask]!;
     this.#slots = new Uint32Array(this.#buffer, this.#shared[RingWord.slots]!, this.#mask + 1);
     this.#fastLimit = Math.min(this.#mask + 1, microtasksMax);
@@ -192,7 +192,7 @@ export class MicrotaskQueue {
     const buffer = this.#core.memory.buffer;
     if (buffer === this.#buffer) return;
     this.#buffer = buffer;
-    this.#shared = new Uint32Array(buffer, this.#ringAddress, 5);
+    this.#shared = new Uint32Array(buffer, this.#ringAddress, RING_WORDS);
     this.#slots = new Uint32Array(buffer, this.#shared[RingWord.slots]!, this.#mask + 1);
   }
 
