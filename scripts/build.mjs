@@ -37,7 +37,7 @@ const WASM_DOC = `/**
  * Elsewhere resolve the file instead: \`import.meta.resolve("zigloop/wasm")\` or
  * \`require.resolve("zigloop/wasm")\`, then read and compile its bytes.
  */
-declare const coreModule: WebAssembly.Module;
+declare const coreModule: CompiledCore;
 `;
 
 // Built next to dist/ and swapped in at the end, so a test reading dist/ while a
@@ -94,8 +94,9 @@ async function buildInto(dist) {
   copyDeclarationsAsCjs(dist, "node.d.ts", `${CJS_DIR}/${CJS_ENTRY}.d.cts`);
 
   // 4. Types of `zigloop/wasm`.
-  writeFileSync(join(dist, "wasm.d.ts"), `${WASM_DOC}export default coreModule;\n`);
-  writeFileSync(join(dist, "wasm.d.cts"), `${WASM_DOC}export = coreModule;\n`);
+  // CompiledCore (web.ts) stands for WebAssembly.Module without needing the DOM library.
+  writeFileSync(join(dist, "wasm.d.ts"), `import type { CompiledCore } from "./web.js";\n${WASM_DOC}export default coreModule;\n`);
+  writeFileSync(join(dist, "wasm.d.cts"), `import type { CompiledCore } from "./cjs/web.cjs";\n${WASM_DOC}export = coreModule;\n`);
 }
 
 /**

@@ -5,14 +5,24 @@
  * @module
  */
 
-export type { LoopFactories, SyncEventLoopOptions } from "./create.ts";
+export type { KnownOptions, LoopFactories, SyncEventLoopOptions } from "./create.ts";
 export {
   type CapacityOptions,
   type ClockKind,
   type CloseReport,
+  type ClockOf,
   type DriveOptions,
   EventLoop,
+  type EventLoopFor,
   type EventLoopOptions,
+  type ImmediateHandle,
+  type ImmediateId,
+  type ImmediateThis,
+  type ManualOnly,
+  type ProfileOf,
+  type TimerHandle,
+  type TimerId,
+  type TimerThis,
   type GlobalsDisposer,
   type InstallGlobalsOptions,
   type LoopState,
@@ -22,6 +32,7 @@ export {
 export {
   CapacityError,
   ClockModeError,
+  CoreMismatchError,
   CoreTrapError,
   LoopClosedError,
   LoopLimitError,
@@ -30,11 +41,11 @@ export {
   ReentrancyError,
   TerminationError,
 } from "./errors.ts";
-export { CoreMismatchError } from "./core/instance.ts";
 export { formatMetrics, type LatencySummary, type LoopMetrics, type QueueDepth, type Rate } from "./loop/metrics.ts";
 export { Immediate, Timeout } from "./profile/handles.ts";
 export type { StringHandlerCompiler } from "./profile/html.ts";
 export type { Watch, WatchEvent, WatchOptions } from "./loop/watch.ts";
+export type { CompiledCore, LoopEvent, LoopEventListener, LoopEventTarget, LoopListenerOptions } from "./web.ts";
 export {
   type LoopPromiseConstructor,
   PromiseRejectionEvent,

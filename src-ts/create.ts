@@ -11,27 +11,39 @@
  */
 
 import { instantiate, instantiateSync } from "./core/instance.ts";
-import { EventLoop } from "./event_loop.ts";
+import { EventLoop, type EventLoopFor } from "./event_loop.ts";
 import type { EventLoopOptions } from "./loop/config.ts";
 import type { RuntimeHooks } from "./runtime.ts";
+import type { CompiledCore } from "./web.ts";
 
 /** Options of {@linkcode createEventLoopSync}: the loop options plus a compiled core. */
 export interface SyncEventLoopOptions extends EventLoopOptions {
   /** `zigloop.wasm` compiled by the embedder (e.g. from the `zigloop/wasm` export). */
-  module: WebAssembly.Module;
+  module: CompiledCore;
 }
 
-/** An entry point's two ways of creating a loop. */
+/**
+ * An entry point's two ways of creating a loop. The loop's type follows the options:
+ * `createEventLoop({ profile: "node", clock: "manual" })` is an
+ * `EventLoop<"node", "manual">`, whose `setTimeout` returns a `Timeout` and which has
+ * `advance`; a real-clock loop's manual-clock methods take `never`.
+ */
 export interface LoopFactories {
-  createEventLoop(options?: EventLoopOptions): Promise<EventLoop>;
-  createEventLoopSync(options: SyncEventLoopOptions): EventLoop;
+  createEventLoop<const O extends EventLoopOptions = {}>(options?: KnownOptions<O, EventLoopOptions>): Promise<EventLoopFor<O>>;
+  createEventLoopSync<const O extends SyncEventLoopOptions>(options: KnownOptions<O, SyncEventLoopOptions>): EventLoopFor<O>;
 }
+
+/**
+ * `O`, with every option name that `T` does not know typed `never`: a misspelt option
+ * (`{ clok: "manual" }`) is a type error, as it is a TypeError at run time.
+ */
+export type KnownOptions<O, T> = O & T & { [K in Exclude<keyof O, keyof T>]: never };
 
 /** Builds an entry point's factories around its way of obtaining the module. */
-export function makeFactories(loadModule: () => Promise<WebAssembly.Module>, runtime: RuntimeHooks): LoopFactories {
-  let cached: Promise<WebAssembly.Module> | undefined;
+export function makeFactories(loadModule: () => Promise<CompiledCore>, runtime: RuntimeHooks): LoopFactories {
+  let cached: Promise<CompiledCore> | undefined;
   return {
-    async createEventLoop(options?: EventLoopOptions): Promise<EventLoop> {
+    async createEventLoop<const O extends EventLoopOptions = {}>(options?: KnownOptions<O, EventLoopOptions>): Promise<EventLoopFor<O>> {
       if (cached === undefined) {
         cached = loadModule();
         cached.catch(() => {
@@ -39,13 +51,13 @@ export function makeFactories(loadModule: () => Promise<WebAssembly.Module>, run
         });
       }
       const core = await instantiate(await cached);
-      return new EventLoop(core, options, runtime);
+      return new EventLoop(core, options, runtime) as EventLoopFor<O>;
     },
-    createEventLoopSync(options: SyncEventLoopOptions): EventLoop {
+    createEventLoopSync<const O extends SyncEventLoopOptions>(options: KnownOptions<O, SyncEventLoopOptions>): EventLoopFor<O> {
       if (options === null || typeof options !== "object") {
         throw new TypeError("createEventLoopSync(options) needs { module: WebAssembly.Module }.");
       }
-      return new EventLoop(instantiateSync(options.module), options, runtime, ["module"]);
+      return new EventLoop(instantiateSync(options.module), options, runtime, ["module"]) as EventLoopFor<O>;
     },
   };
 }

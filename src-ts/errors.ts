@@ -26,6 +26,12 @@ export class CapacityError extends RangeError {
   }
 }
 
+/** The compiled core module does not match this version of the host. */
+export class CoreMismatchError extends TypeError {
+  override readonly name = "CoreMismatchError";
+  readonly code = "ERR_LOOP_CORE_MISMATCH";
+}
+
 /** Base class of the errors about the loop's lifecycle state. */
 export class LoopStateError extends Error {
   override name = "LoopStateError";

@@ -38,7 +38,10 @@ import { Turn } from "./loop/turn.ts";
 import { DEFAULT_DRIVE_LIMIT, DEFAULT_RUN_ALL_LIMIT, VirtualTime } from "./loop/virtual_time.ts";
 import { isWatchable, type Watch, type WatchEvent, type WatchOptions, Watches } from "./loop/watch.ts";
 import type { LoopPromiseConstructor } from "./promise/promise.ts";
+import type { PromiseRejectionEvent } from "./promise/rejection_tracker.ts";
 import type { RuntimeHooks } from "./runtime.ts";
+import { HostEventTarget, type LoopEvent, type LoopEventListener, type LoopListenerOptions } from "./web.ts";
+import type { ClockKind } from "./loop/config.ts";
 
 export type { CapacityOptions, ClockKind, EventLoopOptions, Profile } from "./loop/config.ts";
 export type { CloseReport, LoopState, ShutdownReport } from "./loop/lifecycle.ts";
@@ -50,9 +53,36 @@ export interface DriveOptions {
   limit?: number;
 }
 
-type Callback = (...args: any[]) => unknown;
+/** What `setTimeout`/`setInterval` return: a number (html), a {@linkcode Timeout} (node). */
+export type TimerHandle<P extends Profile> = P extends "node" ? Timeout : number;
+/** What `setImmediate` returns: a number (html), an {@linkcode Immediate} (node). */
+export type ImmediateHandle<P extends Profile> = P extends "node" ? Immediate : number;
+/** What `clearTimeout`/`clearInterval` accept: an id (html); a Timeout or its number (node). */
+export type TimerId<P extends Profile> = P extends "node" ? Timeout | number | string : number;
+/** What `clearImmediate` accepts. */
+export type ImmediateId<P extends Profile> = P extends "node" ? Immediate : number;
+/** `this` inside a timer callback: the global (html), the Timeout (node). */
+export type TimerThis<P extends Profile> = P extends "node" ? Timeout : unknown;
+/** `this` inside an immediate's callback. */
+export type ImmediateThis<P extends Profile> = P extends "node" ? Immediate : unknown;
+/** A manual-clock method's argument type: `never` on a loop whose type says it has a real clock. */
+export type ManualOnly<C extends ClockKind, T> = [C] extends ["real"] ? never : T;
 
-const asyncDispose: symbol = (Symbol as { asyncDispose?: symbol }).asyncDispose ?? Symbol.for("Symbol.asyncDispose");
+/** The loop type `createEventLoop(options)` returns for those options. */
+export type EventLoopFor<O> = EventLoop<ProfileOf<O>, ClockOf<O>>;
+/** The profile options select (html when absent). */
+export type ProfileOf<O> = "profile" extends keyof O
+  ? O extends { readonly profile?: infer P } ? [Exclude<P, undefined>] extends [never] ? "html" : Exclude<P, undefined> & Profile
+  : "html"
+  : "html";
+/** The clock options select (real when absent). */
+export type ClockOf<O> = "clock" extends keyof O
+  ? O extends { readonly clock?: infer C } ? [Exclude<C, undefined>] extends [never] ? "real" : Exclude<C, undefined> & ClockKind
+  : "real"
+  : "real";
+
+const asyncDispose: typeof Symbol.asyncDispose = (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ??
+  (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
 
 /**
  * One event loop with its own WebAssembly core. Create it with
@@ -66,11 +96,11 @@ const asyncDispose: symbol = (Symbol as { asyncDispose?: symbol }).asyncDispose 
  * loop.advance(1000); // logs, instantly
  * ```
  */
-export class EventLoop extends EventTarget {
+export class EventLoop<P extends Profile = Profile, C extends ClockKind = ClockKind> extends HostEventTarget {
   /** The timer semantics this loop follows. */
-  readonly profile: Profile;
+  readonly profile: P;
   /** Whether time is virtual (moved only by advance/next/runAll/runToLast). */
-  readonly manualClock: boolean;
+  readonly manualClock: C extends "manual" ? true : C extends "real" ? false : boolean;
 
   readonly #engine: Engine;
   readonly #turn: Turn;
@@ -87,8 +117,8 @@ export class EventLoop extends EventTarget {
   constructor(core: CoreExports, options: EventLoopOptions = {}, runtime: RuntimeHooks = {}, extraOptionNames: readonly string[] = []) {
     super();
     const config = resolveConfig(options, extraOptionNames);
-    this.profile = config.profile;
-    this.manualClock = config.manual;
+    this.profile = config.profile as P;
+    this.manualClock = config.manual as this["manualClock"];
     const engine = new Engine(core, config, makeHooks(config.onError, config.onWarning, runtime));
     this.#engine = engine;
     this.#promises = new LoopPromises(engine, (event) => this.dispatchEvent(event));
@@ -139,18 +169,20 @@ export class EventLoop extends EventTarget {
 
   /** Listeners for `unhandledrejection` / `rejectionhandled`; what they throw goes to `onError`. */
   override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: AddEventListenerOptions | boolean,
-  ): void {
+    type: "unhandledrejection" | "rejectionhandled",
+    listener: LoopEventListener<PromiseRejectionEvent> | null,
+    options?: LoopListenerOptions | boolean,
+  ): void;
+  override addEventListener(type: string, listener: LoopEventListener<any> | null, options?: LoopListenerOptions | boolean): void;
+  override addEventListener(type: string, listener: LoopEventListener<any> | null, options?: LoopListenerOptions | boolean): void {
     const wrapped = listener === null ? null : this.#listeners.wrap(this, type, listener, options);
     super.addEventListener(type, wrapped, options);
   }
 
   override removeEventListener(
     type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: EventListenerOptions | boolean,
+    listener: LoopEventListener<any> | null,
+    options?: { capture?: boolean } | boolean,
   ): void {
     const wrapper = listener === null ? undefined : this.#listeners.find(type, listener, options);
     super.removeEventListener(type, wrapper ?? listener, options);
@@ -221,30 +253,33 @@ export class EventLoop extends EventTarget {
   // ---- timers --------------------------------------------------------------------
 
   /**
-   * Runs `handler` after `timeout` ms. html profile: returns a positive integer id;
-   * node profile: a {@linkcode Timeout}.
+   * Runs `handler(...args)` after `timeout` ms. html profile: returns a positive integer
+   * id; node profile: a {@linkcode Timeout}.
    * @throws {TypeError} when `handler` is not callable (strings only with `stringHandler`).
    * @throws {CapacityError} when `capacity.timers` is reached.
    * @throws {LoopClosedError | LoopShuttingDownError} when the loop accepts no work.
    */
-  setTimeout(handler: Callback | string, timeout?: unknown, ...args: unknown[]): any;
-  setTimeout(handler: Callback | string, timeout?: unknown): any {
+  setTimeout<A extends unknown[]>(handler: (this: TimerThis<P>, ...args: A) => unknown, timeout?: number, ...args: A): TimerHandle<P>;
+  /** No extra arguments: a handler whose parameter accepts undefined (`setTimeout(resolve, ms)`). */
+  setTimeout(handler: (this: TimerThis<P>, arg: void) => unknown, timeout?: number): TimerHandle<P>;
+  setTimeout(handler: unknown, timeout?: unknown): unknown {
     return this.#engine.addTimer(Kind.timeout, handler, timeout, arguments.length > 2 ? restArgs(arguments, 2) : undefined);
   }
 
   /** Like setTimeout, repeating every `timeout` ms. */
-  setInterval(handler: Callback | string, timeout?: unknown, ...args: unknown[]): any;
-  setInterval(handler: Callback | string, timeout?: unknown): any {
+  setInterval<A extends unknown[]>(handler: (this: TimerThis<P>, ...args: A) => unknown, timeout?: number, ...args: A): TimerHandle<P>;
+  setInterval(handler: (this: TimerThis<P>, arg: void) => unknown, timeout?: number): TimerHandle<P>;
+  setInterval(handler: unknown, timeout?: unknown): unknown {
     return this.#engine.addTimer(Kind.interval, handler, timeout, arguments.length > 2 ? restArgs(arguments, 2) : undefined);
   }
 
   /** Cancels a timeout or interval (they share one id space). Unknown or stale ids: nothing. */
-  clearTimeout(id?: unknown): void {
+  clearTimeout(id?: TimerId<P>): void {
     this.#engine.clearTimer(id);
   }
 
   /** Same as clearTimeout. */
-  clearInterval(id?: unknown): void {
+  clearInterval(id?: TimerId<P>): void {
     this.#engine.clearTimer(id);
   }
 
@@ -252,13 +287,14 @@ export class EventLoop extends EventTarget {
    * Runs `callback(...args)` in the immediates phase of the next turn (Node's check
    * phase). html profile: returns an id; node profile: an {@linkcode Immediate}.
    */
-  setImmediate(callback: Callback, ...args: unknown[]): any;
-  setImmediate(callback: Callback): any {
+  setImmediate<A extends unknown[]>(callback: (this: ImmediateThis<P>, ...args: A) => unknown, ...args: A): ImmediateHandle<P>;
+  setImmediate(callback: (this: ImmediateThis<P>, arg: void) => unknown): ImmediateHandle<P>;
+  setImmediate(callback: unknown): unknown {
     return this.#engine.addImmediate(callback, arguments.length > 1 ? restArgs(arguments, 1) : undefined);
   }
 
   /** Cancels an immediate. Unknown or stale ids: nothing. */
-  clearImmediate(id?: unknown): void {
+  clearImmediate(id?: ImmediateId<P>): void {
     this.#engine.clearImmediate(id);
   }
 
@@ -340,7 +376,7 @@ export class EventLoop extends EventTarget {
    * Manual clock: moves time forward by `ms`, firing every timer that falls due, in
    * order, each at its own deadline and with its microtask checkpoint. Returns the new time.
    */
-  advance(ms: number, options?: DriveOptions): number {
+  advance(ms: ManualOnly<C, number>, options?: DriveOptions): number {
     const virtual = this.#manual("advance");
     return virtual.advance(ms, limitOption(options, DEFAULT_DRIVE_LIMIT));
   }
@@ -349,7 +385,7 @@ export class EventLoop extends EventTarget {
    * Manual clock: moves time to the earliest timer and fires that one timer (with its
    * checkpoint). Pending microtasks run first. Returns the new time.
    */
-  next(): number {
+  next(...none: ManualOnly<C, []>): number {
     return this.#manual("next").next();
   }
 
@@ -359,7 +395,7 @@ export class EventLoop extends EventTarget {
    * @throws {LoopLimitError} after `limit` time steps (default 1,000,000): something keeps
    *   scheduling timers (an interval, a timer that re-arms itself).
    */
-  runAll(options?: DriveOptions): number {
+  runAll(...[options]: ManualOnly<C, [options?: DriveOptions]>): number {
     const virtual = this.#manual("runAll");
     return virtual.runAll(limitOption(options, DEFAULT_RUN_ALL_LIMIT));
   }
@@ -369,7 +405,7 @@ export class EventLoop extends EventTarget {
    * every timer present at the call fires; timers created meanwhile fire only if
    * they fall due by then. Always terminates.
    */
-  runToLast(options?: DriveOptions): number {
+  runToLast(...[options]: ManualOnly<C, [options?: DriveOptions]>): number {
     const virtual = this.#manual("runToLast");
     return virtual.runToLast(limitOption(options, DEFAULT_DRIVE_LIMIT));
   }

@@ -16,8 +16,7 @@
  */
 
 import { loadCoreModule } from "./core/load_fetch.ts";
-import { makeFactories, type SyncEventLoopOptions } from "./create.ts";
-import type { EventLoop, EventLoopOptions } from "./event_loop.ts";
+import { type LoopFactories, makeFactories } from "./create.ts";
 import type { RuntimeHooks } from "./runtime.ts";
 
 export * from "./api.ts";
@@ -47,7 +46,7 @@ const factories = makeFactories(loadCoreModule, runtime);
  * const loop = await createEventLoop({ clock: "manual" });
  * ```
  */
-export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop> = factories.createEventLoop;
+export const createEventLoop: LoopFactories["createEventLoop"] = factories.createEventLoop;
 
 /**
  * Creates a loop synchronously from a `WebAssembly.Module` the embedder compiled.
@@ -60,4 +59,4 @@ export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop>
  * const loop = createEventLoopSync({ module: await WebAssembly.compileStreaming(fetch(url)) });
  * ```
  */
-export const createEventLoopSync: (options: SyncEventLoopOptions) => EventLoop = factories.createEventLoopSync;
+export const createEventLoopSync: LoopFactories["createEventLoopSync"] = factories.createEventLoopSync;

@@ -8,8 +8,7 @@
  */
 
 import { loadCoreModule } from "./core/load_node.ts";
-import { makeFactories, type SyncEventLoopOptions } from "./create.ts";
-import type { EventLoop, EventLoopOptions } from "./event_loop.ts";
+import { type LoopFactories, makeFactories } from "./create.ts";
 import type { RuntimeHooks } from "./runtime.ts";
 
 export * from "./api.ts";
@@ -37,7 +36,7 @@ const factories = makeFactories(loadCoreModule, runtime);
  * await loop.run();
  * ```
  */
-export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop> = factories.createEventLoop;
+export const createEventLoop: LoopFactories["createEventLoop"] = factories.createEventLoop;
 
 /**
  * Creates a loop synchronously from a `WebAssembly.Module` the embedder compiled.
@@ -51,4 +50,4 @@ export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop>
  * const loop = createEventLoopSync({ module: new WebAssembly.Module(bytes), clock: "manual" });
  * ```
  */
-export const createEventLoopSync: (options: SyncEventLoopOptions) => EventLoop = factories.createEventLoopSync;
+export const createEventLoopSync: LoopFactories["createEventLoopSync"] = factories.createEventLoopSync;

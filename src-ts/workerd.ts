@@ -7,8 +7,7 @@
  */
 
 import coreModule from "../wasm/zigloop.wasm";
-import { makeFactories, type SyncEventLoopOptions } from "./create.ts";
-import type { EventLoop, EventLoopOptions } from "./event_loop.ts";
+import { type LoopFactories, makeFactories } from "./create.ts";
 
 export * from "./api.ts";
 
@@ -26,7 +25,7 @@ const factories = makeFactories(() => Promise.resolve(coreModule), {});
  * export default { async fetch() { const loop = await createEventLoop(); ... } };
  * ```
  */
-export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop> = factories.createEventLoop;
+export const createEventLoop: LoopFactories["createEventLoop"] = factories.createEventLoop;
 
 /**
  * Creates a loop synchronously from the statically imported core (or another module).
@@ -39,4 +38,4 @@ export const createEventLoop: (options?: EventLoopOptions) => Promise<EventLoop>
  * const loop = createEventLoopSync({ module: coreModule });
  * ```
  */
-export const createEventLoopSync: (options: SyncEventLoopOptions) => EventLoop = factories.createEventLoopSync;
+export const createEventLoopSync: LoopFactories["createEventLoopSync"] = factories.createEventLoopSync;

@@ -44,8 +44,10 @@ fn write(out: *std.Io.Writer) !void {
     try write_enum(out, "Invariant", abi.Invariant);
     try write_enum(out, "RingWord", abi.RingWord);
 
+    try out.writeAll("/** The instance's linear memory (a `WebAssembly.Memory`, typed without the DOM library). */\n");
+    try out.writeAll("export interface CoreMemory {\n  readonly buffer: ArrayBuffer;\n  grow(pages: number): number;\n}\n\n");
     try out.writeAll("/** The exports of zigloop.wasm, as declared in src-zig/abi.zig. */\n");
-    try out.writeAll("export interface CoreExports {\n  readonly memory: WebAssembly.Memory;\n");
+    try out.writeAll("export interface CoreExports {\n  readonly memory: CoreMemory;\n");
     const decls = @typeInfo(abi).@"struct".decl_names;
     inline for (decls) |decl| {
         if (comptime std.mem.startsWith(u8, decl, "zl_")) {

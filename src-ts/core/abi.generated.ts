@@ -104,9 +104,15 @@ export const RingWord = Object.freeze({
 } as const);
 export type RingWord = (typeof RingWord)[keyof typeof RingWord];
 
+/** The instance's linear memory (a `WebAssembly.Memory`, typed without the DOM library). */
+export interface CoreMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
 /** The exports of zigloop.wasm, as declared in src-zig/abi.zig. */
 export interface CoreExports {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: CoreMemory;
   zl_abi_version(): number;
   zl_abi_checksum(): number;
   zl_init(a0: number, a1: number, a2: number, a3: number): number;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { BATCH_CAPACITY, Batch, type CoreExports, Stat, Status } from "./abi.generated.ts";
+import { BATCH_CAPACITY, Batch, type CoreExports, type CoreMemory, Stat, Status } from "./abi.generated.ts";
 import {
   CapacityError,
   CoreTrapError,
@@ -25,7 +25,7 @@ export function isTrap(error: unknown): boolean {
 
 export class CoreBridge {
   readonly exports: CoreExports;
-  readonly memory: WebAssembly.Memory;
+  readonly memory: CoreMemory;
   readonly timerSchedule: (delay: number, repeating: number) => number;
   readonly timerCancel: (id: number) => number;
   readonly taskPush: (slot: number, force: number) => number;

@@ -8,16 +8,15 @@
  * @module
  */
 
+import { CoreMismatchError } from "../errors.ts";
+import type { CompiledCore } from "../web.ts";
 import { ABI_CHECKSUM, ABI_VERSION, EXPORT_NAMES, type CoreExports } from "./abi.generated.ts";
 
-/** The compiled core module does not match this version of the host. */
-export class CoreMismatchError extends TypeError {
-  override readonly name = "CoreMismatchError";
-  readonly code = "ERR_LOOP_CORE_MISMATCH";
-}
+export { CoreMismatchError };
+
 
 /** Checks that `module` exports everything the host needs (before instantiating). */
-export function checkModule(module: WebAssembly.Module): void {
+export function checkModule(module: CompiledCore): void {
   if (!(module instanceof WebAssembly.Module)) {
     throw new TypeError(
       `Expected a WebAssembly.Module compiled from zigloop.wasm, got ${
@@ -25,7 +24,7 @@ export function checkModule(module: WebAssembly.Module): void {
       }.`,
     );
   }
-  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const names = new Set(WebAssembly.Module.exports(module as WebAssembly.Module).map((e) => e.name));
   const missing = [...EXPORT_NAMES, "memory"].filter((name) => !names.has(name));
   if (missing.length > 0) {
     throw new CoreMismatchError(
@@ -49,15 +48,15 @@ export function checkInstance(exports: CoreExports): CoreExports {
 }
 
 /** Instantiates synchronously (embedders with a precompiled module, workers, tests). */
-export function instantiateSync(module: WebAssembly.Module): CoreExports {
+export function instantiateSync(module: CompiledCore): CoreExports {
   checkModule(module);
-  const instance = new WebAssembly.Instance(module, {});
+  const instance = new WebAssembly.Instance(module as WebAssembly.Module, {});
   return checkInstance(instance.exports as unknown as CoreExports);
 }
 
 /** Instantiates asynchronously (required for large modules on browser main threads). */
-export async function instantiate(module: WebAssembly.Module): Promise<CoreExports> {
+export async function instantiate(module: CompiledCore): Promise<CoreExports> {
   checkModule(module);
-  const instance = await WebAssembly.instantiate(module, {});
+  const instance = await WebAssembly.instantiate(module as WebAssembly.Module, {});
   return checkInstance(instance.exports as unknown as CoreExports);
 }

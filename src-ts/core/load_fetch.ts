@@ -6,7 +6,9 @@
  * @module
  */
 
-export async function loadCoreModule(): Promise<WebAssembly.Module> {
+import type { CompiledCore } from "../web.ts";
+
+export async function loadCoreModule(): Promise<CompiledCore> {
   const url = new URL("../../wasm/zigloop.wasm", import.meta.url);
   const response = await fetch(url);
   if (!response.ok) {

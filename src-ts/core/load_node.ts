@@ -9,8 +9,9 @@
  */
 
 import { readFile } from "node:fs/promises";
+import type { CompiledCore } from "../web.ts";
 
-export async function loadCoreModule(): Promise<WebAssembly.Module> {
+export async function loadCoreModule(): Promise<CompiledCore> {
   const url = new URL("../../wasm/zigloop.wasm", import.meta.url);
   // The cast: Deno's bundled Node types do not accept Buffer<ArrayBufferLike> as a BufferSource.
   return WebAssembly.compile((await readFile(url)) as Uint8Array<ArrayBuffer>);

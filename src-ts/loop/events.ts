@@ -9,10 +9,12 @@
  * @module
  */
 
-type Listener = ((event: Event) => void) | { handleEvent(event: Event): void };
+import type { LoopEvent, LoopEventListener } from "../web.ts";
+
+type Listener = LoopEventListener<any>;
 
 export class ListenerWrappers {
-  readonly #wrappers = new WeakMap<object, Map<string, (event: Event) => void>>();
+  readonly #wrappers = new WeakMap<object, Map<string, (event: LoopEvent) => void>>();
   readonly #report: (error: unknown) => void;
 
   constructor(report: (error: unknown) => void) {
@@ -20,14 +22,14 @@ export class ListenerWrappers {
   }
 
   /** The wrapper to register for `listener` (the same one each time for the same key). */
-  wrap(target: object, type: string, listener: Listener, options: unknown): (event: Event) => void {
+  wrap(target: object, type: string, listener: Listener, options: unknown): (event: LoopEvent) => void {
     let byKey = this.#wrappers.get(listener);
     if (byKey === undefined) this.#wrappers.set(listener, (byKey = new Map()));
     const key = listenerKey(type, options);
     let wrapper = byKey.get(key);
     if (wrapper === undefined) {
       const report = this.#report;
-      wrapper = function (event: Event): void {
+      wrapper = function (event: LoopEvent): void {
         try {
           if (typeof listener === "function") listener.call(target, event);
           else listener.handleEvent(event);
@@ -41,7 +43,7 @@ export class ListenerWrappers {
   }
 
   /** The wrapper registered for `listener`, if any. */
-  find(type: string, listener: Listener, options: unknown): ((event: Event) => void) | undefined {
+  find(type: string, listener: Listener, options: unknown): ((event: LoopEvent) => void) | undefined {
     return this.#wrappers.get(listener)?.get(listenerKey(type, options));
   }
 }

@@ -13,6 +13,7 @@
  */
 
 import { invalidArgType } from "../errors.ts";
+import { disposeSymbol } from "../profile/handles.ts";
 
 /** Names installed by every `installGlobals`. */
 export const GLOBAL_NAMES = [
@@ -48,7 +49,6 @@ interface TargetState {
 }
 
 const targets = new WeakMap<object, TargetState>();
-const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
 
 /**
  * Installs `values` onto `target`; returns the disposer.

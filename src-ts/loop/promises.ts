@@ -11,15 +11,16 @@
 
 import { createPromiseClass, type LoopPromiseConstructor, type LoopPromiseKit } from "../promise/promise.ts";
 import { TerminationError } from "../errors.ts";
+import type { LoopEvent } from "../web.ts";
 import type { Engine } from "./engine.ts";
 import { hostMacrotask, queueHostMicrotask } from "./host_driver.ts";
 
 export class LoopPromises {
   readonly #engine: Engine;
-  readonly #dispatchEvent: (event: Event) => boolean;
+  readonly #dispatchEvent: (event: LoopEvent) => boolean;
   #kit: LoopPromiseKit | undefined = undefined;
 
-  constructor(engine: Engine, dispatchEvent: (event: Event) => boolean) {
+  constructor(engine: Engine, dispatchEvent: (event: LoopEvent) => boolean) {
     this.#engine = engine;
     this.#dispatchEvent = dispatchEvent;
   }

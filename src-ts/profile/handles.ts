@@ -30,7 +30,9 @@ export interface HandleOwner {
   immediateClear(immediate: Immediate): void;
 }
 
-const dispose: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
+/** `Symbol.dispose` (Node ≥ 20.4, Deno, Bun, browsers), or the registered symbol where it is missing. */
+const dispose: typeof Symbol.dispose = (Symbol as { dispose?: typeof Symbol.dispose }).dispose ??
+  (Symbol.for("Symbol.dispose") as typeof Symbol.dispose);
 
 /**
  * The node profile's timer handle, like Node's `Timeout`: `ref`/`unref`/`hasRef`,

@@ -25,6 +25,7 @@
  * @module
  */
 import { describeValue } from "../errors.ts";
+import type { LoopEvent } from "../web.ts";
 import {
   RejectionTracker,
   type RejectionInspector,
@@ -43,7 +44,7 @@ export interface PromiseHost {
   /** Queue a macrotask on the loop (used to fire rejection events from a task). */
   queueTask(task: () => void): void;
   /** Dispatch an event on the loop (the loop is an EventTarget). Returns dispatchEvent's result. */
-  dispatchEvent(event: Event): boolean;
+  dispatchEvent(event: LoopEvent): boolean;
   /** Emit a process-style warning (node profile "warn" modes). */
   warn(message: string, detail?: unknown): void;
   /** Set the process-style exit code (node profile "warn-with-error-code"). */

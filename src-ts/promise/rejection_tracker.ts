@@ -28,6 +28,7 @@
  * @module
  */
 import { describeValue } from "../errors.ts";
+import { HostEvent, type LoopEvent, type LoopEventInit } from "../web.ts";
 
 /** How a rejection that is still unhandled when its notification task runs is reported. */
 export type UnhandledRejectionsMode =
@@ -47,7 +48,7 @@ export interface RejectionTrackerHost {
   /** Queue a macrotask on the loop. */
   queueTask(task: () => void): void;
   /** Dispatch an event on the loop (an EventTarget). Returns dispatchEvent's result. */
-  dispatchEvent(event: Event): boolean;
+  dispatchEvent(event: LoopEvent): boolean;
   /** Emit a process-style warning. */
   warn(message: string, detail?: unknown): void;
   /** Set the process-style exit code. */
@@ -69,7 +70,7 @@ export interface RejectionTrackerOptions {
 }
 
 /** Init dictionary of {@link PromiseRejectionEvent} (HTML's PromiseRejectionEventInit plus zigloop's extra). */
-export interface PromiseRejectionEventInit extends EventInit {
+export interface PromiseRejectionEventInit extends LoopEventInit {
   /** The promise this notification is about (required). */
   promise: object;
   /** The rejection reason. */
@@ -82,7 +83,7 @@ export interface PromiseRejectionEventInit extends EventInit {
  * The event fired at the loop for `unhandledrejection` (cancelable) and `rejectionhandled`.
  * Mirrors HTML's PromiseRejectionEvent interface; defined here because server runtimes lack it.
  */
-export class PromiseRejectionEvent extends Event {
+export class PromiseRejectionEvent extends HostEvent {
   /** The promise this notification is about. */
   readonly promise: object;
   /** The rejection reason. */

@@ -242,6 +242,29 @@ describe("installed in a consumer project (Node)", () => {
     );
     run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
   });
+  it("declarations compile with lib es2022 only (no DOM, no Node types); test/types' expected errors all fire", () => {
+    const dir = join(consumer, "es2022");
+    mkdirSync(dir, { recursive: true });
+    for (const file of ["consumer.mts", "consumer.cts"]) {
+      writeFileSync(join(dir, file), readFileSync(join(root, "test/types", file), "utf8"));
+    }
+    writeFileSync(
+      join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          module: "nodenext",
+          target: "es2022",
+          lib: ["es2022"],
+          types: [],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+        },
+        files: ["consumer.mts", "consumer.cts"],
+      }),
+    );
+    run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(dir, "tsconfig.json")]);
+  });
 });
 
 describe("installed in a consumer project (other runtimes and bundlers)", () => {

@@ -40,7 +40,7 @@ describe("terminatePending", () => {
     for (const mode of ["html", "throw", "strict", "warn"] as const) {
       const loop = makeLoop({ unhandledRejections: mode });
       const events: unknown[] = [];
-      loop.host.target.addEventListener("unhandledrejection", (e) => events.push((e as PromiseRejectionEvent).reason));
+      loop.host.target.addEventListener("unhandledrejection", (e) => events.push((e as unknown as PromiseRejectionEvent).reason));
       const p = never(loop);
       p.then((v) => v).then((v) => v); // derived promises with no handler at the end
       loop.Promise.all([p, never(loop)]);

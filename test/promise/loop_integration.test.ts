@@ -69,7 +69,7 @@ describe("unhandled rejections on the loop", () => {
     const events: string[] = [];
     let rejected: Promise<unknown> | undefined;
     loop.addEventListener("unhandledrejection", (event) => {
-      const e = event as PromiseRejectionEvent;
+      const e = event as unknown as PromiseRejectionEvent;
       events.push(`unhandledrejection ${String(e.reason)} same=${e.promise === rejected}`);
     });
     loop.addEventListener("rejectionhandled", () => events.push("rejectionhandled"));

@@ -16,12 +16,12 @@ type Loop = ReturnType<typeof makeLoop>;
 function listen(loop: Loop, onUnhandled?: (e: PromiseRejectionEvent) => void) {
   const events: [string, unknown, unknown][] = [];
   loop.host.target.addEventListener("unhandledrejection", (e) => {
-    const ev = e as PromiseRejectionEvent;
+    const ev = e as unknown as PromiseRejectionEvent;
     events.push(["unhandledrejection", ev.promise, ev.reason]);
     onUnhandled?.(ev);
   });
   loop.host.target.addEventListener("rejectionhandled", (e) => {
-    const ev = e as PromiseRejectionEvent;
+    const ev = e as unknown as PromiseRejectionEvent;
     events.push(["rejectionhandled", ev.promise, ev.reason]);
   });
   return events;
@@ -187,7 +187,7 @@ describe("delayed handling that is too late", () => {
     const sequence: string[] = [];
     const p = loop.Promise.reject(new Error());
     loop.host.target.addEventListener("unhandledrejection", (ev) => {
-      if ((ev as PromiseRejectionEvent).promise !== p) return;
+      if ((ev as unknown as PromiseRejectionEvent).promise !== p) return;
       sequence.push("unhandled");
       loop.host.setTimeout(() => {
         loop.host.queueTask(() => sequence.push("task before catch"));
@@ -197,7 +197,7 @@ describe("delayed handling that is too late", () => {
       }, 10);
     });
     loop.host.target.addEventListener("rejectionhandled", (ev) => {
-      if ((ev as PromiseRejectionEvent).promise === p) sequence.push("handled");
+      if ((ev as unknown as PromiseRejectionEvent).promise === p) sequence.push("handled");
     });
     loop.host.run();
     expect(sequence).toEqual(["unhandled", "after catch", "catch", "task before catch", "handled", "task after catch"]);
@@ -226,7 +226,7 @@ describe("delayed handling that is too late", () => {
     const p1 = loop.Promise.reject(1);
     let p2: Promise<unknown> | undefined;
     loop.host.target.addEventListener("unhandledrejection", (ev) => {
-      const promise = (ev as PromiseRejectionEvent).promise;
+      const promise = (ev as unknown as PromiseRejectionEvent).promise;
       if (promise === p1 || promise === p2) sequence.push(promise);
     });
     loop.host.queueTask(() => {
@@ -242,7 +242,7 @@ describe("delayed handling that is too late", () => {
     const sequence: unknown[] = [];
     let p2: Promise<unknown> | undefined;
     loop.host.target.addEventListener("unhandledrejection", (ev) => {
-      if ((ev as PromiseRejectionEvent).promise === p2) sequence.push(p2);
+      if ((ev as unknown as PromiseRejectionEvent).promise === p2) sequence.push(p2);
     });
     loop.host.queueTask(() => {
       p2 = loop.Promise.reject(2);

@@ -13,7 +13,7 @@ function setup(mode: UnhandledRejectionsMode, cancel: boolean) {
   const events: PromiseRejectionEvent[] = [];
   loop.host.target.addEventListener("unhandledrejection", (e) => {
     order.push(`event(errors=${loop.host.errors.length})`);
-    events.push(e as PromiseRejectionEvent);
+    events.push(e as unknown as PromiseRejectionEvent);
     if (cancel) e.preventDefault();
   });
   return { loop, order, events };
@@ -125,7 +125,7 @@ describe("node modes", () => {
     for (const mode of ["throw", "strict", "warn", "warn-with-error-code", "none", "html"] as const) {
       const loop = makeLoop({ unhandledRejections: mode });
       const handled: unknown[] = [];
-      loop.host.target.addEventListener("rejectionhandled", (e) => handled.push((e as PromiseRejectionEvent).promise));
+      loop.host.target.addEventListener("rejectionhandled", (e) => handled.push((e as unknown as PromiseRejectionEvent).promise));
       const p = loop.Promise.reject(new Error(mode));
       loop.host.setTimeout(() => { p.catch(() => {}); }, 5);
       loop.host.run();
@@ -142,7 +142,7 @@ describe("trackCreation", () => {
   test("records the creation stack and attaches it to the event and the warning", () => {
     const loop = makeLoop({ unhandledRejections: "warn", trackCreation: true });
     const stacks: (string | undefined)[] = [];
-    loop.host.target.addEventListener("unhandledrejection", (e) => stacks.push((e as PromiseRejectionEvent).creationStack));
+    loop.host.target.addEventListener("unhandledrejection", (e) => stacks.push((e as unknown as PromiseRejectionEvent).creationStack));
     function createTheRejectedPromise() {
       return loop.Promise.reject(new Error("tracked"));
     }
@@ -157,7 +157,7 @@ describe("trackCreation", () => {
   test("is off by default: no creation stack", () => {
     const loop = makeLoop({ unhandledRejections: "warn" });
     const stacks: unknown[] = [];
-    loop.host.target.addEventListener("unhandledrejection", (e) => stacks.push((e as PromiseRejectionEvent).creationStack));
+    loop.host.target.addEventListener("unhandledrejection", (e) => stacks.push((e as unknown as PromiseRejectionEvent).creationStack));
     loop.Promise.reject(new Error("untracked"));
     loop.host.run();
     expect(stacks).toEqual([undefined]);

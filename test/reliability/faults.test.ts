@@ -264,7 +264,7 @@ describe("capacity exhaustion and recovery", () => {
         if (i % 3 === 0) loop.setImmediate(() => fired.push(`i${round}`));
         else if (i % 3 === 1) loop.setTimeout(() => fired.push(`t${round}`), 1 + (i % 7));
         else {
-          const interval: unknown = loop.setInterval(() => {
+          const interval: any = loop.setInterval(() => {
             fired.push(`v${round}`);
             loop.clearInterval(interval);
           }, 2);
@@ -646,7 +646,7 @@ describe("volume", () => {
         fired.push(index);
         const victim = victimOf[index]!;
         if (victim >= 0) {
-          loop.clearTimeout(ids[victim]);
+          loop.clearTimeout(ids[victim] as any);
           injected.cancellations++;
         }
       }, delays[i]!, i);

@@ -70,7 +70,7 @@ describe.each(["html", "node"] as const)("leaks (%s profile)", (profile) => {
             break;
           case 3: {
             let beats = 0;
-            const interval: unknown = loop.setInterval(() => {
+            const interval: any = loop.setInterval(() => {
               ran++;
               if (++beats === 3) loop.clearInterval(interval);
             }, 1 + (i % 5));

@@ -198,7 +198,7 @@ describe("fixed bugs (regression tests)", () => {
   test("ranTasksCountsCleared: an immediate cleared during shutdown is not counted as ran", async () => {
     const loop = makeLoop();
     const ran: string[] = [];
-    let b: unknown;
+    let b: any;
     loop.setImmediate(() => {
       ran.push("a");
       loop.clearImmediate(b);

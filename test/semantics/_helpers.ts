@@ -5,12 +5,13 @@
  * `makeLoop` creates a loop whose `onError` and `onWarning` collect into arrays, so
  * a test can assert on what was reported instead of letting it reach the console.
  */
-import { createEventLoop, type EventLoop, type EventLoopOptions } from "../../src-ts/node.ts";
+import { createEventLoop, type EventLoopOptions } from "../../src-ts/node.ts";
+import { type LooseLoop, loose } from "../loose_loop.ts";
 
 export type Profile = "html" | "node";
 
 export interface TestLoop {
-  loop: EventLoop;
+  loop: LooseLoop;
   /** Everything passed to `loop.onError`, in order. */
   errors: unknown[];
   /** Everything passed to `loop.onWarning`, in order. */
@@ -29,7 +30,7 @@ export async function makeLoop(options: EventLoopOptions = {}): Promise<TestLoop
     onError: options.onError ?? ((error) => errors.push(error)),
     onWarning: options.onWarning ?? ((warning) => warnings.push(warning)),
   });
-  return { loop, errors, warnings, log: [] };
+  return { loop: loose(loop), errors, warnings, log: [] };
 }
 
 /** Both profiles, for rules the two share. */
