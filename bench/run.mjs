@@ -254,7 +254,9 @@ for (const [index, suite] of selected.entries()) {
   progress(`starting: ${suite.title}`);
   const output = await suite.run({ quick, progress });
   const rows = Array.isArray(output) ? output : output.rows;
-  rows.forEach((row, i) => validateRow(suite, row, i));
+  rows.forEach((row, i) => {
+    validateRow(suite, row, i);
+  });
   const entry = {
     name: suite.name,
     title: suite.title,

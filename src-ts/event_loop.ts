@@ -40,7 +40,7 @@ import { isWatchable, type Watch, type WatchEvent, type WatchOptions, Watches } 
 import type { LoopPromiseConstructor } from "./promise/promise.ts";
 import type { PromiseRejectionEvent } from "./promise/rejection_tracker.ts";
 import type { RuntimeHooks } from "./runtime.ts";
-import { HostEventTarget, type LoopEvent, type LoopEventListener, type LoopListenerOptions } from "./web.ts";
+import { HostEventTarget, type LoopEventListener, type LoopListenerOptions } from "./web.ts";
 import type { ClockKind } from "./loop/config.ts";
 
 export type { CapacityOptions, ClockKind, EventLoopOptions, Profile } from "./loop/config.ts";
@@ -385,7 +385,7 @@ export class EventLoop<P extends Profile = Profile, C extends ClockKind = ClockK
    * Manual clock: moves time to the earliest timer and fires that one timer (with its
    * checkpoint). Pending microtasks run first. Returns the new time.
    */
-  next(...none: ManualOnly<C, []>): number {
+  next(..._: ManualOnly<C, []>): number {
     return this.#manual("next").next();
   }
 

@@ -65,4 +65,4 @@ export const HostEvent: new (type: string, init?: LoopEventInit) => LoopEvent = 
  * `WebAssembly.Module` type is an empty interface too, so any module is accepted here.
  */
 // deno-lint-ignore no-empty-interface
-export interface CompiledCore {}
+export type CompiledCore = {}

@@ -159,7 +159,7 @@ export class TypedTimerHeap {
     for (;;) {
       const first = pos * ARITY + 1;
       if (first >= len) break;
-      const end = first + ARITY < len ? first + ARITY : len;
+      const end = Math.min(first + ARITY , len);
       let best = first;
       let bd = deadlines[first];
       let bs = seqs[first];
@@ -233,7 +233,7 @@ export class TypedTimerHeap {
     for (;;) {
       const first = pos * ARITY + 1;
       if (first >= len) break;
-      const end = first + ARITY < len ? first + ARITY : len;
+      const end = Math.min(first + ARITY , len);
       let best = first;
       let bd = deadlines[first];
       let bs = seqs[first];

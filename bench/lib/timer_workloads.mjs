@@ -113,7 +113,7 @@ export function coreSubject(n, streams, workload, options = {}) {
     while (left > 0) {
       now += 1;
       let popped = 0;
-      let want = left < BATCH ? left : BATCH;
+      let want = Math.min(left , BATCH);
       let k = turnStart(now, want);
       for (;;) {
         if (k < 0) fail(k, "zl_turn_start/zl_timers_collect");
@@ -121,7 +121,7 @@ export function coreSubject(n, streams, workload, options = {}) {
         popped += k;
         // A batch shorter than asked for means nothing else is due this turn.
         if (k < want || popped === left) break;
-        want = left - popped < BATCH ? left - popped : BATCH;
+        want = Math.min(left - popped , BATCH);
         k = collect(want);
       }
       turnEnd();
@@ -141,7 +141,7 @@ export function coreSubject(n, streams, workload, options = {}) {
     let di = s.di;
     let sum = 0;
     while (left > 0) {
-      const k = turnStart(nextDeadline(), left < BATCH ? left : BATCH);
+      const k = turnStart(nextDeadline(), Math.min(left , BATCH));
       for (let i = 0; i < k; i++) sum = (sum + batch[i]) | 0;
       turnEnd();
       if (k <= 0) {
@@ -209,7 +209,7 @@ export function typedSubject(n, streams, workload) {
       now += 1;
       let popped = 0;
       for (;;) {
-        const want = left - popped < BATCH ? left - popped : BATCH;
+        const want = Math.min(left - popped , BATCH);
         const k = heap.collect(now, want, out);
         for (let i = 0; i < k; i++) sum = (sum + out[i]) | 0;
         popped += k;
@@ -228,7 +228,7 @@ export function typedSubject(n, streams, workload) {
     let di = s.di;
     let sum = 0;
     while (left > 0) {
-      const k = heap.collect(heap.nextDeadline(), left < BATCH ? left : BATCH, out);
+      const k = heap.collect(heap.nextDeadline(), Math.min(left , BATCH), out);
       if (k === 0) throw new Error("nothing due at the next deadline");
       for (let i = 0; i < k; i++) sum = (sum + out[i]) | 0;
       for (let i = 0; i < k; i++) heap.schedule(delays[di++ & STREAM_MASK]);
@@ -273,7 +273,7 @@ export function objectSubject(n, streams, workload) {
       now += 1;
       let popped = 0;
       for (;;) {
-        const want = left - popped < BATCH ? left - popped : BATCH;
+        const want = Math.min(left - popped , BATCH);
         const k = heap.collect(now, want, out);
         for (let i = 0; i < k; i++) sum = (sum + out[i]) | 0;
         popped += k;
@@ -292,7 +292,7 @@ export function objectSubject(n, streams, workload) {
     let di = s.di;
     let sum = 0;
     while (left > 0) {
-      const k = heap.collect(heap.nextDeadline(), left < BATCH ? left : BATCH, out);
+      const k = heap.collect(heap.nextDeadline(), Math.min(left , BATCH), out);
       if (k === 0) throw new Error("nothing due at the next deadline");
       for (let i = 0; i < k; i++) sum = (sum + out[i]) | 0;
       for (let i = 0; i < k; i++) heap.schedule(delays[di++ & STREAM_MASK]);
@@ -353,7 +353,9 @@ export function crossCheck(seed, ops = 20000) {
       // Few distinct delays (multiples of 4 ms up to 252) so equal deadlines are common.
       const delay = 4 * Math.floor(random() * 64);
       const ids = [check(ex.zl_timer_schedule(delay, 0), "zl_timer_schedule"), typed.schedule(delay), object.schedule(delay)];
-      ids.forEach((id, i) => maps[i].set(id, created));
+      ids.forEach((id, i) => {
+        maps[i].set(id, created);
+      });
       idsOf.push(ids);
       liveIdx.push(created++);
     } else if (roll < 0.7 && liveIdx.length > 0) {

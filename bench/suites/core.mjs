@@ -50,7 +50,9 @@ export async function compareWorkload({ n, workloadKey, label, reps, minCpuMs, o
     return subject;
   });
   const result = await compareThroughput(ctx, { label, subjects, opsPerCall, reps, minCpuMs });
-  subjects.forEach((subject) => checkSubject(subject, n));
+  subjects.forEach((subject) => {
+    checkSubject(subject, n);
+  });
   return {
     subjects: result.subjects,
     ratios: roundRatios(result, subjects.length),

@@ -197,7 +197,7 @@ export async function compareFakeTimers({ reps, minCpuMs, count }, ctx) {
 }
 
 async function fakeTimers(ctx, rows, notes) {
-  const { reps, minCpuMs } = rounds(ctx);
+  const { minCpuMs } = rounds(ctx);
   const result = await runIsolated(ctx, import.meta.url, "compareFakeTimers", { reps: ctx.quick ? 2 : 5, minCpuMs, count: FAKE_TIMERS });
   rows.push(
     speedRow(`${formatCount(FAKE_TIMERS)} timers, random delays 0..${formatCount(FAKE_MAX_DELAY_MS)} ms: schedule + runAll (manual clock)`, result, 1, {

@@ -73,7 +73,9 @@ async function chainOrderCheck(list, chains) {
       }
       tails.push(q);
     }
-    resolvers.forEach((resolve, c) => resolve(c));
+    resolvers.forEach((resolve, c) => {
+      resolve(c);
+    });
     const values = await P.all(tails);
     if (values.length !== chains || values.some((v, c) => v !== c)) throw new Error(`${who}: chains resolved to the wrong values`);
     if (order.length !== chains * CHAIN_LENGTH) throw new Error(`${who}: ${order.length} reactions ran, expected ${chains * CHAIN_LENGTH}`);

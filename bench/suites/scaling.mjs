@@ -119,7 +119,9 @@ export async function compareScaling({ n, reps }, ctx) {
     ctx.progress(`N=${formatCount(n)}: ${rep < 0 ? "warm-up" : `round ${rep + 1}/${reps}`}: ${line.join("; ")}`);
   }
   if (loop.pending.timers !== n) throw new Error(`zigloop holds ${loop.pending.timers} timers, expected ${n}`);
-  subjects.forEach((s) => s.clearAll());
+  subjects.forEach((s) => {
+    s.clearAll();
+  });
   loop.close();
   const out = {};
   for (const op of ["schedule", "cancel", "fire"]) {
@@ -241,7 +243,7 @@ export async function emptyLoop({ loops }) {
   const heap = (usage1.heapUsed - usage0.heapUsed) / loops;
   const external = (usage1.external - usage0.external) / loops;
   const typedArrays = (usage1.arrayBuffers - usage0.arrayBuffers) / loops;
-  keep.forEach((loop) => loop.close());
+  for (const loop of keep) loop.close();
   keep = null;
   return { heap, external, typedArrays, linear: memory.linearBytes, arena: memory.arenaBytes };
 }

@@ -40,6 +40,14 @@ Options:
   -h, --help            show this help
   -v, --version         show the version`;
 
+const CLI_OPTIONS = {
+  profile: { type: "string", default: "html" },
+  "virtual-time": { type: "boolean", default: false },
+  metrics: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+  version: { type: "boolean", short: "v", default: false },
+} as const;
+
 export interface CliResult {
   exitCode: number;
 }
@@ -49,19 +57,9 @@ export async function main(argv: string[], io: { out: (text: string) => void; er
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
 }): Promise<CliResult> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof CLI_OPTIONS }>>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        profile: { type: "string", default: "html" },
-        "virtual-time": { type: "boolean", default: false },
-        metrics: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        version: { type: "boolean", short: "v", default: false },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: CLI_OPTIONS });
   } catch (error) {
     io.err(`zigloop: ${(error as Error).message}\n\n${USAGE}\n`);
     return { exitCode: 2 };

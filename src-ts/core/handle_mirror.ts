@@ -87,7 +87,7 @@ export class HandleMirror {
     this.ids[slot] = id;
     this.kinds[slot] = kind;
     this.refs[slot] = ref ? 1 : 0;
-    this.nesting[slot] = nesting > 255 ? 255 : nesting;
+    this.nesting[slot] = Math.min(nesting , 255);
     this.delays[slot] = delay;
     this.fns[slot] = fn;
     this.args[slot] = args;

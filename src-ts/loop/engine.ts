@@ -137,7 +137,7 @@ export class Engine implements HandleOwner {
     this.micro = new MicrotaskQueue(core, config.microtasksMax);
     this.mirror = new HandleMirror(() => this.core.guard("grow the handle mirror", () => core.zl_stat(Stat.handles_capacity)));
     this.setCoreNow(this.clock.now());
-    this.metrics = new MetricsRecorder(core, this.micro, this.now);
+    this.metrics = new MetricsRecorder(core, this.micro, this.now, config.metrics);
   }
 
   // ---- reporting -------------------------------------------------------------------

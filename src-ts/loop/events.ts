@@ -29,7 +29,7 @@ export class ListenerWrappers {
     let wrapper = byKey.get(key);
     if (wrapper === undefined) {
       const report = this.#report;
-      wrapper = function (event: LoopEvent): void {
+      wrapper = (event: LoopEvent): void => {
         try {
           if (typeof listener === "function") listener.call(target, event);
           else listener.handleEvent(event);

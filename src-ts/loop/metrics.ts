@@ -95,7 +95,11 @@ export class MetricsRecorder {
   skippedTimers = 0;
   skippedImmediates = 0;
 
-  constructor(core: CoreExports, micro: MicrotaskCounts, now: number) {
+  /** Metrics on (histograms, throughput, utilization); counts and depths are kept either way. */
+  readonly #enabled: boolean;
+
+  constructor(core: CoreExports, micro: MicrotaskCounts, now: number, enabled: boolean) {
+    this.#enabled = enabled;
     this.#core = core;
     this.#micro = micro;
     this.#since = now;
@@ -168,18 +172,15 @@ export class MetricsRecorder {
   }
 
   /**
-   * Rates over the last complete one-second window; before the first window completes,
-   * over the time elapsed so far (so short runs still report a rate).
+   * Rates over the last complete window of at least one second (0 until one has
+   * completed: a 25 ms run has no rate to report, and projecting one would invent it),
+   * and the highest such rate. A window that has completed by `now` is closed first, so
+   * an idle second reads as 0, not as the last busy window. Only with metrics on.
    */
   #throughput(now: number): LoopMetrics["throughput"] {
-    if (this.#taskRate.peak > 0 || this.#microtaskRate.peak > 0 || now - this.#windowStart >= 1000) {
-      return { tasksPerSecond: { ...this.#taskRate }, microtasksPerSecond: { ...this.#microtaskRate } };
-    }
-    const elapsed = now - this.#windowStart;
-    if (elapsed <= 0) return { tasksPerSecond: { current: 0, peak: 0 }, microtasksPerSecond: { current: 0, peak: 0 } };
-    const tasks = ((this.#tasksExecuted() - this.#windowTasks) * 1000) / elapsed;
-    const microtasks = ((this.#microtasksExecuted() - this.#windowMicrotasks) * 1000) / elapsed;
-    return { tasksPerSecond: { current: tasks, peak: tasks }, microtasksPerSecond: { current: microtasks, peak: microtasks } };
+    if (!this.#enabled) return { tasksPerSecond: { current: 0, peak: 0 }, microtasksPerSecond: { current: 0, peak: 0 } };
+    this.#roll(now);
+    return { tasksPerSecond: { ...this.#taskRate }, microtasksPerSecond: { ...this.#microtaskRate } };
   }
 
   snapshot(now: number, refs: number, watchers: number): LoopMetrics {

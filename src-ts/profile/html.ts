@@ -31,7 +31,7 @@ export function htmlDelay(timeout: unknown): number {
     throw new TypeError(`Cannot convert a BigInt value to a number (timeout ${timeout}n).`);
   }
   const long = (+(timeout as number)) | 0;
-  return long < 0 ? 0 : long;
+  return Math.max(long , 0);
 }
 
 /** clearTimeout/clearInterval: the id as a WebIDL long (ToNumber, then ToInt32). */

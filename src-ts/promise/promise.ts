@@ -218,6 +218,7 @@ type Executor = (resolve: (value: unknown) => void, reject: (reason?: unknown) =
  * kit.checkpointEnd(); // nursery promotion + "notify about rejected promises"
  * ```
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the class's #private fields are reachable only from code inside this function's class body
 export function createPromiseClass(host: PromiseHost, options: PromiseOptions = {}): LoopPromiseKit {
   if (host === null || typeof host !== "object") {
     throw new TypeError(`createPromiseClass: host must be an object, got ${describeValue(host)}`);

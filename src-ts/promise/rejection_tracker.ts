@@ -343,7 +343,7 @@ interface OutstandingRecord {
 
 /** Node's isErrorLike: an object with an own `stack` property. */
 function isErrorLike(value: unknown): boolean {
-  return value !== null && typeof value === "object" && Object.prototype.hasOwnProperty.call(value, "stack");
+  return value !== null && typeof value === "object" && Object.hasOwn(value, "stack");
 }
 
 /** What Node raises as the uncaught exception for an unhandled rejection. */

@@ -115,7 +115,7 @@ describe("core behaviour through the ABI", () => {
     core.zl_turn_begin();
     let fired = 0;
     let previous = -1;
-    for (let count; (count = core.zl_timers_collect(BATCH_CAPACITY)) > 0; ) {
+    for (let count: number; (count = core.zl_timers_collect(BATCH_CAPACITY)) > 0; ) {
       const batch = new Uint32Array(core.memory.buffer, core.zl_batch_ptr(Batch.timers), count);
       fired += count;
       expect(batch[0]).not.toBe(previous);

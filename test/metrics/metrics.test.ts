@@ -113,6 +113,37 @@ describe("metrics", () => {
     expect(fresh.since).toBe(2500);
   });
 
+  it("throughput is the rate over the last complete second of loop time: exact on a manual clock", async () => {
+    const loop = await createEventLoop({ clock: "manual", metrics: true });
+    for (let i = 1; i <= 1000; i++) loop.setTimeout(() => {}, i);
+    loop.advance(1000);
+    const m = loop.metrics();
+    expect(m.tasksExecuted).toBe(1000);
+    expect(m.throughput.tasksPerSecond).toEqual({ current: 1000, peak: 1000 });
+    // An idle second after it: the window that completed by now is closed, so the rate falls.
+    loop.advance(1000);
+    expect(loop.metrics().throughput.tasksPerSecond).toEqual({ current: 0, peak: 1000 });
+  });
+
+  it("a run shorter than a second reports no rate (no projection from 25 ms)", async () => {
+    const loop = await createEventLoop({ clock: "manual", metrics: true });
+    for (let i = 1; i <= 10; i++) loop.setTimeout(() => {}, i);
+    loop.advance(25);
+    const m = loop.metrics();
+    expect(m.tasksExecuted).toBe(10);
+    expect(m.throughput.tasksPerSecond).toEqual({ current: 0, peak: 0 });
+  });
+
+  it("without metrics on there is no throughput and no utilization, only counts", async () => {
+    const loop = await createEventLoop({ clock: "manual" });
+    for (let i = 1; i <= 1000; i++) loop.setTimeout(() => {}, i);
+    loop.advance(2000);
+    const m = loop.metrics();
+    expect(m.tasksExecuted).toBe(1000);
+    expect(m.throughput).toEqual({ tasksPerSecond: { current: 0, peak: 0 }, microtasksPerSecond: { current: 0, peak: 0 } });
+    expect(m.utilization).toEqual({ active: 0, idle: 0, utilization: 0 });
+  });
+
   it("without metrics: true, counts and depths still work and histograms stay empty", async () => {
     const loop = await createEventLoop({ clock: "manual" });
     loop.setTimeout(() => {}, 1);

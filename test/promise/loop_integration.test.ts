@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Stat } from "../../src-ts/core/abi.generated.ts";
-import { createEventLoop, PromiseRejectionEvent, TerminationError } from "../../src-ts/node.ts";
+import { createEventLoop, type PromiseRejectionEvent, TerminationError } from "../../src-ts/node.ts";
 
 describe("loop.Promise on the loop's microtask ring", () => {
   it("reactions interleave FIFO with queueMicrotask jobs", async () => {

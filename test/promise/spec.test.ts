@@ -561,7 +561,6 @@ describe("subclassing and species", () => {
       }
     }
     class Never {
-      constructor(_executor: unknown) {}
     }
     (p as unknown as { constructor: unknown }).constructor = { [Symbol.species]: Twice };
     expect(() => p.then()).toThrow(/executor already called/);

@@ -1,18 +1,4 @@
-/**
- * The bad-input table (issue 7, part 3): one row per (call, bad input). The rows drive
- * the tests in bad_inputs.test.ts AND generate docs/BAD_INPUTS.md (the test fails when
- * the committed document differs from the rendering of these rows), so the table and
- * the tests cannot drift.
- *
- * Every row is run on a fresh loop that already holds unrelated work (two timers, a task,
- * an immediate, a microtask and a pending loop promise — the "sentinels"). After the bad
- * call the runner checks the outcome (the named error, its code, a message that says what
- * failed and why — or the documented silent behaviour), `verifyCore() === 0`, the pending
- * counts (unchanged, or changed by exactly `adds`), and then drives the loop and checks
- * that every sentinel still ran. Rows with `bug` state the INTENDED outcome and run as
- * `test.fails` until zigloop is fixed.
- */
-import { Stat } from "../../src-ts/core/abi.generated.ts";
+
 import {
   CapacityError,
   ClockModeError,
@@ -21,7 +7,7 @@ import {
   createEventLoopSync,
   type EventLoopOptions,
   formatMetrics,
-  Immediate,
+  type Immediate,
   LoopClosedError,
   LoopLimitError,
   LoopShuttingDownError,
@@ -681,7 +667,7 @@ export const CASES: Case[] = [
     note: "WebIDL long conversion: clears the timer with id 1",
     why: "HTML clearTimeout(optional long id)",
     expect: returns(),
-    act: (loop, ctx) => {
+    act: (_loop, ctx) => {
       const fresh = createEventLoopSync({ module: coreModule, clock: "manual" });
       ctx.created.push(fresh);
       const id = fresh.setTimeout(() => ctx.fired.push(1), 1);
@@ -762,7 +748,7 @@ export const CASES: Case[] = [
     why: "Node lib/timers.js clearTimeout",
     options: { profile: "node" },
     expect: returns(),
-    act: (loop, ctx) => {
+    act: (_loop, ctx) => {
       const fresh = createEventLoopSync({ module: coreModule, clock: "manual", profile: "node" });
       ctx.created.push(fresh);
       fresh.setTimeout(() => {}, 1); // id 1 in `fresh`, primitive never taken
@@ -1377,7 +1363,7 @@ export const CASES: Case[] = [
     options: { profile: "node" },
     mode: "closed",
     expect: returns(),
-    act: (loop, ctx) => {
+    act: (_loop, ctx) => {
       const timeout = (ctx as any).closedTimeout as Timeout;
       eq(timeout.unref().hasRef(), false, "hasRef after unref");
       timeout.ref().refresh().close();

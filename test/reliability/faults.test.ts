@@ -98,7 +98,9 @@ describe.each(["html", "node"] as const)("throwing user code (%s profile)", (pro
     loop.submit(() => errors.push("still running"));
     loop.runUntilIdle();
     expect(errors).toHaveLength(6);
-    [undefined, symbol, proxy, null, 42, "still running"].forEach((value, i) => expect(errors[i] === value).toBe(true));
+    [undefined, symbol, proxy, null, 42, "still running"].forEach((value, i) => {
+      expect(errors[i] === value).toBe(true);
+    });
     expect(loop.verifyCore()).toBe(0);
   });
 

@@ -588,10 +588,9 @@ class RealBackend {
   setTimer(h, delay) {
     const interp = this.interp;
     const html = this.html;
+    /** @this {unknown} */
     const fn = function (/** @type {any} */ arg) {
-      // @ts-ignore `this` of a timer callback
-      const self = this;
-      interp.fire(h, html ? self === globalThis : self === h.ref, arg === h.label);
+      interp.fire(h, html ? this === globalThis : this === h.ref, arg === h.label);
     };
     return h.kind === "interval" ? this.loop.setInterval(fn, delay, h.label) : this.loop.setTimeout(fn, delay, h.label);
   }
@@ -599,10 +598,8 @@ class RealBackend {
   setImmediate(h) {
     const interp = this.interp;
     const html = this.html;
-    return this.loop.setImmediate(function (/** @type {any} */ arg) {
-      // @ts-ignore `this` of an immediate callback
-      const self = this;
-      interp.fire(h, html ? self === globalThis : self === h.ref, arg === h.label);
+    return this.loop.setImmediate(/** @this {unknown} */ function (/** @type {any} */ arg) {
+      interp.fire(h, html ? this === globalThis : this === h.ref, arg === h.label);
     }, h.label);
   }
   submit(/** @type {() => void} */ fn) {

@@ -118,7 +118,7 @@ describe.each(profiles)("%s profile: queueMicrotask", (profile) => {
   test("calls the callback asynchronously, with no arguments", async () => {
     const { loop } = await makeLoop({ profile });
     let args: unknown[] | undefined;
-    (loop.queueMicrotask as (cb: unknown, ...rest: unknown[]) => void)(function (...received: unknown[]) {
+    (loop.queueMicrotask as (cb: unknown, ...rest: unknown[]) => void)((...received: unknown[]) => {
       args = received;
     }, "x", "y");
     expect(args).toBeUndefined();

@@ -53,7 +53,9 @@ describe("html: handles (ids)", () => {
       expect(handles).not.toContain(handle);
       handles.push(handle);
     }
-    handles.forEach((h) => loop.clearTimeout(h));
+    handles.forEach((h) => {
+      loop.clearTimeout(h);
+    });
     loop.runAll();
     expect(log).toEqual([]);
   });
@@ -113,7 +115,7 @@ describe("html: handles (ids)", () => {
     const cleared = loop.setTimeout(() => log.push("cleared"), 1);
     loop.clearTimeout(cleared);
     const keep = loop.setTimeout(() => log.push("kept"), 5);
-    const keepImmediate = loop.setImmediate(() => log.push("kept immediate"));
+    loop.setImmediate(() => log.push("kept immediate"));
     for (const id of [fired, cleared, 0, -1, keep + 1000, 2 ** 31, NaN, undefined, null, "abc", {}]) {
       expect(() => loop.clearTimeout(id)).not.toThrow();
       expect(() => loop.clearInterval(id)).not.toThrow();
@@ -232,7 +234,7 @@ describe("html: delay is converted as a WebIDL long (timer initialization steps 
   test("valueOf of the timeout is called exactly once", async () => {
     const { loop } = await makeLoop({ profile: "html" });
     let calls = 0;
-    loop.setTimeout(() => {}, { valueOf: () => (calls++, 5) });
+    loop.setTimeout(() => {}, { valueOf: () => { calls++; return 5; } });
     expect(calls).toBe(1);
   });
 
@@ -360,7 +362,7 @@ describe("html: handler, this and arguments", () => {
 describe("html: string handlers with the opt-in follow WebIDL DOMString conversion", () => {
   test("a Symbol handler throws TypeError (ToString(Symbol) throws) and nothing is scheduled", async () => {
     const sources: string[] = [];
-    const { loop } = await makeLoop({ profile: "html", stringHandler: (source) => (sources.push(source), () => {}) });
+    const { loop } = await makeLoop({ profile: "html", stringHandler: (source) => { sources.push(source); return () => {}; } });
     expect(() => loop.setTimeout(Symbol("handler") as never, 0)).toThrow(TypeError);
     expect(sources).toEqual([]);
     expect(loop.pending.timers).toBe(0);
@@ -376,7 +378,7 @@ describe("html: string handlers with the opt-in follow WebIDL DOMString conversi
   test("the handler is converted before the timeout (WebIDL converts arguments in order)", async () => {
     const order: string[] = [];
     const { loop } = await makeLoop({ profile: "html", stringHandler: () => () => {} });
-    loop.setTimeout({ toString: () => (order.push("handler"), "x") } as never, { valueOf: () => (order.push("timeout"), 1) });
+    loop.setTimeout({ toString: () => { order.push("handler"); return "x"; } } as never, { valueOf: () => { order.push("timeout"); return 1; } });
     expect(order).toEqual(["handler", "timeout"]);
   });
 });

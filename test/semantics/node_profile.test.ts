@@ -249,8 +249,8 @@ describe("node: delay coercion (after *= 1; outside [1, 2^31-1] becomes 1; trunc
     const { loop } = await makeLoop({ profile: "node" });
     let inRange = 0;
     let outOfRange = 0;
-    loop.setTimeout(() => {}, { valueOf: () => (inRange++, 5) });
-    loop.setTimeout(() => {}, { valueOf: () => (outOfRange++, -5) });
+    loop.setTimeout(() => {}, { valueOf: () => { inRange++; return 5; } });
+    loop.setTimeout(() => {}, { valueOf: () => { outOfRange++; return -5; } });
     expect(inRange).toBe(1);
     expect(outOfRange).toBe(1);
   });

@@ -248,7 +248,9 @@ describe.each(profiles)("%s profile: batches survive growth of the core's memory
     loop.setTimeout(() => log.push("B"), 1);
     loop.advance(1);
     expect(log).toEqual(["A", "B"]);
-    handles.forEach((h) => loop.clearTimeout(h));
+    handles.forEach((h) => {
+      loop.clearTimeout(h);
+    });
     expect(loop.pending.timers).toBe(0);
   });
 
