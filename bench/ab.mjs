@@ -16,7 +16,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { formatCount, formatNumber, compareThroughput } from "./lib/harness.mjs";
+import { compareThroughput, formatCount, formatNumber } from "./lib/harness.mjs";
 import { runIsolated } from "./lib/isolate.mjs";
 import { coreSubject, makeStreams } from "./lib/timer_workloads.mjs";
 
@@ -27,14 +27,24 @@ export async function compareBuilds({ paths, n, workload, reps, minCpuMs }, ctx)
   const streams = makeStreams(n);
   const subjects = paths.map((path, i) => {
     const module = new WebAssembly.Module(readFileSync(path));
-    const subject = coreSubject(n, streams, workload, { module, name: i === 0 ? "base" : "candidate" });
+    const subject = coreSubject(n, streams, workload, {
+      module,
+      name: i === 0 ? "base" : "candidate",
+    });
     subject.run(n);
     return subject;
   });
-  const result = await compareThroughput(ctx, { label: `${workload}, N=${formatCount(n)}`, subjects, opsPerCall: 8192, reps, minCpuMs });
+  const result = await compareThroughput(ctx, {
+    label: `${workload}, N=${formatCount(n)}`,
+    subjects,
+    opsPerCall: 8192,
+    reps,
+    minCpuMs,
+  });
   for (const subject of subjects) {
     subject.verify();
-    if (subject.size() !== n) throw new Error(`${subject.name} holds ${subject.size()} timers, expected ${n}`);
+    if (subject.size() !== n)
+      throw new Error(`${subject.name} holds ${subject.size()} timers, expected ${n}`);
   }
   // Candidate speed-up: base time / candidate time.
   const ratio = result.ratio(0, 1);
@@ -46,7 +56,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const args = process.argv.slice(2);
   const paths = args.filter((a) => a.endsWith(".wasm")).map((p) => resolve(p));
   if (paths.length !== 2) {
-    console.error("Usage: node bench/ab.mjs base.wasm candidate.wasm [--quick] [1e3|1e5|1e6 ...] [holdTurns|holdStrict|cancel ...]");
+    console.error(
+      "Usage: node bench/ab.mjs base.wasm candidate.wasm [--quick] [1e3|1e5|1e6 ...] [holdTurns|holdStrict|cancel ...]",
+    );
     process.exit(2);
   }
   const quick = args.includes("--quick");
@@ -56,8 +68,19 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const rows = [];
   for (const n of sizes.length ? sizes : [1e3, 1e5, 1e6]) {
     for (const workload of workloads.length ? workloads : WORKLOADS) {
-      const r = await runIsolated(ctx, import.meta.url, "compareBuilds", { paths, n, workload, reps: quick ? 2 : 7, minCpuMs: quick ? 60 : 200 });
-      rows.push([`${workload}, N=${formatCount(n)}`, `${formatNumber(r.base)} ns`, `${formatNumber(r.candidate)} ns`, `${r.ratio.median.toFixed(3)} (${r.ratio.min.toFixed(3)}–${r.ratio.max.toFixed(3)})`]);
+      const r = await runIsolated(ctx, import.meta.url, "compareBuilds", {
+        paths,
+        n,
+        workload,
+        reps: quick ? 2 : 7,
+        minCpuMs: quick ? 60 : 200,
+      });
+      rows.push([
+        `${workload}, N=${formatCount(n)}`,
+        `${formatNumber(r.base)} ns`,
+        `${formatNumber(r.candidate)} ns`,
+        `${r.ratio.median.toFixed(3)} (${r.ratio.min.toFixed(3)}–${r.ratio.max.toFixed(3)})`,
+      ]);
     }
   }
   const header = ["workload", "base", "candidate", "candidate speed-up (range)"];

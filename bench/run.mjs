@@ -45,16 +45,24 @@ const resultsSvg = fileURLToPath(new URL("results.svg", import.meta.url));
 
 // GC counting and fair memory readings need `gc()`: re-run ourselves with --expose-gc.
 if (typeof globalThis.gc !== "function") {
-  const child = spawnSync(process.execPath, ["--expose-gc", ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: "inherit",
-    env: { ...process.env, ZIGLOOP_BENCH_COMMAND: process.env.ZIGLOOP_BENCH_COMMAND ?? invocation() },
-  });
+  const child = spawnSync(
+    process.execPath,
+    ["--expose-gc", ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    {
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        ZIGLOOP_BENCH_COMMAND: process.env.ZIGLOOP_BENCH_COMMAND ?? invocation(),
+      },
+    },
+  );
   process.exit(child.status ?? 1);
 }
 
 function invocation() {
   const args = process.argv.slice(2).join(" ");
-  if (process.env.npm_lifecycle_event) return `npm run ${process.env.npm_lifecycle_event}${args ? ` -- ${args}` : ""}`;
+  if (process.env.npm_lifecycle_event)
+    return `npm run ${process.env.npm_lifecycle_event}${args ? ` -- ${args}` : ""}`;
   return `node ${relative(process.cwd(), fileURLToPath(import.meta.url))}${args ? ` ${args}` : ""}`;
 }
 
@@ -69,20 +77,31 @@ for (const flag of flags) {
   }
 }
 if (flags.has("--help")) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 8).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
+  console.log(
+    readFileSync(fileURLToPath(import.meta.url), "utf8")
+      .split("\n")
+      .slice(1, 8)
+      .map((l) => l.replace(/^\/\/ ?/, ""))
+      .join("\n"),
+  );
   process.exit(0);
 }
 const quick = flags.has("--quick");
 const write = !quick || flags.has("--write");
 
 async function loadSuites() {
-  const files = readdirSync(suitesDir).filter((f) => f.endsWith(".mjs")).sort();
+  const files = readdirSync(suitesDir)
+    .filter((f) => f.endsWith(".mjs"))
+    .sort();
   const suites = [];
   for (const file of files) {
     const mod = await import(pathToFileURL(suitesDir + file).href);
     const suite = mod.default ?? mod;
     for (const key of ["name", "title", "issue", "run"]) {
-      if (suite[key] === undefined) throw new TypeError(`bench/suites/${file} does not export \`${key}\` (see bench/run.mjs for the suite contract).`);
+      if (suite[key] === undefined)
+        throw new TypeError(
+          `bench/suites/${file} does not export \`${key}\` (see bench/run.mjs for the suite contract).`,
+        );
     }
     suites.push({ ...suite, file: basename(file, ".mjs") });
   }
@@ -91,16 +110,26 @@ async function loadSuites() {
 
 function validateRow(suite, row, index) {
   const where = `suite ${suite.name}, row ${index} (${row?.benchmark})`;
-  if (typeof row?.benchmark !== "string") throw new TypeError(`${where}: benchmark must be a string`);
+  if (typeof row?.benchmark !== "string")
+    throw new TypeError(`${where}: benchmark must be a string`);
   if (typeof row.unit !== "string") throw new TypeError(`${where}: unit must be a string`);
-  if (row.ratio !== null && !(typeof row.ratio === "number" && row.ratio > 0)) throw new TypeError(`${where}: ratio must be a positive number or null`);
-  if (row.ratio !== null && typeof row.ratioLabel !== "string") throw new TypeError(`${where}: ratioLabel must say what a ratio > 1 means`);
-  if (row.met !== null && typeof row.met !== "boolean") throw new TypeError(`${where}: met must be true, false or null`);
+  if (row.ratio !== null && !(typeof row.ratio === "number" && row.ratio > 0))
+    throw new TypeError(`${where}: ratio must be a positive number or null`);
+  if (row.ratio !== null && typeof row.ratioLabel !== "string")
+    throw new TypeError(`${where}: ratioLabel must say what a ratio > 1 means`);
+  if (row.met !== null && typeof row.met !== "boolean")
+    throw new TypeError(`${where}: met must be true, false or null`);
 }
 
 // ---- rendering ------------------------------------------------------------------------
 
-const OPPOSITE = { faster: "slower", "less memory": "more memory", "fewer GCs": "more GCs", smaller: "larger", flatter: "steeper" };
+const OPPOSITE = {
+  faster: "slower",
+  "less memory": "more memory",
+  "fewer GCs": "more GCs",
+  smaller: "larger",
+  flatter: "steeper",
+};
 
 function formatRatio(r) {
   return r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2);
@@ -131,11 +160,23 @@ function escapeCell(text) {
 }
 
 function renderTable(rows) {
-  const lines = ["| benchmark | zigloop | peer (name) | ratio | goal | met |", "|---|---:|---|---|---|:---:|"];
+  const lines = [
+    "| benchmark | zigloop | peer (name) | ratio | goal | met |",
+    "|---|---:|---|---|---|:---:|",
+  ];
   for (const row of rows) {
-    const peer = row.peerName ? `${valueText(row.peer, row.peerText, row.unit)} (${row.peerName})` : "—";
+    const peer = row.peerName
+      ? `${valueText(row.peer, row.peerText, row.unit)} (${row.peerName})`
+      : "—";
     const met = row.met === null ? "—" : row.met ? "yes" : "**no**";
-    const cells = [row.benchmark, valueText(row.zigloop, row.zigloopText, row.unit), peer, ratioText(row), row.goal ?? "—", met];
+    const cells = [
+      row.benchmark,
+      valueText(row.zigloop, row.zigloopText, row.unit),
+      peer,
+      ratioText(row),
+      row.goal ?? "—",
+      met,
+    ];
     lines.push(`| ${cells.map(escapeCell).join(" | ")} |`);
   }
   return lines.join("\n");
@@ -170,8 +211,8 @@ function renderMarkdown(results) {
     ...describeMachine(latest.meta.machine),
     "",
     "Ratios compare zigloop with a peer measured in the same process, in alternating rounds",
-    "a fraction of a second apart, and say which way is better (\"2.00x faster\", \"1.20x slower\",",
-    "\"3.2x less memory\"). Each is the median over the rounds; the range in parentheses is the",
+    'a fraction of a second apart, and say which way is better ("2.00x faster", "1.20x slower",',
+    '"3.2x less memory"). Each is the median over the rounds; the range in parentheses is the',
     "lowest and highest round. Absolute numbers are for magnitude only: this machine is shared.",
     "",
     "Chart of every goal (met in green, not met in red) and of the task-latency histogram:",
@@ -184,18 +225,29 @@ function renderMarkdown(results) {
     out.push(`## ${suite.name}: ${suite.title} (issue ${suite.issue})`, "");
     const m = suite.meta.machine;
     const lm = latest.meta.machine;
-    const sameCode = m.commit === lm.commit && m.wasmSha256 === lm.wasmSha256 && m.distSha256 === lm.distSha256;
-    if (suite !== latest && (suite.meta.date.slice(0, 13) !== latest.meta.date.slice(0, 13) || suite.meta.command !== latest.meta.command || !sameCode)) {
+    const sameCode =
+      m.commit === lm.commit && m.wasmSha256 === lm.wasmSha256 && m.distSha256 === lm.distSha256;
+    if (
+      suite !== latest &&
+      (suite.meta.date.slice(0, 13) !== latest.meta.date.slice(0, 13) ||
+        suite.meta.command !== latest.meta.command ||
+        !sameCode)
+    ) {
       out.push(
         `Measured ${readableDate(suite.meta.date)} with \`${suite.meta.command}\` on ${m.cpu}, Node ${m.node}` +
-          (sameCode ? "." : `, commit ${m.commit ?? "?"}, wasm sha256 ${m.wasmSha256}…, host build sha256 ${m.distSha256 ?? "?"}… (not the code of the run above).`),
+          (sameCode
+            ? "."
+            : `, commit ${m.commit ?? "?"}, wasm sha256 ${m.wasmSha256}…, host build sha256 ${m.distSha256 ?? "?"}… (not the code of the run above).`),
         "",
       );
     }
     out.push(renderTable(suite.rows), "");
     if (suite.meta.load1m) {
       const [a, b] = suite.meta.load1m.map((v) => v.toFixed(2));
-      out.push(`Machine load (1-minute average) at the start and end of the suite: ${a} → ${b} on ${suite.meta.machine.cores} cores.`, "");
+      out.push(
+        `Machine load (1-minute average) at the start and end of the suite: ${a} → ${b} on ${suite.meta.machine.cores} cores.`,
+        "",
+      );
     }
     if (suite.notes?.length) {
       out.push("Notes:", "", ...suite.notes.map((n) => `- ${n}`), "");
@@ -226,31 +278,44 @@ function renderConsole(suite) {
 
 const suites = await loadSuites();
 if (flags.has("--list")) {
-  for (const s of suites) console.log(`${s.name.padEnd(12)} ${s.title} (issue ${s.issue}) [bench/suites/${s.file}.mjs]`);
+  for (const s of suites)
+    console.log(`${s.name.padEnd(12)} ${s.title} (issue ${s.issue}) [bench/suites/${s.file}.mjs]`);
   process.exit(0);
 }
-const selected = wanted.length === 0 ? suites : suites.filter((s) => wanted.includes(s.name) || wanted.includes(s.file));
+const selected =
+  wanted.length === 0
+    ? suites
+    : suites.filter((s) => wanted.includes(s.name) || wanted.includes(s.file));
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w || s.file === w));
 if (unknown.length > 0) {
-  console.error(`No suite named ${unknown.join(", ")}. Suites: ${suites.map((s) => s.name).join(", ")}.`);
+  console.error(
+    `No suite named ${unknown.join(", ")}. Suites: ${suites.map((s) => s.name).join(", ")}.`,
+  );
   process.exit(2);
 }
 
 const machine = machineInfo();
 const command = process.env.ZIGLOOP_BENCH_COMMAND ?? invocation();
-console.error(`zigloop benchmarks: ${selected.map((s) => s.name).join(", ")}${quick ? " (quick)" : ""}`);
+console.error(
+  `zigloop benchmarks: ${selected.map((s) => s.name).join(", ")}${quick ? " (quick)" : ""}`,
+);
 console.error(`${machine.cpu}, ${machine.cores} cores; Node ${machine.node}; ${command}`);
 if (loadavg()[0] > machine.cores * 0.5) {
-  console.error(`Warning: the machine is busy (1-minute load ${loadavg()[0].toFixed(2)} on ${machine.cores} cores); expect wide ratio ranges.`);
+  console.error(
+    `Warning: the machine is busy (1-minute load ${loadavg()[0].toFixed(2)} on ${machine.cores} cores); expect wide ratio ranges.`,
+  );
 }
 
-const results = existsSync(resultsJson) && write ? JSON.parse(readFileSync(resultsJson, "utf8")) : { suites: {} };
+const results =
+  existsSync(resultsJson) && write ? JSON.parse(readFileSync(resultsJson, "utf8")) : { suites: {} };
 const runStart = performance.now();
 for (const [index, suite] of selected.entries()) {
   const start = performance.now();
   const loadStart = loadavg()[0];
   const progress = (message) =>
-    console.error(`[${suite.name} ${index + 1}/${selected.length} +${((performance.now() - start) / 1000).toFixed(1)}s, total ${((performance.now() - runStart) / 1000).toFixed(0)}s] ${message}`);
+    console.error(
+      `[${suite.name} ${index + 1}/${selected.length} +${((performance.now() - start) / 1000).toFixed(1)}s, total ${((performance.now() - runStart) / 1000).toFixed(0)}s] ${message}`,
+    );
   progress(`starting: ${suite.title}`);
   const output = await suite.run({ quick, progress });
   const rows = Array.isArray(output) ? output : output.rows;
@@ -261,7 +326,13 @@ for (const [index, suite] of selected.entries()) {
     name: suite.name,
     title: suite.title,
     issue: suite.issue,
-    meta: { date: new Date().toISOString(), command, quick, machine, load1m: [loadStart, loadavg()[0]] },
+    meta: {
+      date: new Date().toISOString(),
+      command,
+      quick,
+      machine,
+      load1m: [loadStart, loadavg()[0]],
+    },
     rows,
     notes: Array.isArray(output) ? [] : (output.notes ?? []),
     extra: Array.isArray(output) ? undefined : output.extra,
@@ -277,7 +348,9 @@ if (write) {
   writeFileSync(resultsJson, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(resultsMd, renderMarkdown(results));
   writeFileSync(resultsSvg, renderSvg(results));
-  console.error(`Wrote ${relative(process.cwd(), resultsMd)}, ${relative(process.cwd(), resultsJson)} and ${relative(process.cwd(), resultsSvg)}.`);
+  console.error(
+    `Wrote ${relative(process.cwd(), resultsMd)}, ${relative(process.cwd(), resultsJson)} and ${relative(process.cwd(), resultsSvg)}.`,
+  );
 } else {
   console.error("Quick run: nothing written (add --write to write bench/RESULTS.md anyway).");
 }

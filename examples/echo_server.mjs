@@ -10,10 +10,14 @@ import net from "node:net";
  */
 export async function startEchoServer(loop, { port = 0 } = {}) {
   const server = net.createServer({ pauseOnConnect: true });
-  const serverWatch = loop.watch(server, ({ type, data }) => {
-    if (type === "connection") handleConnection(loop, data);
-    else if (type === "error") loop.onError(data);
-  }, { events: ["connection", "error"] });
+  const serverWatch = loop.watch(
+    server,
+    ({ type, data }) => {
+      if (type === "connection") handleConnection(loop, data);
+      else if (type === "error") loop.onError(data);
+    },
+    { events: ["connection", "error"] },
+  );
   await new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", resolve);

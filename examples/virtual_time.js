@@ -1,7 +1,8 @@
 // A day of scheduled work, finished in milliseconds with a virtual clock.
 // Run: npx zigloop run --virtual-time examples/virtual_time.js
 const HOUR = 60 * 60 * 1000;
-const log = (what) => console.log(`${(performance.now() / HOUR).toFixed(2).padStart(6)} h  ${what}`);
+const log = (what) =>
+  console.log(`${(performance.now() / HOUR).toFixed(2).padStart(6)} h  ${what}`);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -63,10 +63,14 @@ try {
 
 async function buildInto(dist) {
   // 1. ESM + declarations.
-  execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json", "--outDir", dist], {
-    cwd: root,
-    stdio: "inherit",
-  });
+  execFileSync(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json", "--outDir", dist],
+    {
+      cwd: root,
+      stdio: "inherit",
+    },
+  );
 
   // 2. The CommonJS bundle.
   const outfile = join(dist, CJS_DIR, `${CJS_ENTRY}.cjs`);
@@ -95,8 +99,14 @@ async function buildInto(dist) {
 
   // 4. Types of `zigloop/wasm`.
   // CompiledCore (web.ts) stands for WebAssembly.Module without needing the DOM library.
-  writeFileSync(join(dist, "wasm.d.ts"), `import type { CompiledCore } from "./web.js";\n${WASM_DOC}export default coreModule;\n`);
-  writeFileSync(join(dist, "wasm.d.cts"), `import type { CompiledCore } from "./cjs/web.cjs";\n${WASM_DOC}export = coreModule;\n`);
+  writeFileSync(
+    join(dist, "wasm.d.ts"),
+    `import type { CompiledCore } from "./web.js";\n${WASM_DOC}export default coreModule;\n`,
+  );
+  writeFileSync(
+    join(dist, "wasm.d.cts"),
+    `import type { CompiledCore } from "./cjs/web.cjs";\n${WASM_DOC}export = coreModule;\n`,
+  );
 }
 
 /**
@@ -118,7 +128,8 @@ function copyDeclarationsAsCjs(dist, entry, entryTarget) {
       pending.push(posix.normalize(posix.join(posix.dirname(path), `${target}.d.ts`)));
       return `${before}${target}.cjs${quote}`;
     });
-    const target = path === entry ? entryTarget : posix.join(CJS_DIR, path.replace(/\.d\.ts$/, ".d.cts"));
+    const target =
+      path === entry ? entryTarget : posix.join(CJS_DIR, path.replace(/\.d\.ts$/, ".d.cts"));
     mkdirSync(dirname(join(dist, target)), { recursive: true });
     writeFileSync(join(dist, target), rewritten);
   }

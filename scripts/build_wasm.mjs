@@ -6,5 +6,9 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const zig = fileURLToPath(new URL("./zig.mjs", import.meta.url));
-const result = spawnSync(process.execPath, [zig, "build", "--summary", "none", ...process.argv.slice(2)], { stdio: "inherit" });
+const result = spawnSync(
+  process.execPath,
+  [zig, "build", "--summary", "none", ...process.argv.slice(2)],
+  { stdio: "inherit" },
+);
 process.exit(result.status ?? 1);

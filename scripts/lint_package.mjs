@@ -33,7 +33,9 @@ try {
   });
   if (pack.status !== 0) throw new Error(`npm pack failed (exit ${pack.status})`);
   // `prepare` output may precede the JSON on stdout.
-  const [{ filename, entryCount, size }] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("\n[") + 1));
+  const [{ filename, entryCount, size }] = JSON.parse(
+    pack.stdout.slice(pack.stdout.indexOf("\n[") + 1),
+  );
   const tarball = join(dir, filename);
   console.log(`\n== ${filename}: ${entryCount} files, ${size} bytes packed`);
 

@@ -24,12 +24,20 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const platform = process.platform === "win32" ? "win" : process.platform;
 const pkg = `node-${platform}-${process.arch}`;
 const target = join(root, ".tools", `node-${NODE_LTS_VERSION}`);
-const binary = join(target, "node_modules", pkg, "bin", process.platform === "win32" ? "node.exe" : "node");
+const binary = join(
+  target,
+  "node_modules",
+  pkg,
+  "bin",
+  process.platform === "win32" ? "node.exe" : "node",
+);
 
 /** Installs the pinned Node into .tools/ unless it is there; returns its path. */
 export function ensureNodeLts() {
   if (!existsSync(binary)) {
-    console.error(`Installing Node ${NODE_LTS_VERSION} from the npm registry (${pkg}) into .tools/ ...`);
+    console.error(
+      `Installing Node ${NODE_LTS_VERSION} from the npm registry (${pkg}) into .tools/ ...`,
+    );
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";
     execFileSync(
       npm,
@@ -48,11 +56,19 @@ export function ensureNodeLts() {
       { cwd: root, stdio: ["ignore", 2, 2] }, // keep stdout for the runner's JSON line
     );
   }
-  const [version, lts] = execFileSync(binary, ["-p", "process.version + ' ' + process.release.lts"], {
-    encoding: "utf8",
-  }).trim().split(" ");
+  const [version, lts] = execFileSync(
+    binary,
+    ["-p", "process.version + ' ' + process.release.lts"],
+    {
+      encoding: "utf8",
+    },
+  )
+    .trim()
+    .split(" ");
   if (version !== `v${NODE_LTS_VERSION}` || lts === "undefined") {
-    throw new Error(`${binary} is ${version} (lts: ${lts}), expected the LTS release v${NODE_LTS_VERSION}`);
+    throw new Error(
+      `${binary} is ${version} (lts: ${lts}), expected the LTS release v${NODE_LTS_VERSION}`,
+    );
   }
   return binary;
 }
@@ -66,7 +82,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error(`scripts/node_lts.mjs: ${error.message}`);
     process.exit(2);
   }
-  const child = spawn(node, args.length > 0 ? args : ["--version"], { cwd: process.cwd(), stdio: "inherit" });
+  const child = spawn(node, args.length > 0 ? args : ["--version"], {
+    cwd: process.cwd(),
+    stdio: "inherit",
+  });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
   child.once("exit", (code, signal) => {
     process.exitCode = code ?? (signal === "SIGINT" ? 130 : 143);

@@ -24,7 +24,14 @@ import fc from "fast-check";
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 function parseArgs(argv) {
-  const options = { minutes: 3, seed: Date.now() % 2 ** 31, profile: "both", maxOps: 120, dist: false, replay: undefined };
+  const options = {
+    minutes: 3,
+    seed: Date.now() % 2 ** 31,
+    profile: "both",
+    maxOps: 120,
+    dist: false,
+    replay: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -43,11 +50,13 @@ function parseArgs(argv) {
         break;
       case "--profile":
         options.profile = value();
-        if (!["html", "node", "both"].includes(options.profile)) fail("--profile must be html, node or both");
+        if (!["html", "node", "both"].includes(options.profile))
+          fail("--profile must be html, node or both");
         break;
       case "--max-ops":
         options.maxOps = Number(value());
-        if (!(Number.isInteger(options.maxOps) && options.maxOps >= 1)) fail("--max-ops must be a positive integer");
+        if (!(Number.isInteger(options.maxOps) && options.maxOps >= 1))
+          fail("--max-ops must be a positive integer");
         break;
       case "--dist":
         options.dist = true;
@@ -57,7 +66,13 @@ function parseArgs(argv) {
         break;
       case "--help":
       case "-h":
-        console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 20).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
+        console.log(
+          readFileSync(fileURLToPath(import.meta.url), "utf8")
+            .split("\n")
+            .slice(1, 20)
+            .map((l) => l.replace(/^\/\/ ?/, ""))
+            .join("\n"),
+        );
         process.exit(0);
         break;
       default:
@@ -76,7 +91,8 @@ function fail(message) {
 async function loadZigloop(useDist) {
   if (useDist) {
     const entry = join(root, "dist", "node.js");
-    if (!existsSync(entry)) fail("dist/node.js is missing: run `npm run build` first, or drop --dist");
+    if (!existsSync(entry))
+      fail("dist/node.js is missing: run `npm run build` first, or drop --dist");
     return { zigloop: await import(pathToFileURL(entry).href), cleanup: () => {} };
   }
   const { build } = await import("esbuild");
@@ -91,23 +107,28 @@ async function loadZigloop(useDist) {
     outfile,
     logLevel: "error",
   });
-  return { zigloop: await import(pathToFileURL(outfile).href), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    zigloop: await import(pathToFileURL(outfile).href),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const { zigloop, cleanup } = await loadZigloop(options.dist);
   process.on("exit", cleanup);
-  const { checkRun, countActions, describeDifference, runArbOf, traceModel, traceReal } = await import(
-    pathToFileURL(join(root, "test", "reliability", "harness.mjs")).href
-  );
+  const { checkRun, countActions, describeDifference, runArbOf, traceModel, traceReal } =
+    await import(pathToFileURL(join(root, "test", "reliability", "harness.mjs")).href);
 
   const module = new WebAssembly.Module(readFileSync(join(root, "wasm", "zigloop.wasm")));
   const createLoop = (loopOptions) => zigloop.createEventLoopSync({ module, ...loopOptions });
   const foreignLoop = createLoop({ profile: "node", clock: "manual" });
   const api = {
     createLoop,
-    foreign: { timeout: foreignLoop.setTimeout(() => {}, 5), immediate: foreignLoop.setImmediate(() => {}) },
+    foreign: {
+      timeout: foreignLoop.setTimeout(() => {}, 5),
+      immediate: foreignLoop.setImmediate(() => {}),
+    },
   };
   const source = options.dist ? "dist/node.js" : "src-ts (bundled)";
 
@@ -137,7 +158,8 @@ async function main() {
   const started = Date.now();
   const totals = { runs: 0, operations: 0, actions: 0, entries: 0 };
   for (let batch = 0; Date.now() < deadline; batch++) {
-    const profile = options.profile === "both" ? (batch % 2 === 0 ? "html" : "node") : options.profile;
+    const profile =
+      options.profile === "both" ? (batch % 2 === 0 ? "html" : "node") : options.profile;
     const seed = options.seed + batch;
     const property = fc.asyncProperty(arb, async (run) => {
       const entries = await checkRun(api, profile, run);
@@ -149,9 +171,15 @@ async function main() {
     const details = await fc.check(property, { numRuns: 400, seed });
     if (details.failed) {
       const [run] = details.counterexample ?? [];
-      console.error(`\nsoak: FAILED in batch ${batch} (${profile} profile), seed ${seed}, path ${details.counterexamplePath}`);
-      console.error(`after ${totals.runs} passing runs and ${totals.operations} operations; shrunk ${details.numShrinks} times`);
-      console.error(`counterexample (replay: node scripts/soak.mjs --profile ${profile} --replay '<json>'):`);
+      console.error(
+        `\nsoak: FAILED in batch ${batch} (${profile} profile), seed ${seed}, path ${details.counterexamplePath}`,
+      );
+      console.error(
+        `after ${totals.runs} passing runs and ${totals.operations} operations; shrunk ${details.numShrinks} times`,
+      );
+      console.error(
+        `counterexample (replay: node scripts/soak.mjs --profile ${profile} --replay '<json>'):`,
+      );
       console.error(JSON.stringify(run));
       const error = details.errorInstance;
       console.error(String(error instanceof Error ? error.message : error));

@@ -89,14 +89,22 @@ const RUNNERS = [
 ];
 
 function parseArgs(argv) {
-  const options = { build: "auto", timeoutMs: 120_000, count: 10_000, seed: 1, verbose: false, names: [] };
+  const options = {
+    build: "auto",
+    timeoutMs: 120_000,
+    count: 10_000,
+    seed: 1,
+    verbose: false,
+    names: [],
+  };
   for (const arg of argv) {
     const [key, value] = arg.split("=", 2);
     if (arg === "--build") options.build = "always";
     else if (arg === "--no-build") options.build = "never";
     else if (arg === "--verbose") options.verbose = true;
     else if (key === "--timeout" && Number(value) > 0) options.timeoutMs = Number(value) * 1000;
-    else if (key === "--count" && Number.isInteger(Number(value)) && Number(value) > 0) options.count = Number(value);
+    else if (key === "--count" && Number.isInteger(Number(value)) && Number(value) > 0)
+      options.count = Number(value);
     else if (key === "--seed" && Number.isInteger(Number(value))) options.seed = Number(value);
     else if (arg === "--help" || arg === "-h") usage(0);
     else if (arg.startsWith("-")) usage(2, `Unknown option ${arg}.`);
@@ -107,7 +115,9 @@ function parseArgs(argv) {
 
 function usage(code, message) {
   if (message) console.error(message);
-  const names = RUNNERS.map((r) => r.name + (r.planned ? " (planned)" : r.optIn ? " (opt-in)" : "")).join(", ");
+  const names = RUNNERS.map(
+    (r) => r.name + (r.planned ? " (planned)" : r.optIn ? " (opt-in)" : ""),
+  ).join(", ");
   console.error(
     "Usage: node scripts/test_runtimes.mjs [--build|--no-build] [--timeout=SECONDS] [--count=N] [--seed=S] [--verbose] " +
       `[runtime ...]\nRuntimes: ${names}`,
@@ -142,15 +152,22 @@ function newestMtime(dir) {
 
 /** Builds dist/ when asked, missing, or older than its inputs (src-ts/, the wasm). */
 function ensureDist(mode) {
-  const missing = ["dist/node.js", "dist/mod.js", "dist/workerd.js"].filter((path) => !existsSync(join(root, path)));
-  const stale = missing.length === 0 &&
-    Math.max(newestMtime(join(root, "src-ts")), newestMtime(join(root, "wasm"))) > newestMtime(join(root, "dist"));
+  const missing = ["dist/node.js", "dist/mod.js", "dist/workerd.js"].filter(
+    (path) => !existsSync(join(root, path)),
+  );
+  const stale =
+    missing.length === 0 &&
+    Math.max(newestMtime(join(root, "src-ts")), newestMtime(join(root, "wasm"))) >
+      newestMtime(join(root, "dist"));
   let reason;
   if (mode === "always") reason = "--build";
   else if (missing.length > 0) reason = `missing ${missing.join(", ")}`;
   else if (stale && mode !== "never") reason = "src-ts/ or wasm/ changed since the last build";
   if (reason === undefined) {
-    if (stale) console.log("Note: dist/ is older than src-ts/ or wasm/ (--no-build): testing the old build.");
+    if (stale)
+      console.log(
+        "Note: dist/ is older than src-ts/ or wasm/ (--no-build): testing the old build.",
+      );
     return;
   }
   console.log(`Building dist/ (${reason})...`);
@@ -165,12 +182,16 @@ function ensureDist(mode) {
 function runOne(runner, { timeoutMs, count, seed }) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(runner.command[0], [...runner.command.slice(1), String(count), String(seed)], {
-      cwd: root,
-      env: { ...process.env, ...runner.env },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true, // its own process group: a timeout kills the runner and anything it started
-    });
+    const child = spawn(
+      runner.command[0],
+      [...runner.command.slice(1), String(count), String(seed)],
+      {
+        cwd: root,
+        env: { ...process.env, ...runner.env },
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true, // its own process group: a timeout kills the runner and anything it started
+      },
+    );
     let stdout = "";
     let stderr = "";
     let outcome = null; // "timeout" | "hang" when this script stopped the runner
@@ -211,7 +232,15 @@ function runOne(runner, { timeoutMs, count, seed }) {
       clearTimeout(timer);
       clearTimeout(graceTimer);
       clearTimeout(killTimer);
-      resolve({ code, signal, outcome, stdout, stderr, totalMs: Date.now() - started, result: parseResult(stdout) });
+      resolve({
+        code,
+        signal,
+        outcome,
+        stdout,
+        stderr,
+        totalMs: Date.now() - started,
+        result: parseResult(stdout),
+      });
     });
   });
 }
@@ -230,7 +259,8 @@ function parseResult(stdout) {
 function judge(runner, run, options) {
   const problems = [];
   const result = run.result;
-  if (run.outcome === "timeout") problems.push(`no exit within ${options.timeoutMs / 1000} s (killed)`);
+  if (run.outcome === "timeout")
+    problems.push(`no exit within ${options.timeoutMs / 1000} s (killed)`);
   if (run.outcome === "hang") {
     problems.push(
       `printed its result but did not exit within ${EXIT_GRACE_MS / 1000} s: a loop keeps the runtime alive ` +
@@ -251,13 +281,14 @@ function judge(runner, run, options) {
       problems.push(`exited with ${run.code ?? run.signal} despite ok`);
     }
   }
-  const status = run.outcome === "timeout"
-    ? "TIMEOUT"
-    : run.outcome === "hang"
-    ? "HANG"
-    : problems.length === 0
-    ? "pass"
-    : "FAIL";
+  const status =
+    run.outcome === "timeout"
+      ? "TIMEOUT"
+      : run.outcome === "hang"
+        ? "HANG"
+        : problems.length === 0
+          ? "pass"
+          : "FAIL";
   return [status, problems];
 }
 
@@ -276,7 +307,9 @@ function table(rows) {
     "total ms",
   ];
   const cells = [header, ...rows];
-  const widths = header.map((_, column) => Math.max(...cells.map((row) => String(row[column]).length)));
+  const widths = header.map((_, column) =>
+    Math.max(...cells.map((row) => String(row[column]).length)),
+  );
   const line = (row) => row.map((cell, column) => String(cell).padEnd(widths[column])).join(" | ");
   return [line(header), widths.map((w) => "-".repeat(w)).join("-|-"), ...rows.map(line)].join("\n");
 }
@@ -322,7 +355,9 @@ async function main() {
     console.log(`${failures.length} of ${runners.length} runtimes failed.`);
     process.exitCode = 1;
   } else {
-    console.log(`All ${runners.length} runtimes passed (count ${options.count}, seed ${options.seed}).`);
+    console.log(
+      `All ${runners.length} runtimes passed (count ${options.count}, seed ${options.seed}).`,
+    );
   }
 }
 

@@ -13,7 +13,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const zon = readFileSync(new URL("../build.zig.zon", import.meta.url), "utf8");
 const match = /\.minimum_zig_version\s*=\s*"([^"]+)"/.exec(zon);
 if (!match) {
-  console.error("scripts/zig.mjs: build.zig.zon has no minimum_zig_version; it is where the Zig version is pinned.");
+  console.error(
+    "scripts/zig.mjs: build.zig.zon has no minimum_zig_version; it is where the Zig version is pinned.",
+  );
   process.exit(2);
 }
 const version = match[1];
@@ -22,9 +24,22 @@ const python = process.env.PYTHON ?? "python3";
 
 if (!existsSync(`${target}/ziglang/__main__.py`)) {
   console.error(`Installing Zig ${version} from PyPI (ziglang==${version}) into .tools/ ...`);
-  execFileSync(python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", target, `ziglang==${version}`], {
-    stdio: "inherit",
-  });
+  execFileSync(
+    python,
+    [
+      "-m",
+      "pip",
+      "install",
+      "--quiet",
+      "--disable-pip-version-check",
+      "--target",
+      target,
+      `ziglang==${version}`,
+    ],
+    {
+      stdio: "inherit",
+    },
+  );
 }
 
 const args = process.argv.slice(2);

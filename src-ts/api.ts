@@ -7,29 +7,6 @@
 
 export type { KnownOptions, LoopFactories, SyncEventLoopOptions } from "./create.ts";
 export {
-  type CapacityOptions,
-  type ClockKind,
-  type CloseReport,
-  type ClockOf,
-  type DriveOptions,
-  EventLoop,
-  type EventLoopFor,
-  type EventLoopOptions,
-  type ImmediateHandle,
-  type ImmediateId,
-  type ImmediateThis,
-  type ManualOnly,
-  type ProfileOf,
-  type TimerHandle,
-  type TimerId,
-  type TimerThis,
-  type GlobalsDisposer,
-  type InstallGlobalsOptions,
-  type LoopState,
-  type Profile,
-  type ShutdownReport,
-} from "./event_loop.ts";
-export {
   CapacityError,
   ClockModeError,
   CoreMismatchError,
@@ -41,14 +18,49 @@ export {
   ReentrancyError,
   TerminationError,
 } from "./errors.ts";
-export { formatMetrics, type LatencySummary, type LoopMetrics, type QueueDepth, type Rate } from "./loop/metrics.ts";
+export {
+  type CapacityOptions,
+  type ClockKind,
+  type ClockOf,
+  type CloseReport,
+  type DriveOptions,
+  EventLoop,
+  type EventLoopFor,
+  type EventLoopOptions,
+  type GlobalsDisposer,
+  type ImmediateHandle,
+  type ImmediateId,
+  type ImmediateThis,
+  type InstallGlobalsOptions,
+  type LoopState,
+  type ManualOnly,
+  type Profile,
+  type ProfileOf,
+  type ShutdownReport,
+  type TimerHandle,
+  type TimerId,
+  type TimerThis,
+} from "./event_loop.ts";
+export {
+  formatMetrics,
+  type LatencySummary,
+  type LoopMetrics,
+  type QueueDepth,
+  type Rate,
+} from "./loop/metrics.ts";
+export type { Watch, WatchEvent, WatchOptions } from "./loop/watch.ts";
 export { Immediate, Timeout } from "./profile/handles.ts";
 export type { StringHandlerCompiler } from "./profile/html.ts";
-export type { Watch, WatchEvent, WatchOptions } from "./loop/watch.ts";
-export type { CompiledCore, LoopEvent, LoopEventListener, LoopEventTarget, LoopListenerOptions } from "./web.ts";
 export {
   type LoopPromiseConstructor,
   PromiseRejectionEvent,
   UnhandledPromiseRejection,
   type UnhandledRejectionsMode,
 } from "./promise/promise.ts";
+export type {
+  CompiledCore,
+  LoopEvent,
+  LoopEventListener,
+  LoopEventTarget,
+  LoopListenerOptions,
+} from "./web.ts";

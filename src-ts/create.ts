@@ -29,8 +29,12 @@ export interface SyncEventLoopOptions extends EventLoopOptions {
  * `advance`; a real-clock loop's manual-clock methods take `never`.
  */
 export interface LoopFactories {
-  createEventLoop<const O extends EventLoopOptions = {}>(options?: KnownOptions<O, EventLoopOptions>): Promise<EventLoopFor<O>>;
-  createEventLoopSync<const O extends SyncEventLoopOptions>(options: KnownOptions<O, SyncEventLoopOptions>): EventLoopFor<O>;
+  createEventLoop<const O extends EventLoopOptions = {}>(
+    options?: KnownOptions<O, EventLoopOptions>,
+  ): Promise<EventLoopFor<O>>;
+  createEventLoopSync<const O extends SyncEventLoopOptions>(
+    options: KnownOptions<O, SyncEventLoopOptions>,
+  ): EventLoopFor<O>;
 }
 
 /**
@@ -40,10 +44,15 @@ export interface LoopFactories {
 export type KnownOptions<O, T> = O & T & { [K in Exclude<keyof O, keyof T>]: never };
 
 /** Builds an entry point's factories around its way of obtaining the module. */
-export function makeFactories(loadModule: () => Promise<CompiledCore>, runtime: RuntimeHooks): LoopFactories {
+export function makeFactories(
+  loadModule: () => Promise<CompiledCore>,
+  runtime: RuntimeHooks,
+): LoopFactories {
   let cached: Promise<CompiledCore> | undefined;
   return {
-    async createEventLoop<const O extends EventLoopOptions = {}>(options?: KnownOptions<O, EventLoopOptions>): Promise<EventLoopFor<O>> {
+    async createEventLoop<const O extends EventLoopOptions = {}>(
+      options?: KnownOptions<O, EventLoopOptions>,
+    ): Promise<EventLoopFor<O>> {
       if (cached === undefined) {
         cached = loadModule();
         cached.catch(() => {
@@ -53,11 +62,15 @@ export function makeFactories(loadModule: () => Promise<CompiledCore>, runtime: 
       const core = await instantiate(await cached);
       return new EventLoop(core, options, runtime) as EventLoopFor<O>;
     },
-    createEventLoopSync<const O extends SyncEventLoopOptions>(options: KnownOptions<O, SyncEventLoopOptions>): EventLoopFor<O> {
+    createEventLoopSync<const O extends SyncEventLoopOptions>(
+      options: KnownOptions<O, SyncEventLoopOptions>,
+    ): EventLoopFor<O> {
       if (options === null || typeof options !== "object") {
         throw new TypeError("createEventLoopSync(options) needs { module: WebAssembly.Module }.");
       }
-      return new EventLoop(instantiateSync(options.module), options, runtime, ["module"]) as EventLoopFor<O>;
+      return new EventLoop(instantiateSync(options.module), options, runtime, [
+        "module",
+      ]) as EventLoopFor<O>;
     },
   };
 }

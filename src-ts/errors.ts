@@ -17,9 +17,10 @@ export class CapacityError extends RangeError {
   readonly limit: number | undefined;
 
   constructor(capacity: CapacityError["capacity"], limit: number | undefined, action: string) {
-    const what = capacity === "memory"
-      ? "the WebAssembly engine refused to grow the loop's linear memory"
-      : `the loop already holds ${limit} ${capacity} (capacity.${capacity})`;
+    const what =
+      capacity === "memory"
+        ? "the WebAssembly engine refused to grow the loop's linear memory"
+        : `the loop already holds ${limit} ${capacity} (capacity.${capacity})`;
     super(`Cannot ${action}: ${what}. The loop is unchanged and keeps working.`);
     this.capacity = capacity;
     this.limit = limit;
@@ -55,7 +56,10 @@ export class LoopClosedError extends LoopStateError {
 export class LoopShuttingDownError extends LoopStateError {
   override name = "LoopShuttingDownError";
   constructor(action: string) {
-    super("ERR_LOOP_SHUTTING_DOWN", `Cannot ${action}: the loop is shutting down and accepts no new work.`);
+    super(
+      "ERR_LOOP_SHUTTING_DOWN",
+      `Cannot ${action}: the loop is shutting down and accepts no new work.`,
+    );
   }
 }
 
@@ -111,7 +115,9 @@ export class ClockModeError extends TypeError {
   override readonly name = "ClockModeError";
   readonly code = "ERR_LOOP_CLOCK_MODE";
   constructor(method: string) {
-    super(`${method}() needs a manual clock; create the loop with createEventLoop({ clock: "manual" }).`);
+    super(
+      `${method}() needs a manual clock; create the loop with createEventLoop({ clock: "manual" }).`,
+    );
   }
 }
 
@@ -179,9 +185,21 @@ function describeCause(cause: unknown): string {
  * `ERR_INVALID_ARG_TYPE` and the message `The "name" argument must be <expected>.
  * Received <value>.`, prefixed with the call that failed when given.
  */
-export function invalidArgType(name: string, expected: string, actual: unknown, context?: string): TypeError {
+export function invalidArgType(
+  name: string,
+  expected: string,
+  actual: unknown,
+  context?: string,
+): TypeError {
   const prefix = context === undefined ? "" : `${context}: `;
-  const error = new TypeError(`${prefix}The "${name}" argument must be ${expected}. Received ${describeValue(actual)}.`);
-  Object.defineProperty(error, "code", { value: "ERR_INVALID_ARG_TYPE", enumerable: true, configurable: true, writable: true });
+  const error = new TypeError(
+    `${prefix}The "${name}" argument must be ${expected}. Received ${describeValue(actual)}.`,
+  );
+  Object.defineProperty(error, "code", {
+    value: "ERR_INVALID_ARG_TYPE",
+    enumerable: true,
+    configurable: true,
+    writable: true,
+  });
   return error;
 }

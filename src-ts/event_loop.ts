@@ -22,30 +22,51 @@
 
 import type { CoreExports } from "./core/abi.generated.ts";
 import { Kind } from "./core/handle_mirror.ts";
-import { ClockModeError, describeValue, invalidArgType, LoopClosedError, ReentrancyError } from "./errors.ts";
-import type { Immediate, Timeout } from "./profile/handles.ts";
-import type { Profile } from "./loop/config.ts";
+import {
+  ClockModeError,
+  describeValue,
+  invalidArgType,
+  LoopClosedError,
+  ReentrancyError,
+} from "./errors.ts";
+import type { ClockKind, Profile } from "./loop/config.ts";
 import { type EventLoopOptions, resolveConfig } from "./loop/config.ts";
 import { Engine } from "./loop/engine.ts";
 import { ListenerWrappers } from "./loop/events.ts";
-import { GLOBAL_NAMES, type GlobalsDisposer, type InstallGlobalsOptions, installOnto } from "./loop/globals.ts";
-import { type CloseReport, Lifecycle, type LoopState, type ShutdownReport } from "./loop/lifecycle.ts";
+import {
+  GLOBAL_NAMES,
+  type GlobalsDisposer,
+  type InstallGlobalsOptions,
+  installOnto,
+} from "./loop/globals.ts";
+import {
+  type CloseReport,
+  Lifecycle,
+  type LoopState,
+  type ShutdownReport,
+} from "./loop/lifecycle.ts";
 import type { LoopMetrics } from "./loop/metrics.ts";
 import { LoopPromises } from "./loop/promises.ts";
 import { RealTime } from "./loop/real_time.ts";
 import { makeHooks } from "./loop/report.ts";
 import { Turn } from "./loop/turn.ts";
 import { DEFAULT_DRIVE_LIMIT, DEFAULT_RUN_ALL_LIMIT, VirtualTime } from "./loop/virtual_time.ts";
-import { isWatchable, type Watch, type WatchEvent, type WatchOptions, Watches } from "./loop/watch.ts";
+import {
+  isWatchable,
+  type Watch,
+  type WatchEvent,
+  Watches,
+  type WatchOptions,
+} from "./loop/watch.ts";
+import type { Immediate, Timeout } from "./profile/handles.ts";
 import type { LoopPromiseConstructor } from "./promise/promise.ts";
 import type { PromiseRejectionEvent } from "./promise/rejection_tracker.ts";
 import type { RuntimeHooks } from "./runtime.ts";
 import { HostEventTarget, type LoopEventListener, type LoopListenerOptions } from "./web.ts";
-import type { ClockKind } from "./loop/config.ts";
 
 export type { CapacityOptions, ClockKind, EventLoopOptions, Profile } from "./loop/config.ts";
-export type { CloseReport, LoopState, ShutdownReport } from "./loop/lifecycle.ts";
 export type { GlobalsDisposer, InstallGlobalsOptions } from "./loop/globals.ts";
+export type { CloseReport, LoopState, ShutdownReport } from "./loop/lifecycle.ts";
 
 /** Options of the synchronous driving calls. */
 export interface DriveOptions {
@@ -72,16 +93,23 @@ export type ManualOnly<C extends ClockKind, T> = [C] extends ["real"] ? never : 
 export type EventLoopFor<O> = EventLoop<ProfileOf<O>, ClockOf<O>>;
 /** The profile options select (html when absent). */
 export type ProfileOf<O> = "profile" extends keyof O
-  ? O extends { readonly profile?: infer P } ? [Exclude<P, undefined>] extends [never] ? "html" : Exclude<P, undefined> & Profile
-  : "html"
+  ? O extends { readonly profile?: infer P }
+    ? [Exclude<P, undefined>] extends [never]
+      ? "html"
+      : Exclude<P, undefined> & Profile
+    : "html"
   : "html";
 /** The clock options select (real when absent). */
 export type ClockOf<O> = "clock" extends keyof O
-  ? O extends { readonly clock?: infer C } ? [Exclude<C, undefined>] extends [never] ? "real" : Exclude<C, undefined> & ClockKind
-  : "real"
+  ? O extends { readonly clock?: infer C }
+    ? [Exclude<C, undefined>] extends [never]
+      ? "real"
+      : Exclude<C, undefined> & ClockKind
+    : "real"
   : "real";
 
-const asyncDispose: typeof Symbol.asyncDispose = (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ??
+const asyncDispose: typeof Symbol.asyncDispose =
+  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ??
   (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
 
 /**
@@ -96,7 +124,10 @@ const asyncDispose: typeof Symbol.asyncDispose = (Symbol as { asyncDispose?: typ
  * loop.advance(1000); // logs, instantly
  * ```
  */
-export class EventLoop<P extends Profile = Profile, C extends ClockKind = ClockKind> extends HostEventTarget {
+export class EventLoop<
+  P extends Profile = Profile,
+  C extends ClockKind = ClockKind,
+> extends HostEventTarget {
   /** The timer semantics this loop follows. */
   readonly profile: P;
   /** Whether time is virtual (moved only by advance/next/runAll/runToLast). */
@@ -114,7 +145,12 @@ export class EventLoop<P extends Profile = Profile, C extends ClockKind = ClockK
   readonly #installedOn: unknown[] = [];
 
   /** @internal Use createEventLoop / createEventLoopSync. */
-  constructor(core: CoreExports, options: EventLoopOptions = {}, runtime: RuntimeHooks = {}, extraOptionNames: readonly string[] = []) {
+  constructor(
+    core: CoreExports,
+    options: EventLoopOptions = {},
+    runtime: RuntimeHooks = {},
+    extraOptionNames: readonly string[] = [],
+  ) {
     super();
     const config = resolveConfig(options, extraOptionNames);
     this.profile = config.profile as P;
@@ -123,14 +159,23 @@ export class EventLoop<P extends Profile = Profile, C extends ClockKind = ClockK
     this.#engine = engine;
     this.#promises = new LoopPromises(engine, (event) => this.dispatchEvent(event));
     this.#turn = new Turn(engine, this.#promises);
-    this.#realTime = config.manual ? undefined : new RealTime(engine, this.#turn, this.#promises, runtime);
+    this.#realTime = config.manual
+      ? undefined
+      : new RealTime(engine, this.#turn, this.#promises, runtime);
     this.#virtualTime = config.manual ? new VirtualTime(engine, this.#turn) : undefined;
     this.#watches = new Watches(
-      (fn, record) => engine.queueTask(fn as (arg: unknown) => void, record, "deliver an I/O event"),
+      (fn, record) =>
+        engine.queueTask(fn as (arg: unknown) => void, record, "deliver an I/O event"),
       engine.reportError,
       (delta) => engine.live.adjust(delta),
     );
-    this.#lifecycle = new Lifecycle(engine, this.#turn, this.#promises, this.#realTime, this.#watches);
+    this.#lifecycle = new Lifecycle(
+      engine,
+      this.#turn,
+      this.#promises,
+      this.#realTime,
+      this.#watches,
+    );
     this.#listeners = new ListenerWrappers(engine.reportError);
   }
 
@@ -173,8 +218,16 @@ export class EventLoop<P extends Profile = Profile, C extends ClockKind = ClockK
     listener: LoopEventListener<PromiseRejectionEvent> | null,
     options?: LoopListenerOptions | boolean,
   ): void;
-  override addEventListener(type: string, listener: LoopEventListener<any> | null, options?: LoopListenerOptions | boolean): void;
-  override addEventListener(type: string, listener: LoopEventListener<any> | null, options?: LoopListenerOptions | boolean): void {
+  override addEventListener(
+    type: string,
+    listener: LoopEventListener<any> | null,
+    options?: LoopListenerOptions | boolean,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: LoopEventListener<any> | null,
+    options?: LoopListenerOptions | boolean,
+  ): void {
     const wrapped = listener === null ? null : this.#listeners.wrap(this, type, listener, options);
     super.addEventListener(type, wrapped, options);
   }
@@ -211,9 +264,8 @@ export class EventLoop<P extends Profile = Profile, C extends ClockKind = ClockK
     const engine = this.#engine;
     if (engine.core.broken) throw engine.core.broken;
     engine.micro.flush();
-    return engine.core.guard(
-      "read the metrics",
-      () => engine.metrics.snapshot(engine.clock.now(), engine.live.refs, this.#watches.listening),
+    return engine.core.guard("read the metrics", () =>
+      engine.metrics.snapshot(engine.clock.now(), engine.live.refs, this.#watches.listening),
     );
   }
 
@@ -226,7 +278,13 @@ export class EventLoop<P extends Profile = Profile, C extends ClockKind = ClockK
   }
 
   /** Counts of pending work, for tests and tools. */
-  get pending(): { timers: number; immediates: number; tasks: number; microtasks: number; refs: number } {
+  get pending(): {
+    timers: number;
+    immediates: number;
+    tasks: number;
+    microtasks: number;
+    refs: number;
+  } {
     return this.#engine.pending();
   }
 
@@ -259,18 +317,39 @@ export class EventLoop<P extends Profile = Profile, C extends ClockKind = ClockK
    * @throws {CapacityError} when `capacity.timers` is reached.
    * @throws {LoopClosedError | LoopShuttingDownError} when the loop accepts no work.
    */
-  setTimeout<A extends unknown[]>(handler: (this: TimerThis<P>, ...args: A) => unknown, timeout?: number, ...args: A): TimerHandle<P>;
+  setTimeout<A extends unknown[]>(
+    handler: (this: TimerThis<P>, ...args: A) => unknown,
+    timeout?: number,
+    ...args: A
+  ): TimerHandle<P>;
   /** No extra arguments: a handler whose parameter accepts undefined (`setTimeout(resolve, ms)`). */
   setTimeout(handler: (this: TimerThis<P>, arg: void) => unknown, timeout?: number): TimerHandle<P>;
   setTimeout(handler: unknown, timeout?: unknown): unknown {
-    return this.#engine.addTimer(Kind.timeout, handler, timeout, arguments.length > 2 ? restArgs(arguments, 2) : undefined);
+    return this.#engine.addTimer(
+      Kind.timeout,
+      handler,
+      timeout,
+      arguments.length > 2 ? restArgs(arguments, 2) : undefined,
+    );
   }
 
   /** Like setTimeout, repeating every `timeout` ms. */
-  setInterval<A extends unknown[]>(handler: (this: TimerThis<P>, ...args: A) => unknown, timeout?: number, ...args: A): TimerHandle<P>;
-  setInterval(handler: (this: TimerThis<P>, arg: void) => unknown, timeout?: number): TimerHandle<P>;
+  setInterval<A extends unknown[]>(
+    handler: (this: TimerThis<P>, ...args: A) => unknown,
+    timeout?: number,
+    ...args: A
+  ): TimerHandle<P>;
+  setInterval(
+    handler: (this: TimerThis<P>, arg: void) => unknown,
+    timeout?: number,
+  ): TimerHandle<P>;
   setInterval(handler: unknown, timeout?: unknown): unknown {
-    return this.#engine.addTimer(Kind.interval, handler, timeout, arguments.length > 2 ? restArgs(arguments, 2) : undefined);
+    return this.#engine.addTimer(
+      Kind.interval,
+      handler,
+      timeout,
+      arguments.length > 2 ? restArgs(arguments, 2) : undefined,
+    );
   }
 
   /** Cancels a timeout or interval (they share one id space). Unknown or stale ids: nothing. */
@@ -287,10 +366,16 @@ export class EventLoop<P extends Profile = Profile, C extends ClockKind = ClockK
    * Runs `callback(...args)` in the immediates phase of the next turn (Node's check
    * phase). html profile: returns an id; node profile: an {@linkcode Immediate}.
    */
-  setImmediate<A extends unknown[]>(callback: (this: ImmediateThis<P>, ...args: A) => unknown, ...args: A): ImmediateHandle<P>;
+  setImmediate<A extends unknown[]>(
+    callback: (this: ImmediateThis<P>, ...args: A) => unknown,
+    ...args: A
+  ): ImmediateHandle<P>;
   setImmediate(callback: (this: ImmediateThis<P>, arg: void) => unknown): ImmediateHandle<P>;
   setImmediate(callback: unknown): unknown {
-    return this.#engine.addImmediate(callback, arguments.length > 1 ? restArgs(arguments, 1) : undefined);
+    return this.#engine.addImmediate(
+      callback,
+      arguments.length > 1 ? restArgs(arguments, 1) : undefined,
+    );
   }
 
   /** Cancels an immediate. Unknown or stale ids: nothing. */
@@ -330,13 +415,21 @@ export class EventLoop<P extends Profile = Profile, C extends ClockKind = ClockK
    */
   watch(source: unknown, callback: (event: WatchEvent) => void, options: WatchOptions = {}): Watch {
     if (!isWatchable(source)) {
-      throw invalidArgType("source", "a Node stream or emitter, an EventTarget or a ReadableStream", source);
+      throw invalidArgType(
+        "source",
+        "a Node stream or emitter, an EventTarget or a ReadableStream",
+        source,
+      );
     }
-    if (typeof callback !== "function") throw invalidArgType("callback", "of type function", callback);
+    if (typeof callback !== "function")
+      throw invalidArgType("callback", "of type function", callback);
     if (options === null || typeof options !== "object") {
       throw invalidArgType("options", "an object", options, "watch(source, callback, options)");
     }
-    if (options.events !== undefined && (!Array.isArray(options.events) || options.events.some((e) => typeof e !== "string"))) {
+    if (
+      options.events !== undefined &&
+      (!Array.isArray(options.events) || options.events.some((e) => typeof e !== "string"))
+    ) {
       throw invalidArgType("options.events", "an array of event type strings", options.events);
     }
     if (this.#engine.refusing) this.#engine.refuse("watch an I/O source");

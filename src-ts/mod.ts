@@ -22,16 +22,19 @@ import type { RuntimeHooks } from "./runtime.ts";
 export * from "./api.ts";
 
 /** Deno's timer ids are numbers: ref/unref go through `Deno.refTimer`/`Deno.unrefTimer`. */
-const deno = (globalThis as { Deno?: { refTimer?(id: number): void; unrefTimer?(id: number): void } }).Deno;
-const runtime: RuntimeHooks = typeof deno?.unrefTimer === "function" && typeof deno.refTimer === "function"
-  ? {
-    setTimerRef: (timer, ref) => {
-      if (typeof timer !== "number") return;
-      if (ref) deno.refTimer!(timer);
-      else deno.unrefTimer!(timer);
-    },
-  }
-  : {};
+const deno = (
+  globalThis as { Deno?: { refTimer?(id: number): void; unrefTimer?(id: number): void } }
+).Deno;
+const runtime: RuntimeHooks =
+  typeof deno?.unrefTimer === "function" && typeof deno.refTimer === "function"
+    ? {
+        setTimerRef: (timer, ref) => {
+          if (typeof timer !== "number") return;
+          if (ref) deno.refTimer!(timer);
+          else deno.unrefTimer!(timer);
+        },
+      }
+    : {};
 
 const factories = makeFactories(loadCoreModule, runtime);
 
@@ -59,4 +62,5 @@ export const createEventLoop: LoopFactories["createEventLoop"] = factories.creat
  * const loop = createEventLoopSync({ module: await WebAssembly.compileStreaming(fetch(url)) });
  * ```
  */
-export const createEventLoopSync: LoopFactories["createEventLoopSync"] = factories.createEventLoopSync;
+export const createEventLoopSync: LoopFactories["createEventLoopSync"] =
+  factories.createEventLoopSync;

@@ -15,9 +15,10 @@ export * from "./api.ts";
 
 /** Node's and Bun's warning channel (it prints `(node:pid) Name: message` once per warning). */
 const runtime: RuntimeHooks = {
-  emitWarning: typeof process === "object" && typeof process.emitWarning === "function"
-    ? (warning) => process.emitWarning(warning)
-    : undefined,
+  emitWarning:
+    typeof process === "object" && typeof process.emitWarning === "function"
+      ? (warning) => process.emitWarning(warning)
+      : undefined,
 };
 
 const factories = makeFactories(loadCoreModule, runtime);
@@ -50,4 +51,5 @@ export const createEventLoop: LoopFactories["createEventLoop"] = factories.creat
  * const loop = createEventLoopSync({ module: new WebAssembly.Module(bytes), clock: "manual" });
  * ```
  */
-export const createEventLoopSync: LoopFactories["createEventLoopSync"] = factories.createEventLoopSync;
+export const createEventLoopSync: LoopFactories["createEventLoopSync"] =
+  factories.createEventLoopSync;

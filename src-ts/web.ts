@@ -28,7 +28,9 @@ export interface LoopEvent {
 }
 
 /** A listener: a function or an object with `handleEvent`. */
-export type LoopEventListener<E = LoopEvent> = ((event: E) => void) | { handleEvent(event: E): void };
+export type LoopEventListener<E = LoopEvent> =
+  | ((event: E) => void)
+  | { handleEvent(event: E): void };
 
 /** `addEventListener` options (a subset of the DOM's). */
 export interface LoopListenerOptions {
@@ -39,8 +41,16 @@ export interface LoopListenerOptions {
 
 /** The EventTarget methods a loop has. */
 export interface LoopEventTarget {
-  addEventListener(type: string, listener: LoopEventListener<any> | null, options?: LoopListenerOptions | boolean): void;
-  removeEventListener(type: string, listener: LoopEventListener<any> | null, options?: { capture?: boolean } | boolean): void;
+  addEventListener(
+    type: string,
+    listener: LoopEventListener<any> | null,
+    options?: LoopListenerOptions | boolean,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: LoopEventListener<any> | null,
+    options?: { capture?: boolean } | boolean,
+  ): void;
   dispatchEvent(event: LoopEvent): boolean;
 }
 
@@ -52,8 +62,9 @@ export interface LoopEventInit {
 }
 
 /** The host's `EventTarget` constructor. */
-export const HostEventTarget: new () => LoopEventTarget = (globalThis as unknown as { EventTarget: new () => LoopEventTarget })
-  .EventTarget;
+export const HostEventTarget: new () => LoopEventTarget = (
+  globalThis as unknown as { EventTarget: new () => LoopEventTarget }
+).EventTarget;
 
 /** The host's `Event` constructor. */
 export const HostEvent: new (type: string, init?: LoopEventInit) => LoopEvent = (
@@ -65,4 +76,4 @@ export const HostEvent: new (type: string, init?: LoopEventInit) => LoopEvent = 
  * `WebAssembly.Module` type is an empty interface too, so any module is accepted here.
  */
 // deno-lint-ignore no-empty-interface
-export type CompiledCore = {}
+export type CompiledCore = {};

@@ -38,4 +38,5 @@ export const createEventLoop: LoopFactories["createEventLoop"] = factories.creat
  * const loop = createEventLoopSync({ module: coreModule });
  * ```
  */
-export const createEventLoopSync: LoopFactories["createEventLoopSync"] = factories.createEventLoopSync;
+export const createEventLoopSync: LoopFactories["createEventLoopSync"] =
+  factories.createEventLoopSync;

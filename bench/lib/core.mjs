@@ -15,7 +15,9 @@ import { fileURLToPath } from "node:url";
 
 const root = new URL("../../", import.meta.url);
 /** The committed module, or another build to compare (ZIGLOOP_BENCH_WASM=path). */
-export const wasmPath = process.env.ZIGLOOP_BENCH_WASM ? resolve(process.env.ZIGLOOP_BENCH_WASM) : fileURLToPath(new URL("wasm/zigloop.wasm", root));
+export const wasmPath = process.env.ZIGLOOP_BENCH_WASM
+  ? resolve(process.env.ZIGLOOP_BENCH_WASM)
+  : fileURLToPath(new URL("wasm/zigloop.wasm", root));
 const distAbi = new URL("dist/_wasm/abi.generated.js", root);
 const distCore = new URL("dist/_wasm/core.js", root);
 
@@ -36,7 +38,18 @@ export const wasmModule = new WebAssembly.Module(wasmBytes);
  * Returns the exports and a view of the timers batch that follows memory growth.
  */
 /** The exports the core suite's workloads call; enough for an A/B of two builds. */
-const TIMER_EXPORTS = ["memory", "zl_init", "zl_batch_ptr", "zl_timer_schedule", "zl_timer_cancel", "zl_timers_collect", "zl_turn_end", "zl_timers_next_deadline", "zl_stat", "zl_verify"];
+const TIMER_EXPORTS = [
+  "memory",
+  "zl_init",
+  "zl_batch_ptr",
+  "zl_timer_schedule",
+  "zl_timer_cancel",
+  "zl_timers_collect",
+  "zl_turn_end",
+  "zl_timers_next_deadline",
+  "zl_stat",
+  "zl_verify",
+];
 
 /**
  * Instantiates `module` for an A/B comparison of two builds (bench/ab.mjs): only the
@@ -45,15 +58,25 @@ const TIMER_EXPORTS = ["memory", "zl_init", "zl_batch_ptr", "zl_timer_schedule",
 function instantiateForComparison(module) {
   const ex = new WebAssembly.Instance(module, {}).exports;
   const missing = TIMER_EXPORTS.filter((name) => !(name in ex));
-  if (missing.length > 0) throw new Error(`This build lacks the timer exports ${missing.join(", ")}.`);
+  if (missing.length > 0)
+    throw new Error(`This build lacks the timer exports ${missing.join(", ")}.`);
   return ex;
 }
 
-export function createCore({ timersMax, tasksMax = 1024, microtasksMax = 1024, ringCapacity = 1024, module }) {
+export function createCore({
+  timersMax,
+  tasksMax = 1024,
+  microtasksMax = 1024,
+  ringCapacity = 1024,
+  module,
+}) {
   const ex = module ? instantiateForComparison(module) : instantiateSync(wasmModule);
   const memoryBefore = ex.memory.buffer.byteLength;
   const status = ex.zl_init(timersMax, tasksMax, microtasksMax, ringCapacity);
-  if (status !== 0) throw new Error(`zl_init(${timersMax}, ${tasksMax}, ${microtasksMax}, ${ringCapacity}) returned status ${status}`);
+  if (status !== 0)
+    throw new Error(
+      `zl_init(${timersMax}, ${tasksMax}, ${microtasksMax}, ${ringCapacity}) returned status ${status}`,
+    );
   const batchPtr = ex.zl_batch_ptr(abi.Batch.timers);
   let buffer = ex.memory.buffer;
   let batch = new Uint32Array(buffer, batchPtr, abi.BATCH_CAPACITY);

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { resolve } from "node:path";
-import { constants as perfConstants, PerformanceObserver } from "node:perf_hooks";
+import { PerformanceObserver, constants as perfConstants } from "node:perf_hooks";
 import { measure } from "mitata";
 
 const root = new URL("../../", import.meta.url);
@@ -65,7 +65,19 @@ export function cv(values) {
  * @returns {{ subjects: { name: string, nsPerOp: number, cv: number, perRep: number[] }[],
  *             ratio(peerIndex: number, refIndex?: number): { median: number, min: number, max: number, perRep: number[] } }}
  */
-export async function compareThroughput(ctx, { label, subjects, opsPerCall, reps, minCpuMs, minSamples = 8, warmupSamples = minSamples, unit = "ns/op" }) {
+export async function compareThroughput(
+  ctx,
+  {
+    label,
+    subjects,
+    opsPerCall,
+    reps,
+    minCpuMs,
+    minSamples = 8,
+    warmupSamples = minSamples,
+    unit = "ns/op",
+  },
+) {
   const perRep = subjects.map(() => []);
   for (let rep = -1; rep < reps; rep++) {
     const warmup = rep < 0;
@@ -81,7 +93,9 @@ export async function compareThroughput(ctx, { label, subjects, opsPerCall, reps
       if (!warmup) perRep[i].push(nsPerOp);
       line.push(`${subject.name} ${nsPerOp.toFixed(1)} ${unit}`);
     }
-    ctx.progress(`${label}: ${warmup ? "warm-up" : `round ${rep + 1}/${reps}`}: ${line.join(", ")}`);
+    ctx.progress(
+      `${label}: ${warmup ? "warm-up" : `round ${rep + 1}/${reps}`}: ${line.join(", ")}`,
+    );
   }
   // Plain data (it may cross a process boundary).
   const result = subjects.map((subject, i) => ({
@@ -94,7 +108,12 @@ export async function compareThroughput(ctx, { label, subjects, opsPerCall, reps
     subjects: result,
     ratio(peerIndex, refIndex = 0) {
       const ratios = perRep[peerIndex].map((peer, r) => peer / perRep[refIndex][r]);
-      return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), perRep: ratios };
+      return {
+        median: median(ratios),
+        min: Math.min(...ratios),
+        max: Math.max(...ratios),
+        perRep: ratios,
+      };
     },
   };
 }
@@ -125,7 +144,15 @@ export async function countGcs(work) {
   await new Promise((resolve) => setTimeout(resolve, 100));
   entries.push(...observer.takeRecords());
   observer.disconnect();
-  const counts = { minor: 0, major: 0, incremental: 0, weakcb: 0, total: entries.length, gcMs: 0, ms };
+  const counts = {
+    minor: 0,
+    major: 0,
+    incremental: 0,
+    weakcb: 0,
+    total: entries.length,
+    gcMs: 0,
+    ms,
+  };
   for (const entry of entries) {
     const kind = GC_KINDS[entry.detail?.kind ?? entry.kind] ?? "other";
     counts[kind] = (counts[kind] ?? 0) + 1;
@@ -138,7 +165,11 @@ export async function countGcs(work) {
 
 function git(...args) {
   try {
-    return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync("git", args, {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return undefined;
   }
@@ -163,7 +194,8 @@ function cpuModel() {
 
 function packageVersion(name) {
   try {
-    return JSON.parse(readFileSync(new URL(`node_modules/${name}/package.json`, root), "utf8")).version;
+    return JSON.parse(readFileSync(new URL(`node_modules/${name}/package.json`, root), "utf8"))
+      .version;
   } catch {
     return undefined;
   }
@@ -176,10 +208,18 @@ function packageVersion(name) {
  */
 function distFingerprint() {
   try {
-    const dir = process.env.ZIGLOOP_BENCH_DIST ? resolve(process.env.ZIGLOOP_BENCH_DIST, "..") : new URL("dist/", root);
+    const dir = process.env.ZIGLOOP_BENCH_DIST
+      ? resolve(process.env.ZIGLOOP_BENCH_DIST, "..")
+      : new URL("dist/", root);
     const hash = createHash("sha256");
-    const files = readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith(".js")).map(String).sort();
-    for (const file of files) hash.update(file).update(readFileSync(new URL(file, typeof dir === "string" ? `file://${dir}/` : dir)));
+    const files = readdirSync(dir, { recursive: true })
+      .filter((f) => String(f).endsWith(".js"))
+      .map(String)
+      .sort();
+    for (const file of files)
+      hash
+        .update(file)
+        .update(readFileSync(new URL(file, typeof dir === "string" ? `file://${dir}/` : dir)));
     return hash.digest("hex").slice(0, 16);
   } catch {
     return undefined;
@@ -192,7 +232,15 @@ export function machineInfo() {
   const commit = git("rev-parse", "--short", "HEAD");
   // Uncommitted changes to the measured code (the benchmarks' own files and docs excluded:
   // a run rewrites bench/RESULTS.md itself). dist/ is fingerprinted separately.
-  const dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench", ":(exclude)docs");
+  const dirty = git(
+    "status",
+    "--porcelain",
+    "--untracked-files=no",
+    "--",
+    ".",
+    ":(exclude)bench",
+    ":(exclude)docs",
+  );
   return {
     cpu: cpuModel(),
     cores: os.availableParallelism?.() ?? os.cpus().length,
@@ -203,7 +251,8 @@ export function machineInfo() {
     mitata: packageVersion("mitata"),
     tinybench: packageVersion("tinybench"),
     nodeFlags: process.execArgv.join(" "),
-    commit: commit === undefined ? undefined : `${commit}${dirty ? " (with uncommitted changes)" : ""}`,
+    commit:
+      commit === undefined ? undefined : `${commit}${dirty ? " (with uncommitted changes)" : ""}`,
     wasm: override ? resolve(override) : "wasm/zigloop.wasm",
     wasmSha256: createHash("sha256").update(wasm).digest("hex").slice(0, 16),
     distSha256: distFingerprint(),

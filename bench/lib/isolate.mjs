@@ -17,9 +17,13 @@ const childPath = fileURLToPath(new URL("./child.mjs", import.meta.url));
 
 export function runIsolated(ctx, moduleUrl, exportName, args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--expose-gc", childPath, moduleUrl, exportName, JSON.stringify(args)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--expose-gc", childPath, moduleUrl, exportName, JSON.stringify(args)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let buffered = "";
     let result;
     child.stdout.setEncoding("utf8");
@@ -38,7 +42,12 @@ export function runIsolated(ctx, moduleUrl, exportName, args) {
     child.on("error", reject);
     child.on("close", (code) => {
       if (code === 0 && result !== undefined) resolve(result);
-      else reject(new Error(`isolated ${exportName}(${JSON.stringify(args)}) failed with exit code ${code} (its error is above)`));
+      else
+        reject(
+          new Error(
+            `isolated ${exportName}(${JSON.stringify(args)}) failed with exit code ${code} (its error is above)`,
+          ),
+        );
     });
   });
 }

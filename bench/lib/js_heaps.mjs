@@ -90,7 +90,8 @@ export class TypedTimerHeap {
 
   /** Arms a one-shot timer `delayMs` from now; returns its id. */
   schedule(delayMs) {
-    if (!(delayMs >= 0 && delayMs <= DELAY_MS_MAX)) throw new RangeError(`delay out of range: ${delayMs}`);
+    if (!(delayMs >= 0 && delayMs <= DELAY_MS_MAX))
+      throw new RangeError(`delay out of range: ${delayMs}`);
     if (this.live >= this.timersMax) throw new RangeError("timers full");
     if (this.live + 1 > loadLimit(this.capacity)) this.#grow();
     const recPos = this.recPos;
@@ -159,7 +160,7 @@ export class TypedTimerHeap {
     for (;;) {
       const first = pos * ARITY + 1;
       if (first >= len) break;
-      const end = Math.min(first + ARITY , len);
+      const end = Math.min(first + ARITY, len);
       let best = first;
       let bd = deadlines[first];
       let bs = seqs[first];
@@ -233,7 +234,7 @@ export class TypedTimerHeap {
     for (;;) {
       const first = pos * ARITY + 1;
       if (first >= len) break;
-      const end = Math.min(first + ARITY , len);
+      const end = Math.min(first + ARITY, len);
       let best = first;
       let bd = deadlines[first];
       let bs = seqs[first];
@@ -263,12 +264,14 @@ export class TypedTimerHeap {
   verify() {
     for (let pos = 0; pos < this.len; pos++) {
       const id = this.ids[pos];
-      if (this.recPos[id & this.mask] !== pos || this.recIds[id & this.mask] !== id) throw new Error(`back-index broken at ${pos}`);
+      if (this.recPos[id & this.mask] !== pos || this.recIds[id & this.mask] !== id)
+        throw new Error(`back-index broken at ${pos}`);
       if (pos === 0) continue;
       const parent = ((pos - 1) / ARITY) | 0;
       const d = this.deadlines[pos];
       const pd = this.deadlines[parent];
-      if (d < pd || (d === pd && seqBefore(this.seqs[pos], this.seqs[parent]))) throw new Error(`heap order broken at ${pos}`);
+      if (d < pd || (d === pd && seqBefore(this.seqs[pos], this.seqs[parent])))
+        throw new Error(`heap order broken at ${pos}`);
     }
     if (this.len !== this.live) throw new Error("live count differs from heap length");
   }
@@ -296,7 +299,8 @@ export class ObjectTimerHeap {
   }
 
   schedule(delayMs) {
-    if (!(delayMs >= 0 && delayMs <= DELAY_MS_MAX)) throw new RangeError(`delay out of range: ${delayMs}`);
+    if (!(delayMs >= 0 && delayMs <= DELAY_MS_MAX))
+      throw new RangeError(`delay out of range: ${delayMs}`);
     if (this.heap.length >= this.timersMax) throw new RangeError("timers full");
     const id = this.nextId;
     this.nextId = id === ID_MAX ? 1 : id + 1;
@@ -379,8 +383,10 @@ export class ObjectTimerHeap {
     const heap = this.heap;
     for (let pos = 0; pos < heap.length; pos++) {
       const timer = heap[pos];
-      if (timer.pos !== pos || this.byId.get(timer.id) !== timer) throw new Error(`back-index broken at ${pos}`);
-      if (pos > 0 && before(timer, heap[(pos - 1) >>> 1])) throw new Error(`heap order broken at ${pos}`);
+      if (timer.pos !== pos || this.byId.get(timer.id) !== timer)
+        throw new Error(`back-index broken at ${pos}`);
+      if (pos > 0 && before(timer, heap[(pos - 1) >>> 1]))
+        throw new Error(`heap order broken at ${pos}`);
     }
     if (this.byId.size !== heap.length) throw new Error("map size differs from heap length");
   }

@@ -50,7 +50,8 @@ export class JsMicrotaskRing {
     const old = this.fns;
     const capacity = old.length * 2;
     const fns = new Array(capacity).fill(undefined);
-    for (let i = this.head; i !== this.tail; i = (i + 1) | 0) fns[i & (capacity - 1)] = old[i & this.mask];
+    for (let i = this.head; i !== this.tail; i = (i + 1) | 0)
+      fns[i & (capacity - 1)] = old[i & this.mask];
     this.fns = fns;
     this.mask = capacity - 1;
   }
@@ -129,7 +130,8 @@ export class JsTaskQueue {
     const old = this.fns;
     const capacity = old.length * 2;
     const fns = new Array(capacity).fill(undefined);
-    for (let i = this.head; i !== this.tail; i = (i + 1) | 0) fns[i & (capacity - 1)] = old[i & this.mask];
+    for (let i = this.head; i !== this.tail; i = (i + 1) | 0)
+      fns[i & (capacity - 1)] = old[i & this.mask];
     this.fns = fns;
     this.mask = capacity - 1;
   }

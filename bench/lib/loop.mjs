@@ -14,9 +14,13 @@ import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const defaultDist = new URL("../../dist/node.js", import.meta.url);
-const distUrl = process.env.ZIGLOOP_BENCH_DIST ? pathToFileURL(resolve(process.env.ZIGLOOP_BENCH_DIST)) : defaultDist;
+const distUrl = process.env.ZIGLOOP_BENCH_DIST
+  ? pathToFileURL(resolve(process.env.ZIGLOOP_BENCH_DIST))
+  : defaultDist;
 if (!existsSync(fileURLToPath(distUrl))) {
-  throw new Error(`Cannot load ${fileURLToPath(distUrl)}: run \`npm run build\` before \`npm run bench\`.`);
+  throw new Error(
+    `Cannot load ${fileURLToPath(distUrl)}: run \`npm run build\` before \`npm run bench\`.`,
+  );
 }
 
 /** The package's exports (createEventLoop, createEventLoopSync, EventLoop, ...). */

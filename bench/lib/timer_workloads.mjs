@@ -102,7 +102,8 @@ export function coreSubject(n, streams, workload, options = {}) {
   const nextDeadline = ex.zl_timers_next_deadline;
   const s = { now: 0, di: 0, vi: 0, sum: 0, live: new Int32Array(n) };
   const delays = workload === "holdTurns" ? streams.turnDelays : streams.wideDelays;
-  for (let i = 0; i < n; i++) s.live[i] = check(schedule(delays[s.di++ & STREAM_MASK], 0), "zl_timer_schedule");
+  for (let i = 0; i < n; i++)
+    s.live[i] = check(schedule(delays[s.di++ & STREAM_MASK], 0), "zl_timer_schedule");
   const batch = core.timerBatch();
 
   function holdTurns(ops) {
@@ -113,7 +114,7 @@ export function coreSubject(n, streams, workload, options = {}) {
     while (left > 0) {
       now += 1;
       let popped = 0;
-      let want = Math.min(left , BATCH);
+      let want = Math.min(left, BATCH);
       let k = turnStart(now, want);
       for (;;) {
         if (k < 0) fail(k, "zl_turn_start/zl_timers_collect");
@@ -121,7 +122,7 @@ export function coreSubject(n, streams, workload, options = {}) {
         popped += k;
         // A batch shorter than asked for means nothing else is due this turn.
         if (k < want || popped === left) break;
-        want = Math.min(left - popped , BATCH);
+        want = Math.min(left - popped, BATCH);
         k = collect(want);
       }
       turnEnd();
@@ -141,7 +142,7 @@ export function coreSubject(n, streams, workload, options = {}) {
     let di = s.di;
     let sum = 0;
     while (left > 0) {
-      const k = turnStart(nextDeadline(), Math.min(left , BATCH));
+      const k = turnStart(nextDeadline(), Math.min(left, BATCH));
       for (let i = 0; i < k; i++) sum = (sum + batch[i]) | 0;
       turnEnd();
       if (k <= 0) {
@@ -193,11 +194,27 @@ function jsSubject(name, heap, n, streams, workload) {
   const s = { now: 0, di: 0, vi: 0, sum: 0, live: new Int32Array(n) };
   const delays = workload === "holdTurns" ? streams.turnDelays : streams.wideDelays;
   for (let i = 0; i < n; i++) s.live[i] = heap.schedule(delays[s.di++ & STREAM_MASK]);
-  return { name, heap, s, out, delays, run: undefined, verify: () => heap.verify(), size: () => heap.len, checksum: () => s.sum };
+  return {
+    name,
+    heap,
+    s,
+    out,
+    delays,
+    run: undefined,
+    verify: () => heap.verify(),
+    size: () => heap.len,
+    checksum: () => s.sum,
+  };
 }
 
 export function typedSubject(n, streams, workload) {
-  const subject = jsSubject("js typed 4-ary", new TypedTimerHeap(n + BATCH + 16), n, streams, workload);
+  const subject = jsSubject(
+    "js typed 4-ary",
+    new TypedTimerHeap(n + BATCH + 16),
+    n,
+    streams,
+    workload,
+  );
   const { heap, s, out, delays } = subject;
 
   function holdTurns(ops) {
@@ -209,7 +226,7 @@ export function typedSubject(n, streams, workload) {
       now += 1;
       let popped = 0;
       for (;;) {
-        const want = Math.min(left - popped , BATCH);
+        const want = Math.min(left - popped, BATCH);
         const k = heap.collect(now, want, out);
         for (let i = 0; i < k; i++) sum = (sum + out[i]) | 0;
         popped += k;
@@ -228,7 +245,7 @@ export function typedSubject(n, streams, workload) {
     let di = s.di;
     let sum = 0;
     while (left > 0) {
-      const k = heap.collect(heap.nextDeadline(), Math.min(left , BATCH), out);
+      const k = heap.collect(heap.nextDeadline(), Math.min(left, BATCH), out);
       if (k === 0) throw new Error("nothing due at the next deadline");
       for (let i = 0; i < k; i++) sum = (sum + out[i]) | 0;
       for (let i = 0; i < k; i++) heap.schedule(delays[di++ & STREAM_MASK]);
@@ -261,7 +278,13 @@ export function typedSubject(n, streams, workload) {
 // The same drivers as typedSubject, repeated so that V8 sees one heap class per loop.
 
 export function objectSubject(n, streams, workload) {
-  const subject = jsSubject("js object binary", new ObjectTimerHeap(n + BATCH + 16), n, streams, workload);
+  const subject = jsSubject(
+    "js object binary",
+    new ObjectTimerHeap(n + BATCH + 16),
+    n,
+    streams,
+    workload,
+  );
   const { heap, s, out, delays } = subject;
 
   function holdTurns(ops) {
@@ -273,7 +296,7 @@ export function objectSubject(n, streams, workload) {
       now += 1;
       let popped = 0;
       for (;;) {
-        const want = Math.min(left - popped , BATCH);
+        const want = Math.min(left - popped, BATCH);
         const k = heap.collect(now, want, out);
         for (let i = 0; i < k; i++) sum = (sum + out[i]) | 0;
         popped += k;
@@ -292,7 +315,7 @@ export function objectSubject(n, streams, workload) {
     let di = s.di;
     let sum = 0;
     while (left > 0) {
-      const k = heap.collect(heap.nextDeadline(), Math.min(left , BATCH), out);
+      const k = heap.collect(heap.nextDeadline(), Math.min(left, BATCH), out);
       if (k === 0) throw new Error("nothing due at the next deadline");
       for (let i = 0; i < k; i++) sum = (sum + out[i]) | 0;
       for (let i = 0; i < k; i++) heap.schedule(delays[di++ & STREAM_MASK]);
@@ -352,7 +375,11 @@ export function crossCheck(seed, ops = 20000) {
     if (roll < 0.5) {
       // Few distinct delays (multiples of 4 ms up to 252) so equal deadlines are common.
       const delay = 4 * Math.floor(random() * 64);
-      const ids = [check(ex.zl_timer_schedule(delay, 0), "zl_timer_schedule"), typed.schedule(delay), object.schedule(delay)];
+      const ids = [
+        check(ex.zl_timer_schedule(delay, 0), "zl_timer_schedule"),
+        typed.schedule(delay),
+        object.schedule(delay),
+      ];
       ids.forEach((id, i) => {
         maps[i].set(id, created);
       });
@@ -364,13 +391,15 @@ export function crossCheck(seed, ops = 20000) {
       liveIdx[at] = liveIdx[liveIdx.length - 1];
       liveIdx.pop();
       const [a, b, c] = idsOf[index];
-      if (ex.zl_timer_cancel(a) !== 0 || !typed.cancel(b) || !object.cancel(c)) throw new Error(`cancel of live timer #${index} failed`);
+      if (ex.zl_timer_cancel(a) !== 0 || !typed.cancel(b) || !object.cancel(c))
+        throw new Error(`cancel of live timer #${index} failed`);
     } else if (roll < 0.75 && created > 0) {
       // A stale or fired id must be refused by all three (or accepted by all three if live).
       const index = Math.floor(random() * created);
       const [a, b, c] = idsOf[index];
       const results = [ex.zl_timer_cancel(a) === 0, typed.cancel(b), object.cancel(c)];
-      if (results[0] !== results[1] || results[1] !== results[2]) throw new Error(`cancel of timer #${index} disagrees: ${results}`);
+      if (results[0] !== results[1] || results[1] !== results[2])
+        throw new Error(`cancel of timer #${index} disagrees: ${results}`);
       if (results[0]) liveIdx.splice(liveIdx.indexOf(index), 1);
     } else {
       now += Math.floor(random() * 4);
@@ -385,7 +414,10 @@ export function crossCheck(seed, ops = 20000) {
         for (let i = 0; i < k; i++) fired[0].push(maps[0].get(batch[i]));
       }
       check(ex.zl_turn_end(), "zl_turn_end");
-      for (const [i, heap] of [[1, typed], [2, object]]) {
+      for (const [i, heap] of [
+        [1, typed],
+        [2, object],
+      ]) {
         for (;;) {
           const k = heap.collect(now, max, out);
           if (k === 0) break;
@@ -404,9 +436,15 @@ export function crossCheck(seed, ops = 20000) {
     }
   }
   for (let i = 1; i < 3; i++) {
-    if (fired[i].length !== fired[0].length) throw new Error(`implementation ${i} fired ${fired[i].length} timers, the core ${fired[0].length}`);
+    if (fired[i].length !== fired[0].length)
+      throw new Error(
+        `implementation ${i} fired ${fired[i].length} timers, the core ${fired[0].length}`,
+      );
     for (let j = 0; j < fired[0].length; j++) {
-      if (fired[i][j] !== fired[0][j]) throw new Error(`pop order differs at ${j}: core #${fired[0][j]}, implementation ${i} #${fired[i][j]}`);
+      if (fired[i][j] !== fired[0][j])
+        throw new Error(
+          `pop order differs at ${j}: core #${fired[0][j]}, implementation ${i} #${fired[i][j]}`,
+        );
     }
   }
   core.verify();
@@ -414,7 +452,9 @@ export function crossCheck(seed, ops = 20000) {
   object.verify();
   const armed = core.stat("timers_armed");
   if (armed !== typed.len || armed !== object.len || armed !== liveIdx.length) {
-    throw new Error(`sizes differ: core ${armed}, typed ${typed.len}, object ${object.len}, model ${liveIdx.length}`);
+    throw new Error(
+      `sizes differ: core ${armed}, typed ${typed.len}, object ${object.len}, model ${liveIdx.length}`,
+    );
   }
   return { ops, created, fired: fired[0].length, turns, pending: armed };
 }

@@ -7,10 +7,25 @@
 import { basename } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createCore, wasmBytes, wasmPath } from "../lib/core.mjs";
-import { compareThroughput, countGcs, formatBytes, formatCount, formatNumber, roundRatios, speedNote } from "../lib/harness.mjs";
+import {
+  compareThroughput,
+  countGcs,
+  formatBytes,
+  formatCount,
+  formatNumber,
+  roundRatios,
+  speedNote,
+} from "../lib/harness.mjs";
 import { runIsolated } from "../lib/isolate.mjs";
 import { ObjectTimerHeap, TypedTimerHeap } from "../lib/js_heaps.mjs";
-import { coreSubject, crossCheck, DUE_PER_TURN, makeStreams, objectSubject, typedSubject } from "../lib/timer_workloads.mjs";
+import {
+  coreSubject,
+  crossCheck,
+  DUE_PER_TURN,
+  makeStreams,
+  objectSubject,
+  typedSubject,
+} from "../lib/timer_workloads.mjs";
 
 export const name = "core";
 export const title = "core timer heap, GC and size";
@@ -33,7 +48,10 @@ const WORKLOADS = [
 /** Guards against dead-code elimination and checks the subjects ended where they started. */
 function checkSubject(subject, n) {
   subject.verify();
-  if (subject.size() !== n) throw new Error(`${subject.name}: ${subject.size()} timers pending after the benchmark, expected ${n}`);
+  if (subject.size() !== n)
+    throw new Error(
+      `${subject.name}: ${subject.size()} timers pending after the benchmark, expected ${n}`,
+    );
 }
 
 /**
@@ -42,7 +60,9 @@ function checkSubject(subject, n) {
  */
 export async function compareWorkload({ n, workloadKey, label, reps, minCpuMs, opsPerCall }, ctx) {
   const streams = makeStreams(n);
-  ctx.progress(`${label}: filling three structures with ${formatCount(n)} timers and settling (${formatCount(n)} untimed ops each)`);
+  ctx.progress(
+    `${label}: filling three structures with ${formatCount(n)} timers and settling (${formatCount(n)} untimed ops each)`,
+  );
   const subjects = [coreSubject, typedSubject, objectSubject].map((make) => {
     const subject = make(n, streams, workloadKey);
     subject.run(n); // one full turnover: reach the workload's steady state before timing
@@ -111,7 +131,9 @@ async function garbage(ctx, rows, notes) {
       const gcs = await countGcs(() => subject.run(ops));
       checkSubject(subject, GC_LIVE);
       counts.push({ name: subject.name, ...gcs });
-      ctx.progress(`GCs during ${formatCount(ops)} ${workload.label} pairs, ${subject.name}: ${gcs.minor} minor, ${gcs.major} major, ${gcs.incremental} incremental (${formatNumber(gcs.gcMs)} ms in GC, ${formatNumber(gcs.ms)} ms total)`);
+      ctx.progress(
+        `GCs during ${formatCount(ops)} ${workload.label} pairs, ${subject.name}: ${gcs.minor} minor, ${gcs.major} major, ${gcs.incremental} incremental (${formatNumber(gcs.gcMs)} ms in GC, ${formatNumber(gcs.ms)} ms total)`,
+      );
     }
     const [core] = counts;
     for (const peer of counts.slice(1)) {
@@ -125,7 +147,11 @@ async function garbage(ctx, rows, notes) {
         unit: "scavenges",
         ratio: both ? peer.minor / core.minor : null,
         ratioLabel: "fewer GCs",
-        ratioText: both ? undefined : core.minor === peer.minor ? "same (0)" : `${core.minor} vs ${peer.minor}`,
+        ratioText: both
+          ? undefined
+          : core.minor === peer.minor
+            ? "same (0)"
+            : `${core.minor} vs ${peer.minor}`,
         goal: "0",
         goalValue: 0,
         goalValueOf: core.minor,
@@ -136,7 +162,12 @@ async function garbage(ctx, rows, notes) {
     }
     notes.push(
       `GCs during ${formatCount(ops)} ${workload.label} pairs: ` +
-        counts.map((c) => `${c.name} ${c.minor} minor / ${c.major} major / ${c.incremental} incremental, ${formatNumber(c.gcMs)} ms in GC`).join("; "),
+        counts
+          .map(
+            (c) =>
+              `${c.name} ${c.minor} minor / ${c.major} major / ${c.incremental} incremental, ${formatNumber(c.gcMs)} ms in GC`,
+          )
+          .join("; "),
     );
   }
 }
@@ -184,7 +215,9 @@ function sizeAndMemory(ctx, rows, notes) {
     goalDirection: "max",
     met: wasmBytes.length < WASM_SIZE_GOAL_BYTES,
   });
-  notes.push(`wasm/zigloop.wasm: ${wasmBytes.length.toLocaleString("en-US")} B, ${gzip.toLocaleString("en-US")} B gzipped (level 9).`);
+  notes.push(
+    `wasm/zigloop.wasm: ${wasmBytes.length.toLocaleString("en-US")} B, ${gzip.toLocaleString("en-US")} B gzipped (level 9).`,
+  );
 
   for (const n of SIZES) {
     // zigloop: linear memory growth and the core's own accounting, from an initialized
@@ -193,7 +226,8 @@ function sizeAndMemory(ctx, rows, notes) {
     const memory0 = core.ex.memory.buffer.byteLength;
     const arena0 = core.stat("arena_bytes");
     for (let i = 0; i < n; i++) {
-      if (core.ex.zl_timer_schedule(1 + (i % 100_000), 0) < 0) throw new Error("zl_timer_schedule failed");
+      if (core.ex.zl_timer_schedule(1 + (i % 100_000), 0) < 0)
+        throw new Error("zl_timer_schedule failed");
     }
     core.verify();
     const memoryGrowth = core.ex.memory.buffer.byteLength - memory0;
@@ -242,7 +276,9 @@ function sizeAndMemory(ctx, rows, notes) {
         `memory.buffer grew ${formatBytes(memoryGrowth)} (${formatNumber(perTimer)} B/timer, in 64 KiB pages) to ${formatBytes(core.ex.memory.buffer.byteLength)} in all; ` +
         `js typed ${typed.capacity.toLocaleString("en-US")} slots × 24 B; js object heap ${formatNumber(objectBytes / n)} B/timer on the V8 heap.`,
     );
-    ctx.progress(`memory, N=${formatCount(n)}: zigloop ${formatNumber(perTimer)} B/timer growth, ${formatNumber(structural)} B/timer structural; js object ${formatNumber(objectBytes / n)} B/timer`);
+    ctx.progress(
+      `memory, N=${formatCount(n)}: zigloop ${formatNumber(perTimer)} B/timer growth, ${formatNumber(structural)} B/timer structural; js object ${formatNumber(objectBytes / n)} B/timer`,
+    );
   }
 }
 
@@ -251,12 +287,18 @@ export async function run(ctx) {
   const gcs = [];
   const memory = [];
   const notes = [];
-  ctx.progress("correctness: the core and both JS heaps must fire the same timers in the same order");
+  ctx.progress(
+    "correctness: the core and both JS heaps must fire the same timers in the same order",
+  );
   for (const seed of [1, 2, 3]) {
     const check = crossCheck(seed);
-    ctx.progress(`  seed ${seed}: ${check.ops} random ops, ${check.created} timers, ${check.fired} fired in ${check.turns} turns: identical order`);
+    ctx.progress(
+      `  seed ${seed}: ${check.ops} random ops, ${check.created} timers, ${check.fired} fired in ${check.turns} turns: identical order`,
+    );
   }
-  notes.push("Before timing, a seeded random mix of schedule / cancel / stale cancel / advance-and-collect (20,000 ops, 3 seeds, frequent equal deadlines) must pop the same timers in the same order from all three implementations, and every structure's verify() must pass.");
+  notes.push(
+    "Before timing, a seeded random mix of schedule / cancel / stale cancel / advance-and-collect (20,000 ops, 3 seeds, frequent equal deadlines) must pop the same timers in the same order from all three implementations, and every structure's verify() must pass.",
+  );
 
   // Footprints and GC counts first, on a fresh process heap; then the timings.
   // Rows and notes are reported in the order speed, GC, size and memory.
@@ -266,7 +308,10 @@ export async function run(ctx) {
   sizeAndMemory(ctx, memory, memoryNotes);
   await garbage(ctx, gcs, gcNotes);
   await throughput(ctx, speed, speedNotes);
-  return { rows: [...speed, ...gcs, ...memory], notes: [...notes, ...speedNotes, ...gcNotes, ...memoryNotes] };
+  return {
+    rows: [...speed, ...gcs, ...memory],
+    notes: [...notes, ...speedNotes, ...gcNotes, ...memoryNotes],
+  };
 }
 
 export default { name, title, issue, run };

@@ -5,7 +5,18 @@
 // What each benchmark measures and why: docs/BENCHMARKS.md.
 
 import FakeTimers from "@sinonjs/fake-timers";
-import { compareThroughput, countGcs, formatCount, formatNumber, median, quantile, roundRatios, speedNote, speedRow, timestampCost } from "../lib/harness.mjs";
+import {
+  compareThroughput,
+  countGcs,
+  formatCount,
+  formatNumber,
+  median,
+  quantile,
+  roundRatios,
+  speedNote,
+  speedRow,
+  timestampCost,
+} from "../lib/harness.mjs";
 import { runIsolated } from "../lib/isolate.mjs";
 import { BareMicrotaskRing, JsMicrotaskRing, JsTaskQueue } from "../lib/js_queues.mjs";
 import { createLoop, hostTask } from "../lib/loop.mjs";
@@ -23,7 +34,10 @@ const MICROTASK_BURST = 1000;
 const MICROTASK_BIG_BURST = 100_000;
 const GC_PAIRS = 1_000_000;
 /** Log-spaced latency bins (ns) for the chart: 100 ns to 200 µs, 66 bins (about 12% wide). */
-const HISTOGRAM_EDGES = Array.from({ length: 67 }, (_, i) => 100 * 10 ** ((i * Math.log10(2000)) / 66));
+const HISTOGRAM_EDGES = Array.from(
+  { length: 67 },
+  (_, i) => 100 * 10 ** ((i * Math.log10(2000)) / 66),
+);
 
 const noop = () => {};
 
@@ -52,8 +66,15 @@ export async function comparePairs({ reps, minCpuMs, opsPerCall }, ctx) {
       },
     },
   ];
-  const result = await compareThroughput(ctx, { label: "setTimeout + clearTimeout", subjects, opsPerCall, reps, minCpuMs });
-  if (loop.pending.timers !== 0 || fired !== 0) throw new Error(`pairs left ${loop.pending.timers} timers, fired ${fired}`);
+  const result = await compareThroughput(ctx, {
+    label: "setTimeout + clearTimeout",
+    subjects,
+    opsPerCall,
+    reps,
+    minCpuMs,
+  });
+  if (loop.pending.timers !== 0 || fired !== 0)
+    throw new Error(`pairs left ${loop.pending.timers} timers, fired ${fired}`);
   loop.close();
   return { subjects: result.subjects, ratios: roundRatios(result, 2) };
 }
@@ -81,15 +102,29 @@ export async function firstPairs({ subject, pairs }) {
 
 async function pairs(ctx, rows, notes) {
   const { reps, minCpuMs } = rounds(ctx);
-  const result = await runIsolated(ctx, import.meta.url, "comparePairs", { reps, minCpuMs, opsPerCall: 8192 });
+  const result = await runIsolated(ctx, import.meta.url, "comparePairs", {
+    reps,
+    minCpuMs,
+    opsPerCall: 8192,
+  });
   rows.push(
-    speedRow(`setTimeout + clearTimeout pair (html, one callback, ${PAIR_DELAY_MS} ms), steady state`, result, 1, {
-      goal: "≥ 20x faster",
-      goalRatio: 20,
-      met: result.ratios[1].median >= 20,
-    }),
+    speedRow(
+      `setTimeout + clearTimeout pair (html, one callback, ${PAIR_DELAY_MS} ms), steady state`,
+      result,
+      1,
+      {
+        goal: "≥ 20x faster",
+        goalRatio: 20,
+        met: result.ratios[1].median >= 20,
+      },
+    ),
   );
-  notes.push(speedNote("setTimeout + clearTimeout pairs, steady state (warmed up, full GC before each measurement)", result));
+  notes.push(
+    speedNote(
+      "setTimeout + clearTimeout pairs, steady state (warmed up, full GC before each measurement)",
+      result,
+    ),
+  );
 
   // Cold: a fresh process per subject and repetition, first 1e6 pairs as one block.
   const count = ctx.quick ? 1 : 3;
@@ -97,9 +132,14 @@ async function pairs(ctx, rows, notes) {
   const runsBySubject = { zigloop: [], native: [] };
   for (let i = 0; i < count; i++) {
     for (const subject of ["native", "zigloop"]) {
-      const r = await runIsolated(ctx, import.meta.url, "firstPairs", { subject, pairs: pairsCold });
+      const r = await runIsolated(ctx, import.meta.url, "firstPairs", {
+        subject,
+        pairs: pairsCold,
+      });
       runsBySubject[subject].push(r);
-      ctx.progress(`first ${formatCount(pairsCold)} pairs in a fresh process, ${subject}: ${formatNumber(r.ms)} ms, ${r.minor} scavenges, ${r.major} major/incremental GCs (${formatNumber(r.gcMs)} ms in GC)`);
+      ctx.progress(
+        `first ${formatCount(pairsCold)} pairs in a fresh process, ${subject}: ${formatNumber(r.ms)} ms, ${r.minor} scavenges, ${r.major} major/incremental GCs (${formatNumber(r.gcMs)} ms in GC)`,
+      );
     }
   }
   const pick = (runs) => runs.slice().sort((a, b) => a.ms - b.ms)[runs.length >> 1];
@@ -153,9 +193,13 @@ async function fakeTimersCrossCheck(delays) {
   };
   for (let i = 0; i < count; i++) clock.setTimeout(recordF, delays[i], i);
   clock.runAll();
-  if (nz !== count || nf !== count) throw new Error(`fired: zigloop ${nz}, fake-timers ${nf}, expected ${count}`);
+  if (nz !== count || nf !== count)
+    throw new Error(`fired: zigloop ${nz}, fake-timers ${nf}, expected ${count}`);
   for (let i = 0; i < count; i++) {
-    if (orderZ[i] !== orderF[i]) throw new Error(`firing order differs at ${i}: zigloop timer #${orderZ[i]}, fake-timers #${orderF[i]}`);
+    if (orderZ[i] !== orderF[i])
+      throw new Error(
+        `firing order differs at ${i}: zigloop timer #${orderZ[i]}, fake-timers #${orderF[i]}`,
+      );
   }
   let ties = 0;
   for (let i = 1; i < count; i++) if (delays[orderZ[i]] === delays[orderZ[i - 1]]) ties++;
@@ -166,7 +210,9 @@ async function fakeTimersCrossCheck(delays) {
 export async function compareFakeTimers({ reps, minCpuMs, count }, ctx) {
   const delays = fakeDelays(count);
   const check = await fakeTimersCrossCheck(delays);
-  ctx.progress(`fake-timers: cross-check passed: both fired ${formatCount(count)} timers in the same order (${check.ties} equal-deadline neighbours, in creation order)`);
+  ctx.progress(
+    `fake-timers: cross-check passed: both fired ${formatCount(count)} timers in the same order (${check.ties} equal-deadline neighbours, in creation order)`,
+  );
   const loop = await createLoop({ clock: "manual" });
   const clock = FakeTimers.createClock(0, count + 10);
   let firedZ = 0;
@@ -189,8 +235,19 @@ export async function compareFakeTimers({ reps, minCpuMs, count }, ctx) {
       },
     },
   ];
-  const result = await compareThroughput(ctx, { label: `${formatCount(count)} timers, schedule + runAll`, subjects, opsPerCall: count, reps, minCpuMs, minSamples: 3, warmupSamples: 2 });
-  if (firedZ % count !== 0 || firedF % count !== 0) throw new Error(`timers fired: zigloop ${firedZ}, fake-timers ${firedF}: not whole runs of ${count}`);
+  const result = await compareThroughput(ctx, {
+    label: `${formatCount(count)} timers, schedule + runAll`,
+    subjects,
+    opsPerCall: count,
+    reps,
+    minCpuMs,
+    minSamples: 3,
+    warmupSamples: 2,
+  });
+  if (firedZ % count !== 0 || firedF % count !== 0)
+    throw new Error(
+      `timers fired: zigloop ${firedZ}, fake-timers ${firedF}: not whole runs of ${count}`,
+    );
   if (loop.pending.timers !== 0) throw new Error("zigloop timers left after runAll");
   loop.close();
   return { subjects: result.subjects, ratios: roundRatios(result, 2), ties: check.ties };
@@ -198,14 +255,23 @@ export async function compareFakeTimers({ reps, minCpuMs, count }, ctx) {
 
 async function fakeTimers(ctx, rows, notes) {
   const { minCpuMs } = rounds(ctx);
-  const result = await runIsolated(ctx, import.meta.url, "compareFakeTimers", { reps: ctx.quick ? 2 : 5, minCpuMs, count: FAKE_TIMERS });
+  const result = await runIsolated(ctx, import.meta.url, "compareFakeTimers", {
+    reps: ctx.quick ? 2 : 5,
+    minCpuMs,
+    count: FAKE_TIMERS,
+  });
   rows.push(
-    speedRow(`${formatCount(FAKE_TIMERS)} timers, random delays 0..${formatCount(FAKE_MAX_DELAY_MS)} ms: schedule + runAll (manual clock)`, result, 1, {
-      unit: "ns/timer",
-      goal: "≥ 50x faster",
-      goalRatio: 50,
-      met: result.ratios[1].median >= 50,
-    }),
+    speedRow(
+      `${formatCount(FAKE_TIMERS)} timers, random delays 0..${formatCount(FAKE_MAX_DELAY_MS)} ms: schedule + runAll (manual clock)`,
+      result,
+      1,
+      {
+        unit: "ns/timer",
+        goal: "≥ 50x faster",
+        goalRatio: 50,
+        met: result.ratios[1].median >= 50,
+      },
+    ),
   );
   notes.push(
     `${formatCount(FAKE_TIMERS)} timers in virtual time: before timing, both fire all ${FAKE_TIMERS.toLocaleString("en-US")} timers (seeded delays 0..${FAKE_MAX_DELAY_MS.toLocaleString("en-US")} ms, ` +
@@ -236,7 +302,14 @@ export async function compareSubmit({ reps, minCpuMs, burst }, ctx) {
     { name: "plain-JS task queue", run: burstOn((fn) => queue.submit(fn)) },
     { name: "Node setImmediate", run: burstOn(setImmediate) },
   ];
-  const result = await compareThroughput(ctx, { label: `submit, bursts of ${burst}`, subjects, opsPerCall: burst, reps, minCpuMs, unit: "ns/task" });
+  const result = await compareThroughput(ctx, {
+    label: `submit, bursts of ${burst}`,
+    subjects,
+    opsPerCall: burst,
+    reps,
+    minCpuMs,
+    unit: "ns/task",
+  });
   if (ran % burst !== 0) throw new Error(`tasks ran: ${ran}, not whole bursts of ${burst}`);
   loop.close();
   return { subjects: result.subjects, ratios: roundRatios(result, 3) };
@@ -338,18 +411,34 @@ export async function submitLatency({ burst, bursts, roundsCount, scenario, warm
     return {
       p50: median(perRound[who].map((r) => r.p50)),
       p99: median(perRound[who].map((r) => r.p99)),
-      pooled: { p50: quantile(all, 0.5), p90: quantile(all, 0.9), p99: quantile(all, 0.99), p999: quantile(all, 0.999), max: all[all.length - 1], n: all.length },
+      pooled: {
+        p50: quantile(all, 0.5),
+        p90: quantile(all, 0.9),
+        p99: quantile(all, 0.99),
+        p999: quantile(all, 0.999),
+        max: all[all.length - 1],
+        n: all.length,
+      },
       counts,
     };
   };
   const z = summary("zigloop");
   const n = summary("native");
-  ctx.progress(`latency ${scenario} (burst ${burst}): zigloop p50 ${formatNumber(z.p50)} ns p99 ${formatNumber(z.p99)} ns; setImmediate p50 ${formatNumber(n.p50)} ns p99 ${formatNumber(n.p99)} ns (medians over ${roundsCount} rounds of ${bursts}; timestamp cost ${formatNumber(cost * 1e6)} ns subtracted)`);
+  ctx.progress(
+    `latency ${scenario} (burst ${burst}): zigloop p50 ${formatNumber(z.p50)} ns p99 ${formatNumber(z.p99)} ns; setImmediate p50 ${formatNumber(n.p50)} ns p99 ${formatNumber(n.p99)} ns (medians over ${roundsCount} rounds of ${bursts}; timestamp cost ${formatNumber(cost * 1e6)} ns subtracted)`,
+  );
   const ratioOf = (key) => {
     const list = perRound.native.map((p, i) => p[key] / perRound.zigloop[i][key]);
     return { median: median(list), min: Math.min(...list), max: Math.max(...list) };
   };
-  return { zigloop: z, native: n, ratioP50: ratioOf("p50"), ratioP99: ratioOf("p99"), costNs: cost * 1e6, edges };
+  return {
+    zigloop: z,
+    native: n,
+    ratioP50: ratioOf("p50"),
+    ratioP99: ratioOf("p99"),
+    costNs: cost * 1e6,
+    edges,
+  };
 }
 
 /**
@@ -391,38 +480,66 @@ export async function manualLatency({ samples, roundsCount, warmup }, ctx) {
   const result = {
     p50: median(perRound.map((r) => r.p50)),
     p99: median(perRound.map((r) => r.p99)),
-    pooled: { p50: quantile(all, 0.5), p90: quantile(all, 0.9), p99: quantile(all, 0.99), p999: quantile(all, 0.999), max: all[all.length - 1], n: all.length },
+    pooled: {
+      p50: quantile(all, 0.5),
+      p90: quantile(all, 0.9),
+      p99: quantile(all, 0.99),
+      p999: quantile(all, 0.999),
+      max: all[all.length - 1],
+      n: all.length,
+    },
     costNs: cost * 1e6,
   };
-  ctx.progress(`latency in-turn, manual clock, warm: p50 ${formatNumber(result.p50)} ns, p99 ${formatNumber(result.p99)} ns`);
+  ctx.progress(
+    `latency in-turn, manual clock, warm: p50 ${formatNumber(result.p50)} ns, p99 ${formatNumber(result.p99)} ns`,
+  );
   return result;
 }
 
 async function submit(ctx, rows, notes, extra) {
   const { reps, minCpuMs } = rounds(ctx);
-  const result = await runIsolated(ctx, import.meta.url, "compareSubmit", { reps, minCpuMs, burst: TASK_BURST });
+  const result = await runIsolated(ctx, import.meta.url, "compareSubmit", {
+    reps,
+    minCpuMs,
+    burst: TASK_BURST,
+  });
   const z = result.subjects[0];
   const mps = 1e3 / z.nsPerOp;
   for (const peer of [1, 2]) {
     rows.push(
-      speedRow(`submit → run, bursts of ${TASK_BURST} tasks from a host task (real clock)`, result, peer, {
-        unit: "ns/task",
-        zigloopText: `${formatNumber(z.nsPerOp)} ns/task (${formatNumber(mps)} M/s)`,
-        goal: peer === 1 ? "> 20 M tasks/s" : null,
-        goalValue: peer === 1 ? 20 : undefined,
-        goalValueOf: peer === 1 ? mps : undefined,
-        goalUnit: peer === 1 ? "M tasks/s" : undefined,
-        goalDirection: peer === 1 ? "min" : undefined,
-        met: peer === 1 ? mps > 20 : null,
-      }),
+      speedRow(
+        `submit → run, bursts of ${TASK_BURST} tasks from a host task (real clock)`,
+        result,
+        peer,
+        {
+          unit: "ns/task",
+          zigloopText: `${formatNumber(z.nsPerOp)} ns/task (${formatNumber(mps)} M/s)`,
+          goal: peer === 1 ? "> 20 M tasks/s" : null,
+          goalValue: peer === 1 ? 20 : undefined,
+          goalValueOf: peer === 1 ? mps : undefined,
+          goalUnit: peer === 1 ? "M tasks/s" : undefined,
+          goalDirection: peer === 1 ? "min" : undefined,
+          met: peer === 1 ? mps > 20 : null,
+        },
+      ),
     );
   }
-  notes.push(speedNote(`submit → run throughput, bursts of ${TASK_BURST} (each burst's last task resolves a promise the driver awaits)`, result, "M tasks/s"));
+  notes.push(
+    speedNote(
+      `submit → run throughput, bursts of ${TASK_BURST} (each burst's last task resolves a promise the driver awaits)`,
+      result,
+      "M tasks/s",
+    ),
+  );
 
   const scenarios = [
     { scenario: "burst", burst: 1, label: "1 task submitted from a host task (loop idle)" },
     { scenario: "burst", burst: 16, label: "k-th task of a burst of 16 from a host task" },
-    { scenario: "in-turn", burst: 1, label: "task submitted by a timer callback (runs in the same turn)" },
+    {
+      scenario: "in-turn",
+      burst: 1,
+      label: "task submitted by a timer callback (runs in the same turn)",
+    },
   ];
   const roundsCount = ctx.quick ? 2 : 6;
   for (const s of scenarios) {
@@ -463,13 +580,18 @@ async function submit(ctx, rows, notes, extra) {
         met: goal ? r.zigloop[key] < 600 : null,
       });
     }
-    const pooledText = (p) => `p50 ${formatNumber(p.p50)} / p90 ${formatNumber(p.p90)} / p99 ${formatNumber(p.p99)} / p99.9 ${formatNumber(p.p999)} / max ${formatNumber(p.max)} ns`;
+    const pooledText = (p) =>
+      `p50 ${formatNumber(p.p50)} / p90 ${formatNumber(p.p90)} / p99 ${formatNumber(p.p99)} / p99.9 ${formatNumber(p.p999)} / max ${formatNumber(p.max)} ns`;
     notes.push(
       `Latency, ${s.label}: all samples pooled, zigloop ${pooledText(r.zigloop.pooled)}; ${inTurn ? "setImmediate from a timer" : "setImmediate"} ${pooledText(r.native.pooled)} ` +
         `(${r.zigloop.pooled.n} samples each in ${roundsCount} alternating rounds after ${args.warmup.toLocaleString("en-US")} warm-up ${inTurn ? "turns of 64 timers" : "bursts"}; ${formatNumber(r.costNs)} ns of timestamp cost subtracted). The table shows the median over rounds of each round's percentile.`,
     );
   }
-  const m = await runIsolated(ctx, import.meta.url, "manualLatency", { samples: ctx.quick ? 20_000 : 100_000, roundsCount, warmup: 200_000 });
+  const m = await runIsolated(ctx, import.meta.url, "manualLatency", {
+    samples: ctx.quick ? 20_000 : 100_000,
+    roundsCount,
+    warmup: 200_000,
+  });
   for (const key of ["p50", "p99"]) {
     const goal = key === "p99";
     rows.push({
@@ -547,9 +669,19 @@ export async function compareMicrotasks({ reps, minCpuMs, burst }, ctx) {
   for (const s of subjects) {
     const before = ran;
     await s.run(burst);
-    if (ran - before !== burst) throw new Error(`${s.name}: ${ran - before} of ${burst} microtasks ran before the await returned`);
+    if (ran - before !== burst)
+      throw new Error(
+        `${s.name}: ${ran - before} of ${burst} microtasks ran before the await returned`,
+      );
   }
-  const result = await compareThroughput(ctx, { label: `queueMicrotask, bursts of ${formatCount(burst)}`, subjects, opsPerCall: burst, reps, minCpuMs, unit: "ns/job" });
+  const result = await compareThroughput(ctx, {
+    label: `queueMicrotask, bursts of ${formatCount(burst)}`,
+    subjects,
+    opsPerCall: burst,
+    reps,
+    minCpuMs,
+    unit: "ns/job",
+  });
   if (ran % burst !== 0) throw new Error(`microtasks ran: ${ran}`);
   loop.close();
   return { subjects: result.subjects, ratios: roundRatios(result, 4) };
@@ -559,7 +691,11 @@ async function microtasks(ctx, rows, notes) {
   const { reps, minCpuMs } = rounds(ctx);
   for (const burst of [MICROTASK_BURST, MICROTASK_BIG_BURST]) {
     const big = burst === MICROTASK_BIG_BURST;
-    const result = await runIsolated(ctx, import.meta.url, "compareMicrotasks", { reps: big ? Math.max(2, reps - 2) : reps, minCpuMs, burst });
+    const result = await runIsolated(ctx, import.meta.url, "compareMicrotasks", {
+      reps: big ? Math.max(2, reps - 2) : reps,
+      minCpuMs,
+      burst,
+    });
     const label = `queueMicrotask enqueue + run, bursts of ${formatCount(burst)}${big ? " (beyond the 1,024-slot ring: overflow in the core)" : ""}`;
     rows.push(
       speedRow(label, result, 1, {
@@ -609,7 +745,9 @@ async function garbage(ctx, rows, notes) {
   for (const subject of ["html", "node", "native"]) {
     counts[subject] = await runIsolated(ctx, import.meta.url, "pairGcs", { subject, pairs });
     const c = counts[subject];
-    ctx.progress(`GCs during ${formatCount(pairs)} pairs, ${subject}: ${c.minor} minor, ${c.major} major, ${c.incremental} incremental (${formatNumber(c.gcMs)} ms in GC, ${formatNumber(c.ms)} ms total)`);
+    ctx.progress(
+      `GCs during ${formatCount(pairs)} pairs, ${subject}: ${c.minor} minor, ${c.major} major, ${c.incremental} incremental (${formatNumber(c.gcMs)} ms in GC, ${formatNumber(c.ms)} ms total)`,
+    );
   }
   const native = counts.native;
   for (const profile of ["html", "node"]) {
@@ -623,7 +761,11 @@ async function garbage(ctx, rows, notes) {
       unit: "scavenges",
       ratio: both ? native.minor / c.minor : null,
       ratioLabel: "fewer GCs",
-      ratioText: both ? undefined : c.minor === native.minor ? `same (${c.minor})` : `${c.minor} vs ${native.minor}`,
+      ratioText: both
+        ? undefined
+        : c.minor === native.minor
+          ? `same (${c.minor})`
+          : `${c.minor} vs ${native.minor}`,
       goal: profile === "html" ? "0" : null,
       goalValue: profile === "html" ? 0 : undefined,
       goalValueOf: profile === "html" ? c.minor : undefined,
@@ -634,7 +776,12 @@ async function garbage(ctx, rows, notes) {
   }
   notes.push(
     `GCs during ${formatCount(pairs)} pairs (after 250,000 warm-up pairs; PerformanceObserver 'gc' entries): ` +
-      ["html", "node", "native"].map((s) => `${s === "native" ? "Node setTimeout" : `zigloop ${s}`} ${counts[s].minor} minor / ${counts[s].major} major / ${counts[s].incremental} incremental, ${formatNumber(counts[s].gcMs)} ms in GC, ${formatNumber(counts[s].ms)} ms`).join("; ") +
+      ["html", "node", "native"]
+        .map(
+          (s) =>
+            `${s === "native" ? "Node setTimeout" : `zigloop ${s}`} ${counts[s].minor} minor / ${counts[s].major} major / ${counts[s].incremental} incremental, ${formatNumber(counts[s].gcMs)} ms in GC, ${formatNumber(counts[s].ms)} ms`,
+        )
+        .join("; ") +
       ". The node profile returns a Timeout object per setTimeout, as Node does.",
   );
 }

@@ -4,7 +4,16 @@
 // What each benchmark measures and why: docs/BENCHMARKS.md.
 
 import { createRequire } from "node:module";
-import { compareThroughput, formatBytes, formatCount, formatNumber, median, roundRatios, speedNote, speedRow } from "../lib/harness.mjs";
+import {
+  compareThroughput,
+  formatBytes,
+  formatCount,
+  formatNumber,
+  median,
+  roundRatios,
+  speedNote,
+  speedRow,
+} from "../lib/harness.mjs";
 import { runIsolated } from "../lib/isolate.mjs";
 import { createLoop } from "../lib/loop.mjs";
 
@@ -21,14 +30,26 @@ const HEAP_ROOTS = 1_000;
 function loadBluebird() {
   const Bluebird = require("bluebird").getNewLibraryCopy();
   // Production settings (these are also bluebird's defaults outside NODE_ENV=development).
-  Bluebird.config({ warnings: false, longStackTraces: false, cancellation: false, monitoring: false });
+  Bluebird.config({
+    warnings: false,
+    longStackTraces: false,
+    cancellation: false,
+    monitoring: false,
+  });
   return Bluebird;
 }
 
 /** The three Promise classes, the loop's from a real-clock loop (jobs run in its checkpoints). */
 async function classes() {
   const loop = await createLoop();
-  return { loop, list: [["loop.Promise", loop.Promise], ["native Promise", Promise], ["bluebird", loadBluebird()]] };
+  return {
+    loop,
+    list: [
+      ["loop.Promise", loop.Promise],
+      ["native Promise", Promise],
+      ["bluebird", loadBluebird()],
+    ],
+  };
 }
 
 const inc = (v) => v + 1;
@@ -51,7 +72,8 @@ function chainsDriver(P, chains, length) {
     }
     for (let c = 0; c < chains; c++) resolvers[c](c);
     const value = await tail;
-    if (value !== chains - 1 + length) throw new Error(`chain ended with ${value}, expected ${chains - 1 + length}`);
+    if (value !== chains - 1 + length)
+      throw new Error(`chain ended with ${value}, expected ${chains - 1 + length}`);
     resolvers.fill(undefined);
   };
 }
@@ -77,13 +99,16 @@ async function chainOrderCheck(list, chains) {
       resolve(c);
     });
     const values = await P.all(tails);
-    if (values.length !== chains || values.some((v, c) => v !== c)) throw new Error(`${who}: chains resolved to the wrong values`);
-    if (order.length !== chains * CHAIN_LENGTH) throw new Error(`${who}: ${order.length} reactions ran, expected ${chains * CHAIN_LENGTH}`);
+    if (values.length !== chains || values.some((v, c) => v !== c))
+      throw new Error(`${who}: chains resolved to the wrong values`);
+    if (order.length !== chains * CHAIN_LENGTH)
+      throw new Error(`${who}: ${order.length} reactions ran, expected ${chains * CHAIN_LENGTH}`);
     orders.push({ who, order });
   }
   const [loopOrder, nativeOrder] = orders;
   for (let i = 0; i < nativeOrder.order.length; i++) {
-    if (loopOrder.order[i] !== nativeOrder.order[i]) throw new Error(`loop.Promise reaction order differs from native at ${i}`);
+    if (loopOrder.order[i] !== nativeOrder.order[i])
+      throw new Error(`loop.Promise reaction order differs from native at ${i}`);
   }
   // bluebird runs the same reactions; its order is its own (it drains its own queue per macrotask).
   const sameAsNative = orders[2].order.every((v, i) => v === nativeOrder.order[i]);
@@ -94,7 +119,9 @@ async function chainOrderCheck(list, chains) {
 export async function compareChains({ chains, reps, minCpuMs, minSamples }, ctx) {
   const { loop, list } = await classes();
   const check = await chainOrderCheck(list, 1000);
-  ctx.progress(`chains: cross-check passed: loop.Promise ran ${formatCount(1000 * CHAIN_LENGTH)} reactions in native's order (bluebird ${check.bluebirdSameOrder ? "too" : "in its own order"})`);
+  ctx.progress(
+    `chains: cross-check passed: loop.Promise ran ${formatCount(1000 * CHAIN_LENGTH)} reactions in native's order (bluebird ${check.bluebirdSameOrder ? "too" : "in its own order"})`,
+  );
   const subjects = list.map(([who, P]) => {
     const run = chainsDriver(P, chains, CHAIN_LENGTH);
     return { name: who, run: () => run() };
@@ -110,7 +137,11 @@ export async function compareChains({ chains, reps, minCpuMs, minSamples }, ctx)
     unit: "ns/chain",
   });
   loop.close();
-  return { subjects: result.subjects, ratios: roundRatios(result, 3), bluebirdSameOrder: check.bluebirdSameOrder };
+  return {
+    subjects: result.subjects,
+    ratios: roundRatios(result, 3),
+    bluebirdSameOrder: check.bluebirdSameOrder,
+  };
 }
 
 /** Child: `await P.all(array of ALL_SIZE fulfilled promises)`; the array is reused (all does not consume it). */
@@ -122,12 +153,20 @@ export async function compareAll({ reps, minCpuMs }, ctx) {
       name: who,
       async run() {
         const values = await P.all(inputs);
-        if (values.length !== ALL_SIZE || values[ALL_SIZE - 1] !== ALL_SIZE - 1) throw new Error(`${who}: Promise.all returned the wrong values`);
+        if (values.length !== ALL_SIZE || values[ALL_SIZE - 1] !== ALL_SIZE - 1)
+          throw new Error(`${who}: Promise.all returned the wrong values`);
       },
     };
   });
   for (const s of subjects) await s.run();
-  const result = await compareThroughput(ctx, { label: `Promise.all over ${formatCount(ALL_SIZE)}`, subjects, opsPerCall: ALL_SIZE, reps, minCpuMs, unit: "ns/element" });
+  const result = await compareThroughput(ctx, {
+    label: `Promise.all over ${formatCount(ALL_SIZE)}`,
+    subjects,
+    opsPerCall: ALL_SIZE,
+    reps,
+    minCpuMs,
+    unit: "ns/element",
+  });
   loop.close();
   return { subjects: result.subjects, ratios: roundRatios(result, 3) };
 }
@@ -168,8 +207,14 @@ export async function heapPerThen({ repeats }, ctx) {
       perThen[i].push((withThens - rootsOnly) / HEAP_THENS);
     });
   }
-  const result = list.map(([who], i) => ({ name: who, bytes: median(perThen[i]), readings: perThen[i] }));
-  ctx.progress(`heap per then: ${result.map((r) => `${r.name} ${formatNumber(r.bytes)} B`).join(", ")}`);
+  const result = list.map(([who], i) => ({
+    name: who,
+    bytes: median(perThen[i]),
+    readings: perThen[i],
+  }));
+  ctx.progress(
+    `heap per then: ${result.map((r) => `${r.name} ${formatNumber(r.bytes)} B`).join(", ")}`,
+  );
   loop.close();
   return result;
 }
@@ -181,7 +226,9 @@ export async function run(ctx) {
   const minCpuMs = ctx.quick ? 60 : 200;
 
   // Memory first (a fresh process, nothing else allocated yet).
-  const heap = await runIsolated(ctx, import.meta.url, "heapPerThen", { repeats: ctx.quick ? 1 : 3 });
+  const heap = await runIsolated(ctx, import.meta.url, "heapPerThen", {
+    repeats: ctx.quick ? 1 : 3,
+  });
   for (const peer of [1, 2]) {
     rows.push({
       benchmark: `heap bytes per live then (${formatCount(HEAP_THENS)} pending thens on ${formatCount(HEAP_ROOTS)} chains)`,
@@ -197,7 +244,9 @@ export async function run(ctx) {
   }
   notes.push(
     `Heap per then: process.memoryUsage().heapUsed after two full GCs, ${formatCount(HEAP_ROOTS)} pending roots each with ${HEAP_THENS / HEAP_ROOTS} chained thens, minus the same roots without thens, / ${HEAP_THENS.toLocaleString("en-US")}; readings: ` +
-      heap.map((r) => `${r.name} ${r.readings.map((b) => formatNumber(b)).join(", ")} B`).join("; ") +
+      heap
+        .map((r) => `${r.name} ${r.readings.map((b) => formatNumber(b)).join(", ")} B`)
+        .join("; ") +
       ` (${formatBytes(heap[0].bytes * HEAP_THENS)} for loop.Promise's ${HEAP_THENS.toLocaleString("en-US")} thens).`,
   );
 
@@ -210,18 +259,52 @@ export async function run(ctx) {
       minSamples: big ? 3 : 8,
     });
     const label = `resolve + ${CHAIN_LENGTH} chained thens, ${formatCount(chains)} chains live`;
-    rows.push(speedRow(label, result, 1, { unit: "ns/chain", goal: "≥ 1x (as fast as native)", goalRatio: 1, met: result.ratios[1].median >= 1 }));
-    rows.push(speedRow(label, result, 2, { unit: "ns/chain", goal: "≥ 3x faster", goalRatio: 3, met: result.ratios[2].median >= 3 }));
+    rows.push(
+      speedRow(label, result, 1, {
+        unit: "ns/chain",
+        goal: "≥ 1x (as fast as native)",
+        goalRatio: 1,
+        met: result.ratios[1].median >= 1,
+      }),
+    );
+    rows.push(
+      speedRow(label, result, 2, {
+        unit: "ns/chain",
+        goal: "≥ 3x faster",
+        goalRatio: 3,
+        met: result.ratios[2].median >= 3,
+      }),
+    );
     notes.push(
-      speedNote(`${label} (one op = a new pending promise, ${CHAIN_LENGTH} thens on it, its resolve, and the ${CHAIN_LENGTH} reactions run)`, result, "M chains/s") +
-        (chains === 1e3 ? `; before timing, loop.Promise ran 10,000 reactions in exactly native's order${result.bluebirdSameOrder ? " (bluebird too)" : " (bluebird in its own order)"}` : ""),
+      speedNote(
+        `${label} (one op = a new pending promise, ${CHAIN_LENGTH} thens on it, its resolve, and the ${CHAIN_LENGTH} reactions run)`,
+        result,
+        "M chains/s",
+      ) +
+        (chains === 1e3
+          ? `; before timing, loop.Promise ran 10,000 reactions in exactly native's order${result.bluebirdSameOrder ? " (bluebird too)" : " (bluebird in its own order)"}`
+          : ""),
     );
   }
 
   const all = await runIsolated(ctx, import.meta.url, "compareAll", { reps, minCpuMs });
-  rows.push(speedRow(`Promise.all over ${formatCount(ALL_SIZE)} fulfilled promises`, all, 1, { unit: "ns/element" }));
-  rows.push(speedRow(`Promise.all over ${formatCount(ALL_SIZE)} fulfilled promises`, all, 2, { unit: "ns/element" }));
-  notes.push(speedNote(`Promise.all over ${formatCount(ALL_SIZE)} fulfilled promises (created once and reused; one op = one element)`, all, "M elements/s"));
+  rows.push(
+    speedRow(`Promise.all over ${formatCount(ALL_SIZE)} fulfilled promises`, all, 1, {
+      unit: "ns/element",
+    }),
+  );
+  rows.push(
+    speedRow(`Promise.all over ${formatCount(ALL_SIZE)} fulfilled promises`, all, 2, {
+      unit: "ns/element",
+    }),
+  );
+  notes.push(
+    speedNote(
+      `Promise.all over ${formatCount(ALL_SIZE)} fulfilled promises (created once and reused; one op = one element)`,
+      all,
+      "M elements/s",
+    ),
+  );
 
   // Report in the issue's order: chains, Promise.all, memory.
   const order = (row) => (row.benchmark.startsWith("heap") ? 1 : 0);

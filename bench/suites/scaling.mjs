@@ -4,7 +4,13 @@
 // chart in bench/results.svg). Everything goes through the built package (dist/node.js).
 // What each benchmark measures and why: docs/BENCHMARKS.md.
 
-import { compareThroughput, formatBytes, formatCount, formatNumber, median } from "../lib/harness.mjs";
+import {
+  compareThroughput,
+  formatBytes,
+  formatCount,
+  formatNumber,
+  median,
+} from "../lib/harness.mjs";
 import { runIsolated } from "../lib/isolate.mjs";
 import { createLoop, createLoopWithCore, hostTask } from "../lib/loop.mjs";
 import { prng } from "../lib/timer_workloads.mjs";
@@ -92,10 +98,17 @@ export async function compareScaling({ n, reps }, ctx) {
   const loop = await createLoop({ profile: "html" });
   const t0 = performance.now();
   const subjects = [
-    scalingSubject("zigloop", { set: (fn, ms) => loop.setTimeout(fn, ms), clear: (id) => loop.clearTimeout(id) }, n, 0x5ca1e),
+    scalingSubject(
+      "zigloop",
+      { set: (fn, ms) => loop.setTimeout(fn, ms), clear: (id) => loop.clearTimeout(id) },
+      n,
+      0x5ca1e,
+    ),
     scalingSubject("Node setTimeout", { set: setTimeout, clear: clearTimeout }, n, 0x5ca1e),
   ];
-  ctx.progress(`N=${formatCount(n)}: ${formatCount(n)} background timers each (random delays ${formatCount(LONG_MIN)}..${formatCount(LONG_MIN + LONG_SPAN)} ms) created in ${formatNumber(performance.now() - t0)} ms`);
+  ctx.progress(
+    `N=${formatCount(n)}: ${formatCount(n)} background timers each (random delays ${formatCount(LONG_MIN)}..${formatCount(LONG_MIN + LONG_SPAN)} ms) created in ${formatNumber(performance.now() - t0)} ms`,
+  );
   const results = subjects.map(() => ({ schedule: [], cancel: [], fire: [] }));
   for (let rep = -2; rep < reps; rep++) {
     const order = rep % 2 === 0 ? [0, 1] : [1, 0];
@@ -114,11 +127,16 @@ export async function compareScaling({ n, reps }, ctx) {
         results[i].cancel.push(cancel);
         results[i].fire.push(fire);
       }
-      line.push(`${s.name} schedule ${schedule.toFixed(0)} / cancel ${cancel.toFixed(0)} / fire ${fire.toFixed(0)} ns`);
+      line.push(
+        `${s.name} schedule ${schedule.toFixed(0)} / cancel ${cancel.toFixed(0)} / fire ${fire.toFixed(0)} ns`,
+      );
     }
-    ctx.progress(`N=${formatCount(n)}: ${rep < 0 ? "warm-up" : `round ${rep + 1}/${reps}`}: ${line.join("; ")}`);
+    ctx.progress(
+      `N=${formatCount(n)}: ${rep < 0 ? "warm-up" : `round ${rep + 1}/${reps}`}: ${line.join("; ")}`,
+    );
   }
-  if (loop.pending.timers !== n) throw new Error(`zigloop holds ${loop.pending.timers} timers, expected ${n}`);
+  if (loop.pending.timers !== n)
+    throw new Error(`zigloop holds ${loop.pending.timers} timers, expected ${n}`);
   subjects.forEach((s) => {
     s.clearAll();
   });
@@ -138,7 +156,8 @@ export async function compareScaling({ n, reps }, ctx) {
 async function scaling(ctx, rows, notes) {
   const reps = ctx.quick ? 2 : 9;
   const byN = {};
-  for (const n of SIZES) byN[n] = await runIsolated(ctx, import.meta.url, "compareScaling", { n, reps });
+  for (const n of SIZES)
+    byN[n] = await runIsolated(ctx, import.meta.url, "compareScaling", { n, reps });
   for (const op of ["schedule", "fire", "cancel"]) {
     for (const n of SIZES) {
       const r = byN[n][op];
@@ -200,7 +219,8 @@ export async function timerMemory({ subject, count }) {
     settle();
     const u0 = process.memoryUsage();
     const m0 = loop.metrics().memory;
-    for (let i = 0; i < count; i++) loop.setTimeout(noop, LONG_MIN + Math.floor(random() * LONG_SPAN));
+    for (let i = 0; i < count; i++)
+      loop.setTimeout(noop, LONG_MIN + Math.floor(random() * LONG_SPAN));
     settle();
     const u1 = process.memoryUsage();
     const m1 = loop.metrics().memory;
@@ -221,12 +241,21 @@ export async function timerMemory({ subject, count }) {
   settle();
   const u0 = process.memoryUsage();
   const oneDuration = subject === "node-one-duration";
-  for (let i = 0; i < count; i++) handles[i] = setTimeout(noop, oneDuration ? LONG_MIN : LONG_MIN + Math.floor(random() * LONG_SPAN));
+  for (let i = 0; i < count; i++)
+    handles[i] = setTimeout(
+      noop,
+      oneDuration ? LONG_MIN : LONG_MIN + Math.floor(random() * LONG_SPAN),
+    );
   settle();
   const u1 = process.memoryUsage();
   for (let i = 0; i < count; i++) clearTimeout(handles[i]);
   // The handles array was allocated at full length before the first reading: not counted.
-  return { heap: u1.heapUsed - u0.heapUsed, external: u1.external - u0.external, typedArrays: u1.arrayBuffers - u0.arrayBuffers, linear: 0 };
+  return {
+    heap: u1.heapUsed - u0.heapUsed,
+    external: u1.external - u0.external,
+    typedArrays: u1.arrayBuffers - u0.arrayBuffers,
+    linear: 0,
+  };
 }
 
 /** Child: footprint of an empty loop: JS heap per loop (over `loops` loops) and its linear memory. */
@@ -251,12 +280,20 @@ export async function emptyLoop({ loops }) {
 async function memory(ctx, rows, notes) {
   const count = ctx.quick ? MEMORY_TIMERS / 10 : MEMORY_TIMERS;
   const z = await runIsolated(ctx, import.meta.url, "timerMemory", { subject: "zigloop", count });
-  const nodeRandom = await runIsolated(ctx, import.meta.url, "timerMemory", { subject: "node", count });
-  const nodeOne = await runIsolated(ctx, import.meta.url, "timerMemory", { subject: "node-one-duration", count });
+  const nodeRandom = await runIsolated(ctx, import.meta.url, "timerMemory", {
+    subject: "node",
+    count,
+  });
+  const nodeOne = await runIsolated(ctx, import.meta.url, "timerMemory", {
+    subject: "node-one-duration",
+    count,
+  });
   // JS heap + external memory (linear memory and typed-array backing stores live outside the heap).
   const zPer = (z.heap + z.external) / count;
   const nodeBytes = (r) => (r.heap + r.external) / count;
-  ctx.progress(`memory per pending timer at ${formatCount(count)}: zigloop ${formatNumber(z.linear / count)} B linear + ${formatNumber(z.typedArrays / count)} B typed arrays + ${formatNumber(z.heap / count)} B JS heap; Node ${formatNumber(nodeBytes(nodeRandom))} B (random delays), ${formatNumber(nodeBytes(nodeOne))} B (one duration)`);
+  ctx.progress(
+    `memory per pending timer at ${formatCount(count)}: zigloop ${formatNumber(z.linear / count)} B linear + ${formatNumber(z.typedArrays / count)} B typed arrays + ${formatNumber(z.heap / count)} B JS heap; Node ${formatNumber(nodeBytes(nodeRandom))} B (random delays), ${formatNumber(nodeBytes(nodeOne))} B (one duration)`,
+  );
   for (const [peer, label] of [
     [nodeRandom, "Node setTimeout, random delays"],
     [nodeOne, "Node setTimeout, one duration"],
@@ -329,9 +366,17 @@ export async function compareMetrics({ reps, minCpuMs }, ctx) {
     { name: "metrics: true", run: burstOn(on) },
     { name: "metrics off", run: burstOn(off) },
   ];
-  const result = await compareThroughput(ctx, { label: `submit with metrics on/off, bursts of ${TASK_BURST}`, subjects, opsPerCall: TASK_BURST, reps, minCpuMs, unit: "ns/task" });
+  const result = await compareThroughput(ctx, {
+    label: `submit with metrics on/off, bursts of ${TASK_BURST}`,
+    subjects,
+    opsPerCall: TASK_BURST,
+    reps,
+    minCpuMs,
+    unit: "ns/task",
+  });
   const m = on.metrics();
-  if (m.tasksExecuted === 0 || m.taskLatency.count === 0) throw new Error("metrics recorded nothing");
+  if (m.tasksExecuted === 0 || m.taskLatency.count === 0)
+    throw new Error("metrics recorded nothing");
   on.close();
   off.close();
   return { subjects: result.subjects, ratio: result.ratio(1), recorded: m.taskLatency.count };
@@ -365,9 +410,14 @@ export async function latencyHistogram({ bursts, warmup }, ctx) {
   for (let p = 0.5; p < 100; p += 0.5) percentiles.push(p);
   percentiles.push(99.9, 99.99);
   const TASK_LATENCY = 0; // HistogramWhich.task_latency
-  const quantiles = percentiles.map((p) => ({ p, ms: core.zl_histogram_percentile(TASK_LATENCY, p) }));
+  const quantiles = percentiles.map((p) => ({
+    p,
+    ms: core.zl_histogram_percentile(TASK_LATENCY, p),
+  }));
   loop.close();
-  ctx.progress(`task latency (metrics, latencyGroup 1): n=${summary.count} p50 ${formatNumber(summary.p50 * 1e6)} ns p99 ${formatNumber(summary.p99 * 1e6)} ns`);
+  ctx.progress(
+    `task latency (metrics, latencyGroup 1): n=${summary.count} p50 ${formatNumber(summary.p50 * 1e6)} ns p99 ${formatNumber(summary.p99 * 1e6)} ns`,
+  );
   return { summary, quantiles, burst, bursts };
 }
 
@@ -396,7 +446,10 @@ async function metrics(ctx, rows, notes, extra) {
       `(per-round ratios ${formatNumber(r.ratio.min)}..${formatNumber(r.ratio.max)}); ${on.name} ${formatNumber(1e3 / on.nsPerOp)} M tasks/s (cv ${(on.cv * 100).toFixed(1)}%), ${off.name} ${formatNumber(1e3 / off.nsPerOp)} M tasks/s (cv ${(off.cv * 100).toFixed(1)}%).`,
   );
 
-  const h = await runIsolated(ctx, import.meta.url, "latencyHistogram", { bursts: ctx.quick ? 2000 : 20000, warmup: ctx.quick ? 2000 : 20000 });
+  const h = await runIsolated(ctx, import.meta.url, "latencyHistogram", {
+    bursts: ctx.quick ? 2000 : 20000,
+    warmup: ctx.quick ? 2000 : 20000,
+  });
   extra.latencyHistogram = h;
   const s = h.summary;
   const ns = (ms) => formatNumber(ms * 1e6);

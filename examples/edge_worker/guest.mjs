@@ -1,8 +1,11 @@
 // A small guest program for the edge worker: it only sees the globals it is given
 // (the loop's timers, microtasks and Promise), like code a platform runs for a tenant.
 // workerd forbids eval, so the guest is a module function that receives its globals.
-// biome-ignore lint/suspicious/noShadowRestrictedNames: the guest's Promise is the loop's, on purpose
-export default async function guest({ setTimeout, setInterval, clearInterval, queueMicrotask, Promise }, name) {
+export default async function guest(
+  // biome-ignore lint/suspicious/noShadowRestrictedNames: the guest's Promise is the loop's, on purpose
+  { setTimeout, setInterval, clearInterval, queueMicrotask, Promise },
+  name,
+) {
   const events = [];
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

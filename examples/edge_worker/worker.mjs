@@ -21,22 +21,26 @@ export default {
     let error;
     const done = guest(scope, url.searchParams.get("name") ?? "world").then(
       (value) => (result = value),
-      (reason) => (error = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)),
+      (reason) =>
+        (error = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)),
     );
     await loop.run(); // resolves when nothing the guest scheduled is left
     await done;
     const metrics = loop.metrics();
     loop.close();
-    return Response.json({
-      result,
-      error,
-      metrics: {
-        tasksExecuted: metrics.tasksExecuted,
-        timersFired: metrics.timersFired,
-        microtasksExecuted: metrics.microtasksExecuted,
-        timerLateness: metrics.timerLateness,
-        loopTimeMs: metrics.now,
+    return Response.json(
+      {
+        result,
+        error,
+        metrics: {
+          tasksExecuted: metrics.tasksExecuted,
+          timersFired: metrics.timersFired,
+          microtasksExecuted: metrics.microtasksExecuted,
+          timerLateness: metrics.timerLateness,
+          loopTimeMs: metrics.now,
+        },
       },
-    }, { status: error === undefined ? 200 : 500 });
+      { status: error === undefined ? 200 : 500 },
+    );
   },
 };

@@ -53,11 +53,16 @@ export interface CliResult {
 }
 
 /** Runs the CLI with `argv` (without node and the script path). Never calls process.exit. */
-export async function main(argv: string[], io: { out: (text: string) => void; err: (text: string) => void } = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-}): Promise<CliResult> {
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof CLI_OPTIONS }>>;
+export async function main(
+  argv: string[],
+  io: { out: (text: string) => void; err: (text: string) => void } = {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  },
+): Promise<CliResult> {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof CLI_OPTIONS }>
+  >;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: CLI_OPTIONS });
   } catch (error) {
@@ -66,7 +71,9 @@ export async function main(argv: string[], io: { out: (text: string) => void; er
   }
   const { values, positionals } = parsed;
   if (values.version) {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const pkg = JSON.parse(
+      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+    ) as { version: string };
     io.out(`zigloop ${pkg.version}\n`);
     return { exitCode: 0 };
   }
@@ -76,7 +83,9 @@ export async function main(argv: string[], io: { out: (text: string) => void; er
   }
   const [command, file, ...rest] = positionals;
   if (command !== "run" || file === undefined || rest.length > 0) {
-    io.err(`zigloop: expected \`run <file.js>\`, got ${positionals.length ? positionals.join(" ") : "nothing"}\n\n${USAGE}\n`);
+    io.err(
+      `zigloop: expected \`run <file.js>\`, got ${positionals.length ? positionals.join(" ") : "nothing"}\n\n${USAGE}\n`,
+    );
     return { exitCode: 2 };
   }
   const profile = values.profile;
@@ -92,7 +101,12 @@ export async function main(argv: string[], io: { out: (text: string) => void; er
     io.err(`zigloop: cannot read ${path}: ${(error as Error).message}\n`);
     return { exitCode: 2 };
   }
-  return runScript(source, path, { profile, virtualTime: values["virtual-time"], metrics: values.metrics }, io);
+  return runScript(
+    source,
+    path,
+    { profile, virtualTime: values["virtual-time"], metrics: values.metrics },
+    io,
+  );
 }
 
 interface RunOptions {

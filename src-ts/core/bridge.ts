@@ -8,7 +8,6 @@
  * @module
  */
 
-import { BATCH_CAPACITY, Batch, type CoreExports, type CoreMemory, Stat, Status } from "./abi.generated.ts";
 import {
   CapacityError,
   CoreTrapError,
@@ -17,6 +16,14 @@ import {
   LoopStateError,
   ReentrancyError,
 } from "../errors.ts";
+import {
+  BATCH_CAPACITY,
+  Batch,
+  type CoreExports,
+  type CoreMemory,
+  Stat,
+  Status,
+} from "./abi.generated.ts";
 
 /** Whether `error` is a trap of a WebAssembly instance. */
 export function isTrap(error: unknown): boolean {
@@ -102,7 +109,10 @@ export class CoreBridge {
       case Status.reentrant:
         throw new ReentrancyError(action);
       default:
-        throw new LoopStateError("ERR_LOOP_INTERNAL", `Cannot ${action}: the core answered status ${status}.`);
+        throw new LoopStateError(
+          "ERR_LOOP_INTERNAL",
+          `Cannot ${action}: the core answered status ${status}.`,
+        );
     }
   }
 

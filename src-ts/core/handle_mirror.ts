@@ -15,7 +15,6 @@
  * @module
  */
 
-
 /** What a mirror slot holds. 0 = empty. */
 export const Kind = {
   empty: 0,
@@ -87,7 +86,7 @@ export class HandleMirror {
     this.ids[slot] = id;
     this.kinds[slot] = kind;
     this.refs[slot] = ref ? 1 : 0;
-    this.nesting[slot] = Math.min(nesting , 255);
+    this.nesting[slot] = Math.min(nesting, 255);
     this.delays[slot] = delay;
     this.fns[slot] = fn;
     this.args[slot] = args;

@@ -10,10 +10,9 @@
 
 import { CoreMismatchError } from "../errors.ts";
 import type { CompiledCore } from "../web.ts";
-import { ABI_CHECKSUM, ABI_VERSION, EXPORT_NAMES, type CoreExports } from "./abi.generated.ts";
+import { ABI_CHECKSUM, ABI_VERSION, type CoreExports, EXPORT_NAMES } from "./abi.generated.ts";
 
 export { CoreMismatchError };
-
 
 /** Checks that `module` exports everything the host needs (before instantiating). */
 export function checkModule(module: CompiledCore): void {
@@ -24,7 +23,9 @@ export function checkModule(module: CompiledCore): void {
       }.`,
     );
   }
-  const names = new Set(WebAssembly.Module.exports(module as WebAssembly.Module).map((e) => e.name));
+  const names = new Set(
+    WebAssembly.Module.exports(module as WebAssembly.Module).map((e) => e.name),
+  );
   const missing = [...EXPORT_NAMES, "memory"].filter((name) => !names.has(name));
   if (missing.length > 0) {
     throw new CoreMismatchError(

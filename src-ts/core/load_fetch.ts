@@ -12,7 +12,9 @@ export async function loadCoreModule(): Promise<CompiledCore> {
   const url = new URL("../../wasm/zigloop.wasm", import.meta.url);
   const response = await fetch(url);
   if (!response.ok) {
-    throw new TypeError(`Could not load the zigloop core from ${url.href}: HTTP ${response.status}.`);
+    throw new TypeError(
+      `Could not load the zigloop core from ${url.href}: HTTP ${response.status}.`,
+    );
   }
   return WebAssembly.compile(await response.arrayBuffer());
 }

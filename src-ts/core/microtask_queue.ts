@@ -22,7 +22,6 @@
  * @module
  */
 
-
 import { type CoreExports, RING_WORDS, RingWord } from "./abi.generated.ts";
 import { SlotTable } from "./slot_table.ts";
 
@@ -69,7 +68,10 @@ export class MicrotaskQueue {
   /** Jobs queued (ring and overflow). */
   get length(): number {
     if (this.#shared.length === 0) this.#refreshViews();
-    return ((this.#tail - this.#head) >>> 0) + (this.#overflowEmpty ? 0 : this.#shared[RingWord.overflow_len]!);
+    return (
+      ((this.#tail - this.#head) >>> 0) +
+      (this.#overflowEmpty ? 0 : this.#shared[RingWord.overflow_len]!)
+    );
   }
 
   /**
@@ -205,5 +207,4 @@ export class MicrotaskQueue {
     this.#tail = this.#shared[RingWord.tail]!;
     this.#overflowEmpty = this.#shared[RingWord.overflow_len] === 0;
   }
-
 }

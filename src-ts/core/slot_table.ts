@@ -9,7 +9,6 @@
  * @module
  */
 
-
 export class SlotTable {
   /** The callback stored in each slot; `undefined` when the slot is free. */
   fns: Array<((arg?: any) => void) | undefined>;

@@ -7,7 +7,9 @@
  */
 
 const hostPerformance = (globalThis as { performance?: { now(): number } }).performance;
-const hostNow: () => number = hostPerformance ? hostPerformance.now.bind(hostPerformance) : Date.now;
+const hostNow: () => number = hostPerformance
+  ? hostPerformance.now.bind(hostPerformance)
+  : Date.now;
 
 export interface Clock {
   /** Current loop time in milliseconds. */

@@ -17,8 +17,8 @@ import {
   TIMERS_MAX_LIMIT,
 } from "../core/abi.generated.ts";
 import { describeValue, invalidArgType } from "../errors.ts";
-import type { UnhandledRejectionsMode } from "../promise/rejection_tracker.ts";
 import type { StringHandlerCompiler } from "../profile/html.ts";
+import type { UnhandledRejectionsMode } from "../promise/rejection_tracker.ts";
 
 /** Timer semantics: the HTML Standard's, or Node.js's. */
 export type Profile = "html" | "node";
@@ -180,7 +180,12 @@ export function resolveConfig(options: unknown, extraNames: readonly string[] = 
     "unhandledRejections",
   );
   if (o.trackPromiseCreation !== undefined && typeof o.trackPromiseCreation !== "boolean") {
-    throw invalidArgType("trackPromiseCreation", "a boolean", o.trackPromiseCreation, "createEventLoop(options)");
+    throw invalidArgType(
+      "trackPromiseCreation",
+      "a boolean",
+      o.trackPromiseCreation,
+      "createEventLoop(options)",
+    );
   }
   return Object.freeze({
     profile,
@@ -206,7 +211,12 @@ export function resolveConfig(options: unknown, extraNames: readonly string[] = 
 /** A TypeError about createEventLoop's options, with Node's argument-type code. */
 function optionsError(message: string): TypeError {
   const error = new TypeError(`createEventLoop(options): ${message}`);
-  Object.defineProperty(error, "code", { value: "ERR_INVALID_ARG_TYPE", enumerable: true, configurable: true, writable: true });
+  Object.defineProperty(error, "code", {
+    value: "ERR_INVALID_ARG_TYPE",
+    enumerable: true,
+    configurable: true,
+    writable: true,
+  });
   return error;
 }
 
@@ -215,7 +225,10 @@ function checkNames(object: object, known: readonly string[], prefix: string): v
   for (const name of Object.keys(object)) {
     if (known.includes(name)) continue;
     const guess = closest(name, known);
-    const hint = guess === undefined ? `Known options: ${known.join(", ")}.` : `Did you mean "${prefix}${guess}"?`;
+    const hint =
+      guess === undefined
+        ? `Known options: ${known.join(", ")}.`
+        : `Did you mean "${prefix}${guess}"?`;
     throw optionsError(`unknown option "${prefix}${name}". ${hint}`);
   }
 }
@@ -274,7 +287,9 @@ function startTimeOption(value: unknown): number {
 function capacityOption(value: unknown, name: string, max: number): number {
   if (value === undefined) return Math.min(DEFAULT_CAPACITY, max);
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new RangeError(`capacity.${name} must be an integer from 1 to ${max}, got ${describeValue(value)}.`);
+    throw new RangeError(
+      `capacity.${name} must be an integer from 1 to ${max}, got ${describeValue(value)}.`,
+    );
   }
   return value;
 }
@@ -282,7 +297,10 @@ function capacityOption(value: unknown, name: string, max: number): number {
 function ringOption(value: unknown): number {
   if (value === undefined) return DEFAULT_RING;
   if (
-    typeof value !== "number" || !Number.isInteger(value) || value < RING_CAPACITY_MIN || value > RING_CAPACITY_MAX ||
+    typeof value !== "number" ||
+    !Number.isInteger(value) ||
+    value < RING_CAPACITY_MIN ||
+    value > RING_CAPACITY_MAX ||
     (value & (value - 1)) !== 0
   ) {
     throw new RangeError(
@@ -293,16 +311,30 @@ function ringOption(value: unknown): number {
   return value;
 }
 
-function metricsOption(value: unknown, manual: boolean): { metrics: boolean; latencyGroup: number } {
-  if (value === undefined || value === false) return { metrics: false, latencyGroup: BATCH_CAPACITY };
-  if (value === true) return { metrics: true, latencyGroup: manual ? BATCH_CAPACITY : DEFAULT_LATENCY_GROUP };
+function metricsOption(
+  value: unknown,
+  manual: boolean,
+): { metrics: boolean; latencyGroup: number } {
+  if (value === undefined || value === false)
+    return { metrics: false, latencyGroup: BATCH_CAPACITY };
+  if (value === true)
+    return { metrics: true, latencyGroup: manual ? BATCH_CAPACITY : DEFAULT_LATENCY_GROUP };
   if (value === null || typeof value !== "object") {
-    throw optionsError(`metrics must be a boolean or { latencyGroup }, got ${describeValue(value)}.`);
+    throw optionsError(
+      `metrics must be a boolean or { latencyGroup }, got ${describeValue(value)}.`,
+    );
   }
   checkNames(value, METRICS_NAMES, "metrics.");
   const group = (value as { latencyGroup?: unknown }).latencyGroup ?? DEFAULT_LATENCY_GROUP;
-  if (typeof group !== "number" || !Number.isInteger(group) || group < 1 || group > BATCH_CAPACITY) {
-    throw new RangeError(`metrics.latencyGroup must be an integer from 1 to ${BATCH_CAPACITY}, got ${describeValue(group)}.`);
+  if (
+    typeof group !== "number" ||
+    !Number.isInteger(group) ||
+    group < 1 ||
+    group > BATCH_CAPACITY
+  ) {
+    throw new RangeError(
+      `metrics.latencyGroup must be an integer from 1 to ${BATCH_CAPACITY}, got ${describeValue(group)}.`,
+    );
   }
   return { metrics: true, latencyGroup: manual ? BATCH_CAPACITY : group };
 }

@@ -28,8 +28,8 @@ import {
   LoopStateError,
 } from "../errors.ts";
 import {
-  Immediate,
   type HandleOwner,
+  Immediate,
   kArgs,
   kCallback,
   kDelay,
@@ -40,7 +40,14 @@ import {
   kRepeat,
   Timeout,
 } from "../profile/handles.ts";
-import { compileHandler, handlerTypeError, htmlDelay, htmlTimerId, NESTING_CLAMP_MS, NESTING_LIMIT } from "../profile/html.ts";
+import {
+  compileHandler,
+  handlerTypeError,
+  htmlDelay,
+  htmlTimerId,
+  NESTING_CLAMP_MS,
+  NESTING_LIMIT,
+} from "../profile/html.ts";
 import { DelayWarnings, nodeDelay, TIMEOUT_MAX } from "../profile/node.ts";
 import { type Clock, ManualClock, RealClock } from "./clock.ts";
 import type { LoopConfig } from "./config.ts";
@@ -126,16 +133,24 @@ export class Engine implements HandleOwner {
     this.clock = this.manual ?? new RealClock();
     let status: number;
     try {
-      status = core.zl_init(config.timersMax, config.tasksMax, config.microtasksMax, config.microtaskRing);
+      status = core.zl_init(
+        config.timersMax,
+        config.tasksMax,
+        config.microtasksMax,
+        config.microtaskRing,
+      );
     } catch (error) {
       throw isTrap(error) ? new CoreTrapError("create the loop", error) : error;
     }
-    if (status < 0) throw new LoopStateError("ERR_LOOP_INIT", `The core refused to start (status ${status}).`);
+    if (status < 0)
+      throw new LoopStateError("ERR_LOOP_INIT", `The core refused to start (status ${status}).`);
     this.metricsOn = config.metrics;
     if (config.metrics) core.zl_metrics_enable(1);
     this.core = new CoreBridge(core);
     this.micro = new MicrotaskQueue(core, config.microtasksMax);
-    this.mirror = new HandleMirror(() => this.core.guard("grow the handle mirror", () => core.zl_stat(Stat.handles_capacity)));
+    this.mirror = new HandleMirror(() =>
+      this.core.guard("grow the handle mirror", () => core.zl_stat(Stat.handles_capacity)),
+    );
     this.setCoreNow(this.clock.now());
     this.metrics = new MetricsRecorder(core, this.micro, this.now, config.metrics);
   }
@@ -170,11 +185,19 @@ export class Engine implements HandleOwner {
 
   /** Tasks, immediates or microtasks are queued (or a budget suspended a checkpoint). */
   hasQueuedWork(): boolean {
-    return this.suspended || this.tasks.live > 0 || this.queuedImmediates > 0 || this.micro.length > 0;
+    return (
+      this.suspended || this.tasks.live > 0 || this.queuedImmediates > 0 || this.micro.length > 0
+    );
   }
 
   /** Pending work, for tests and tools. */
-  pending(): { timers: number; immediates: number; tasks: number; microtasks: number; refs: number } {
+  pending(): {
+    timers: number;
+    immediates: number;
+    tasks: number;
+    microtasks: number;
+    refs: number;
+  } {
     return {
       timers: this.mirror.live - this.queuedImmediates,
       immediates: this.queuedImmediates,
@@ -206,10 +229,20 @@ export class Engine implements HandleOwner {
 
   // ---- timers ----------------------------------------------------------------------
 
-  addTimer(kind: Kind, handler: unknown, timeout: unknown, args: unknown[] | undefined): number | Timeout {
-    const fn = typeof handler === "function"
-      ? handler
-      : compileHandler(timerMethod(kind), handler, this.html ? this.config.stringHandler : undefined);
+  addTimer(
+    kind: Kind,
+    handler: unknown,
+    timeout: unknown,
+    args: unknown[] | undefined,
+  ): number | Timeout {
+    const fn =
+      typeof handler === "function"
+        ? handler
+        : compileHandler(
+            timerMethod(kind),
+            handler,
+            this.html ? this.config.stringHandler : undefined,
+          );
     if (this.refusing) this.refuse(timerMethod(kind));
     let delay: number;
     if (this.html) {
@@ -305,15 +338,27 @@ export class Engine implements HandleOwner {
       let revived = id;
       const status = core.guard("refresh a timer", () => core.exports.zl_timer_refresh(id));
       if (status !== Status.ok) {
-        revived = core.guard("refresh a timer", () => core.timerSchedule(timeout[kDelay], timeout[kRepeat] ? 1 : 0));
+        revived = core.guard("refresh a timer", () =>
+          core.timerSchedule(timeout[kDelay], timeout[kRepeat] ? 1 : 0),
+        );
         if (revived < 0) core.fail(revived, "refresh a timer");
         timeout[kId] = revived;
       }
       const kind = timeout[kRepeat] ? Kind.interval : Kind.timeout;
-      this.mirror.store(revived, kind, timeout[kCallback]!, timeout[kArgs], timeout[kRefed], 1, timeout[kDelay], timeout);
+      this.mirror.store(
+        revived,
+        kind,
+        timeout[kCallback]!,
+        timeout[kArgs],
+        timeout[kRefed],
+        1,
+        timeout[kDelay],
+        timeout,
+      );
       if (timeout[kRefed]) this.live.retain();
     }
-    if (this.driver !== undefined && this.phase === Phase.none) this.driver.arm(this.now + timeout[kDelay], this.now);
+    if (this.driver !== undefined && this.phase === Phase.none)
+      this.driver.arm(this.now + timeout[kDelay], this.now);
   }
 
   /**
@@ -453,7 +498,8 @@ export class Engine implements HandleOwner {
 
   /** queueMicrotask's checks, then the job. */
   queueMicrotask(callback: unknown): void {
-    if (typeof callback !== "function") throw invalidArgType("callback", "of type function", callback);
+    if (typeof callback !== "function")
+      throw invalidArgType("callback", "of type function", callback);
     this.enqueueJob(callback as Job, undefined, false);
   }
 

@@ -22,7 +22,12 @@ export class ListenerWrappers {
   }
 
   /** The wrapper to register for `listener` (the same one each time for the same key). */
-  wrap(target: object, type: string, listener: Listener, options: unknown): (event: LoopEvent) => void {
+  wrap(
+    target: object,
+    type: string,
+    listener: Listener,
+    options: unknown,
+  ): (event: LoopEvent) => void {
     let byKey = this.#wrappers.get(listener);
     if (byKey === undefined) this.#wrappers.set(listener, (byKey = new Map()));
     const key = listenerKey(type, options);
@@ -43,12 +48,19 @@ export class ListenerWrappers {
   }
 
   /** The wrapper registered for `listener`, if any. */
-  find(type: string, listener: Listener, options: unknown): ((event: LoopEvent) => void) | undefined {
+  find(
+    type: string,
+    listener: Listener,
+    options: unknown,
+  ): ((event: LoopEvent) => void) | undefined {
     return this.#wrappers.get(listener)?.get(listenerKey(type, options));
   }
 }
 
 function listenerKey(type: string, options: unknown): string {
-  const capture = typeof options === "boolean" ? options : (options as { capture?: unknown } | undefined)?.capture === true;
+  const capture =
+    typeof options === "boolean"
+      ? options
+      : (options as { capture?: unknown } | undefined)?.capture === true;
   return `${type}\u0000${capture}`;
 }

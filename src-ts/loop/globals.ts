@@ -71,7 +71,8 @@ export function installOnto(
   state ??= { originals: new Map(), layers: [] };
   try {
     for (const [name, value] of values) {
-      if (!state.originals.has(name)) state.originals.set(name, Object.getOwnPropertyDescriptor(record, name));
+      if (!state.originals.has(name))
+        state.originals.set(name, Object.getOwnPropertyDescriptor(record, name));
       define(record, name, value);
     }
   } catch (error) {
@@ -117,5 +118,10 @@ function restoreName(record: Record<string, unknown>, state: TargetState, name: 
 }
 
 function define(record: Record<string, unknown>, name: string, value: unknown): void {
-  Object.defineProperty(record, name, { value, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(record, name, {
+    value,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
 }

@@ -37,9 +37,11 @@ const host = globalThis as unknown as {
 
 const hostSetTimeout = host.setTimeout.bind(globalThis);
 const hostClearTimeout = host.clearTimeout.bind(globalThis);
-const hostSetImmediate = typeof host.setImmediate === "function" ? host.setImmediate.bind(globalThis) : undefined;
+const hostSetImmediate =
+  typeof host.setImmediate === "function" ? host.setImmediate.bind(globalThis) : undefined;
 const hostQueueMicrotask = host.queueMicrotask.bind(globalThis);
-const HostMessageChannel = typeof host.MessageChannel === "function" ? host.MessageChannel : undefined;
+const HostMessageChannel =
+  typeof host.MessageChannel === "function" ? host.MessageChannel : undefined;
 
 /** Queues `fn` on the host's own microtask queue (captured at load). */
 export function queueHostMicrotask(fn: () => void): void {

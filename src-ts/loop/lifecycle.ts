@@ -54,7 +54,13 @@ export class Lifecycle {
   #shutdown: Promise<ShutdownReport> | undefined = undefined;
   #closeReport: CloseReport | undefined = undefined;
 
-  constructor(engine: Engine, turn: Turn, promises: LoopPromises, realTime: RealTime | undefined, watches: Watches) {
+  constructor(
+    engine: Engine,
+    turn: Turn,
+    promises: LoopPromises,
+    realTime: RealTime | undefined,
+    watches: Watches,
+  ) {
     this.#engine = engine;
     this.#turn = turn;
     this.#promises = promises;
@@ -75,10 +81,15 @@ export class Lifecycle {
     const engine = this.#engine;
     if (engine.core.broken) return Promise.reject(engine.core.broken);
     if (this.#shutdown) return this.#shutdown;
-    if (engine.closed) return Promise.resolve({ cancelledTimers: 0, ranTasks: 0, rejectedPromises: 0 });
+    if (engine.closed)
+      return Promise.resolve({ cancelledTimers: 0, ranTasks: 0, rejectedPromises: 0 });
     if (!graceful) {
       const closed = this.close();
-      return Promise.resolve({ cancelledTimers: closed.cancelledTimers, ranTasks: 0, rejectedPromises: 0 });
+      return Promise.resolve({
+        cancelledTimers: closed.cancelledTimers,
+        ranTasks: 0,
+        rejectedPromises: 0,
+      });
     }
     // Timers that will not run: the mirror's (a one-shot whose callback is running now
     // already left it; the core still holds it as due, so its own count is one higher).
@@ -87,11 +98,19 @@ export class Lifecycle {
     if (status < 0) engine.core.fail(status, "shut down");
     engine.stopping = true;
     engine.refusing = true;
-    const refs = engine.mirror.clearAll((kind) => kind !== Kind.immediate, (object) => engine.forgetTimeout(object as Timeout));
+    const refs = engine.mirror.clearAll(
+      (kind) => kind !== Kind.immediate,
+      (object) => engine.forgetTimeout(object as Timeout),
+    );
     engine.live.drop(refs);
     this.#realTime?.disarm();
     this.#watches.closeAll(false); // new I/O events would be new work; queued ones still run
-    this.#shutdown = this.#finishShutdown(cancelled, engine.tasks.live, engine.tasksRun, engine.immediatesRun);
+    this.#shutdown = this.#finishShutdown(
+      cancelled,
+      engine.tasks.live,
+      engine.tasksRun,
+      engine.immediatesRun,
+    );
     return this.#shutdown;
   }
 
@@ -118,7 +137,8 @@ export class Lifecycle {
     if (!engine.closed) this.#turn.drainNow("shutdown()", DEFAULT_DRIVE_LIMIT);
     // Tasks queued when the shutdown began ran first (FIFO); tasks the loop queued itself
     // afterwards (rejection reports) are not counted. Cleared immediates never ran.
-    const ranTasks = Math.min(engine.tasksRun - tasksRunAtStart, tasksAtStart) +
+    const ranTasks =
+      Math.min(engine.tasksRun - tasksRunAtStart, tasksAtStart) +
       (engine.immediatesRun - immediatesRunAtStart);
     if (!engine.closed) this.close();
     if (engine.core.broken) throw engine.core.broken;
@@ -154,10 +174,13 @@ export class Lifecycle {
   /** Empties every host-side structure (the core has released its side, or trapped). */
   #release(): void {
     const engine = this.#engine;
-    engine.mirror.clearAll(() => true, (object) => {
-      if (object instanceof Timeout) engine.forgetTimeout(object);
-      else (object as Immediate)[kId] = 0;
-    });
+    engine.mirror.clearAll(
+      () => true,
+      (object) => {
+        if (object instanceof Timeout) engine.forgetTimeout(object);
+        else (object as Immediate)[kId] = 0;
+      },
+    );
     engine.tasks.clear();
     engine.micro.clear();
     engine.queuedImmediates = 0;

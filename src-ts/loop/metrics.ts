@@ -53,7 +53,12 @@ export interface LoopMetrics {
   /** Actual start minus scheduled deadline, for timers. */
   timerLateness: LatencySummary;
   throughput: { tasksPerSecond: Rate; microtasksPerSecond: Rate };
-  queue: { ingress: QueueDepth; microtasks: QueueDepth; timers: QueueDepth; immediates: QueueDepth };
+  queue: {
+    ingress: QueueDepth;
+    microtasks: QueueDepth;
+    timers: QueueDepth;
+    immediates: QueueDepth;
+  };
   /** Share of wall time spent running the loop, like Node's `performance.eventLoopUtilization()`. */
   utilization: { active: number; idle: number; utilization: number };
   /** Handles that keep the loop alive, and watched I/O sources. */
@@ -144,20 +149,18 @@ export class MetricsRecorder {
     const core = this.#core;
     return (
       core.zl_stat(Stat.tasks_run) +
-      core.zl_stat(Stat.timers_fired) - this.skippedTimers +
-      core.zl_stat(Stat.immediates_run) - this.skippedImmediates
+      core.zl_stat(Stat.timers_fired) -
+      this.skippedTimers +
+      core.zl_stat(Stat.immediates_run) -
+      this.skippedImmediates
     );
   }
 
   #summary(which: number): LatencySummary {
     const core = this.#core;
-    const [p50, p90, p95, p99, p999] = PERCENTILES.map((p) => core.zl_histogram_percentile(which, p)) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [p50, p90, p95, p99, p999] = PERCENTILES.map((p) =>
+      core.zl_histogram_percentile(which, p),
+    ) as [number, number, number, number, number];
     return {
       count: core.zl_histogram(which, HistogramField.count),
       min: core.zl_histogram(which, HistogramField.min),
@@ -178,15 +181,27 @@ export class MetricsRecorder {
    * an idle second reads as 0, not as the last busy window. Only with metrics on.
    */
   #throughput(now: number): LoopMetrics["throughput"] {
-    if (!this.#enabled) return { tasksPerSecond: { current: 0, peak: 0 }, microtasksPerSecond: { current: 0, peak: 0 } };
+    if (!this.#enabled)
+      return {
+        tasksPerSecond: { current: 0, peak: 0 },
+        microtasksPerSecond: { current: 0, peak: 0 },
+      };
     this.#roll(now);
-    return { tasksPerSecond: { ...this.#taskRate }, microtasksPerSecond: { ...this.#microtaskRate } };
+    return {
+      tasksPerSecond: { ...this.#taskRate },
+      microtasksPerSecond: { ...this.#microtaskRate },
+    };
   }
 
   snapshot(now: number, refs: number, watchers: number): LoopMetrics {
     const core = this.#core;
-    const active = this.#active + (this.#busySince !== undefined ? Math.max(0, now - this.#busySince) : 0);
-    const idle = this.#idle + (this.#busySince === undefined && this.#lastEnd !== undefined ? Math.max(0, now - this.#lastEnd) : 0);
+    const active =
+      this.#active + (this.#busySince !== undefined ? Math.max(0, now - this.#busySince) : 0);
+    const idle =
+      this.#idle +
+      (this.#busySince === undefined && this.#lastEnd !== undefined
+        ? Math.max(0, now - this.#lastEnd)
+        : 0);
     return {
       tasksExecuted: this.#tasksExecuted(),
       timersFired: core.zl_stat(Stat.timers_fired) - this.skippedTimers,
@@ -197,9 +212,15 @@ export class MetricsRecorder {
       throughput: this.#throughput(now),
       queue: {
         ingress: { current: core.zl_stat(Stat.tasks_queued), max: core.zl_stat(Stat.peak_tasks) },
-        microtasks: { current: this.#micro.length, max: Math.max(this.#micro.peak, core.zl_stat(Stat.peak_microtasks)) },
+        microtasks: {
+          current: this.#micro.length,
+          max: Math.max(this.#micro.peak, core.zl_stat(Stat.peak_microtasks)),
+        },
         timers: { current: core.zl_stat(Stat.timers_armed), max: core.zl_stat(Stat.peak_timers) },
-        immediates: { current: core.zl_stat(Stat.immediates_queued), max: core.zl_stat(Stat.peak_immediates) },
+        immediates: {
+          current: core.zl_stat(Stat.immediates_queued),
+          max: core.zl_stat(Stat.peak_immediates),
+        },
       },
       utilization: { active, idle, utilization: active + idle > 0 ? active / (active + idle) : 0 },
       handles: { refs, watchers },
@@ -235,7 +256,8 @@ export class MetricsRecorder {
 
 /** A readable table of a snapshot (the CLI's `--metrics`). */
 export function formatMetrics(m: LoopMetrics): string {
-  const ms = (value: number) => (value < 1 ? `${(value * 1000).toFixed(0)} µs` : `${value.toFixed(3)} ms`);
+  const ms = (value: number) =>
+    value < 1 ? `${(value * 1000).toFixed(0)} µs` : `${value.toFixed(3)} ms`;
   const latency = (s: LatencySummary) =>
     s.count === 0
       ? "no samples"
@@ -243,7 +265,10 @@ export function formatMetrics(m: LoopMetrics): string {
   const depth = (d: QueueDepth) => `${d.current} now, ${d.max} max`;
   const rows: Array<[string, string]> = [
     ["loop time", `${m.now.toFixed(3)} ms (metrics since ${m.since.toFixed(3)} ms)`],
-    ["tasks executed", `${m.tasksExecuted} (timers ${m.timersFired}, immediates ${m.immediatesExecuted})`],
+    [
+      "tasks executed",
+      `${m.tasksExecuted} (timers ${m.timersFired}, immediates ${m.immediatesExecuted})`,
+    ],
     ["microtasks executed", String(m.microtasksExecuted)],
     ["task latency", latency(m.taskLatency)],
     ["timer lateness", latency(m.timerLateness)],
@@ -261,7 +286,10 @@ export function formatMetrics(m: LoopMetrics): string {
       `${(m.utilization.utilization * 100).toFixed(1)}% (active ${m.utilization.active.toFixed(1)} ms, idle ${m.utilization.idle.toFixed(1)} ms)`,
     ],
     ["handles", `${m.handles.refs} ref'd, ${m.handles.watchers} watched I/O sources`],
-    ["memory", `${m.memory.linearBytes} B linear, ${m.memory.chunksInUse} chunks in use, ${m.memory.handleCapacity} handle slots`],
+    [
+      "memory",
+      `${m.memory.linearBytes} B linear, ${m.memory.chunksInUse} chunks in use, ${m.memory.handleCapacity} handle slots`,
+    ],
   ];
   const width = Math.max(...rows.map(([key]) => key.length));
   return `zigloop metrics\n${rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`).join("\n")}\n`;

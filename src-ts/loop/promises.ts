@@ -9,8 +9,12 @@
  * @module
  */
 
-import { createPromiseClass, type LoopPromiseConstructor, type LoopPromiseKit } from "../promise/promise.ts";
 import { TerminationError } from "../errors.ts";
+import {
+  createPromiseClass,
+  type LoopPromiseConstructor,
+  type LoopPromiseKit,
+} from "../promise/promise.ts";
 import type { LoopEvent } from "../web.ts";
 import type { Engine } from "./engine.ts";
 import { hostMacrotask, queueHostMicrotask } from "./host_driver.ts";
@@ -71,7 +75,10 @@ export class LoopPromises {
           engine.hooks.exitCode = code;
         },
       },
-      { unhandledRejections: engine.config.unhandledRejections, trackCreation: engine.config.trackPromiseCreation },
+      {
+        unhandledRejections: engine.config.unhandledRejections,
+        trackCreation: engine.config.trackPromiseCreation,
+      },
     );
     // A rejection outside any checkpoint (top-level code) must still be reported; the
     // shutdown registry's nursery must still be promoted: both need a checkpoint's end.

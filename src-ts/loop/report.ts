@@ -26,8 +26,9 @@ export interface HostChannels {
   emitWarning?: (warning: Error) => void;
 }
 
-const hostConsole = (globalThis as { console?: { error(...data: unknown[]): void; warn(...data: unknown[]): void } })
-  .console;
+const hostConsole = (
+  globalThis as { console?: { error(...data: unknown[]): void; warn(...data: unknown[]): void } }
+).console;
 
 /** Hooks with the defaults filled in. */
 export function makeHooks(
@@ -37,11 +38,14 @@ export function makeHooks(
 ): ErrorHooks {
   const printError = channels.printError ?? ((text: string) => hostConsole?.error(text));
   const hooks: ErrorHooks = {
-    onError: onError ?? ((error) => {
-      hooks.exitCode = 1;
-      printError(`Uncaught (in a zigloop callback) ${errorText(error)}`);
-    }),
-    onWarning: onWarning ?? channels.emitWarning ?? ((warning) => hostConsole?.warn(warningText(warning))),
+    onError:
+      onError ??
+      ((error) => {
+        hooks.exitCode = 1;
+        printError(`Uncaught (in a zigloop callback) ${errorText(error)}`);
+      }),
+    onWarning:
+      onWarning ?? channels.emitWarning ?? ((warning) => hostConsole?.warn(warningText(warning))),
     exitCode: 0,
   };
   return hooks;

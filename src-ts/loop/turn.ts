@@ -15,8 +15,8 @@
  * @module
  */
 
-import { LoopLimitError } from "../errors.ts";
 import { Kind } from "../core/handle_mirror.ts";
+import { LoopLimitError } from "../errors.ts";
 import { type Immediate, kId, kPrimitive, type Timeout } from "../profile/handles.ts";
 import { NESTING_CLAMP_MS, NESTING_LIMIT } from "../profile/html.ts";
 import { type Engine, Phase } from "./engine.ts";
@@ -169,7 +169,8 @@ export class Turn {
           if (engine.queuedImmediates > 0) {
             if (!this.#immediatesBegun) {
               this.#immediatesBegun = true;
-              if ((count = exports.zl_immediates_begin()) < 0) core.fail(count, "begin the immediate phase");
+              if ((count = exports.zl_immediates_begin()) < 0)
+                core.fail(count, "begin the immediate phase");
             }
             if (this.#metricsClock) exports.zl_metrics_clock(engine.clock.now());
             count = exports.zl_immediates_collect(max);
@@ -324,7 +325,12 @@ export class Turn {
   /** A checkpoint outside any turn (driving calls). */
   runCheckpointNow(): void {
     const engine = this.#engine;
-    if (engine.micro.length === 0 && !engine.suspended && this.#promises.pendingNotifications() === 0) return;
+    if (
+      engine.micro.length === 0 &&
+      !engine.suspended &&
+      this.#promises.pendingNotifications() === 0
+    )
+      return;
     engine.depth++;
     try {
       this.checkpoint(false);

@@ -29,12 +29,16 @@ export class VirtualTime {
   /** advance(ms): fires every timer due by now + ms, each at its own deadline. */
   advance(ms: unknown, limit: number): number {
     if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity) {
-      throw new RangeError(`advance(ms): ms must be a finite number >= 0, got ${describeValue(ms)}.`);
+      throw new RangeError(
+        `advance(ms): ms must be a finite number >= 0, got ${describeValue(ms)}.`,
+      );
     }
     const now = this.#engine.clock.now();
     const target = now + ms;
     if (!(target <= TIME_MS_LIMIT)) {
-      throw new RangeError(`advance(ms): the loop time would pass ${TIME_MS_LIMIT} ms (now ${now}, ms ${ms}).`);
+      throw new RangeError(
+        `advance(ms): the loop time would pass ${TIME_MS_LIMIT} ms (now ${now}, ms ${ms}).`,
+      );
     }
     this.#advanceTo(target, "advance()", limit, Infinity);
     return this.#engine.clock.now();
@@ -60,7 +64,9 @@ export class VirtualTime {
   /** runToLast(): to the latest deadline that exists now. */
   runToLast(limit: number): number {
     const engine = this.#engine;
-    const last = engine.core.guard("runToLast()", () => engine.core.exports.zl_timers_last_deadline());
+    const last = engine.core.guard("runToLast()", () =>
+      engine.core.exports.zl_timers_last_deadline(),
+    );
     const now = engine.clock.now();
     return this.advance(last > now ? last - now : 0, limit);
   }
@@ -82,7 +88,11 @@ export class VirtualTime {
         const next = exports.zl_timers_next_deadline();
         if (next === Infinity || next > target) break;
         if (steps++ >= maxSteps) {
-          throw new LoopLimitError(action, maxSteps, `${engine.pending().timers} timers still pending at ${manual.now()} ms`);
+          throw new LoopLimitError(
+            action,
+            maxSteps,
+            `${engine.pending().timers} timers still pending at ${manual.now()} ms`,
+          );
         }
         manual.set(next);
         turn.run(false);

@@ -85,14 +85,18 @@ interface NodeEmitter {
 }
 
 function isEventTarget(source: unknown): source is EventTarget {
-  return typeof (source as EventTarget)?.addEventListener === "function" &&
-    typeof (source as EventTarget)?.removeEventListener === "function";
+  return (
+    typeof (source as EventTarget)?.addEventListener === "function" &&
+    typeof (source as EventTarget)?.removeEventListener === "function"
+  );
 }
 
 function isNodeEmitter(source: unknown): source is NodeEmitter {
   const emitter = source as NodeEmitter;
-  return typeof emitter?.on === "function" &&
-    (typeof emitter.off === "function" || typeof emitter.removeListener === "function");
+  return (
+    typeof emitter?.on === "function" &&
+    (typeof emitter.off === "function" || typeof emitter.removeListener === "function")
+  );
 }
 
 function isReadableStream(source: unknown): source is ReadableStream {
@@ -113,7 +117,12 @@ export class LoopWatch implements Watch {
   readonly #pendingReadiness = new Set<string>();
   #detach: () => void = () => {};
 
-  constructor(host: WatchHost, source: unknown, callback: (event: WatchEvent) => void, options: WatchOptions) {
+  constructor(
+    host: WatchHost,
+    source: unknown,
+    callback: (event: WatchEvent) => void,
+    options: WatchOptions,
+  ) {
     this.#host = host;
     this.#source = source;
     this.#callback = callback;
@@ -125,7 +134,9 @@ export class LoopWatch implements Watch {
       this.#attachEmitter(source, events ?? NODE_DEFAULT_EVENTS);
     } else if (isEventTarget(source)) {
       if (events === undefined || events.length === 0) {
-        throw new TypeError("watch(eventTarget, callback, { events }): name the event types to watch, e.g. { events: [\"message\"] }.");
+        throw new TypeError(
+          'watch(eventTarget, callback, { events }): name the event types to watch, e.g. { events: ["message"] }.',
+        );
       }
       this.#attachTarget(source, events);
     }
@@ -187,7 +198,10 @@ export class LoopWatch implements Watch {
       this.#callback(event);
     } finally {
       // After its last event a source cannot say anything more: the watch ends.
-      if (event.type === "close" || (isReadableStream(this.#source) && (event.type === "end" || event.type === "error"))) {
+      if (
+        event.type === "close" ||
+        (isReadableStream(this.#source) && (event.type === "end" || event.type === "error"))
+      ) {
         this.close();
       }
     }
@@ -225,7 +239,8 @@ export class LoopWatch implements Watch {
     try {
       for (const type of events) {
         const name = NODE_EVENT_NAMES[type] ?? type;
-        const listener = (...args: unknown[]) => this.#queue(type, args.length <= 1 ? args[0] : args);
+        const listener = (...args: unknown[]) =>
+          this.#queue(type, args.length <= 1 ? args[0] : args);
         emitter.on(name, listener);
         listeners.push([name, listener]);
       }

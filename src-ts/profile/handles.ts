@@ -31,7 +31,8 @@ export interface HandleOwner {
 }
 
 /** `Symbol.dispose` (Node ≥ 20.4, Deno, Bun, browsers), or the registered symbol where it is missing. */
-const dispose: typeof Symbol.dispose = (Symbol as { dispose?: typeof Symbol.dispose }).dispose ??
+const dispose: typeof Symbol.dispose =
+  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ??
   (Symbol.for("Symbol.dispose") as typeof Symbol.dispose);
 
 /**
@@ -52,7 +53,14 @@ export class Timeout {
   [kRepeat]: boolean;
 
   /** @internal Created by the loop's setTimeout/setInterval. */
-  constructor(owner: HandleOwner, id: number, callback: Function, args: unknown[] | undefined, delay: number, repeat: boolean) {
+  constructor(
+    owner: HandleOwner,
+    id: number,
+    callback: Function,
+    args: unknown[] | undefined,
+    delay: number,
+    repeat: boolean,
+  ) {
     this[kOwner] = owner;
     this[kId] = id;
     this[kPrimitive] = 0;

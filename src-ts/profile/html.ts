@@ -30,14 +30,15 @@ export function htmlDelay(timeout: unknown): number {
   if (typeof timeout === "bigint") {
     throw new TypeError(`Cannot convert a BigInt value to a number (timeout ${timeout}n).`);
   }
-  const long = (+(timeout as number)) | 0;
-  return Math.max(long , 0);
+  const long = +(timeout as number) | 0;
+  return Math.max(long, 0);
 }
 
 /** clearTimeout/clearInterval: the id as a WebIDL long (ToNumber, then ToInt32). */
 export function htmlTimerId(id: unknown): number {
-  if (typeof id === "bigint") throw new TypeError(`Cannot convert a BigInt value to a number (id ${id}n).`);
-  return (+(id as number)) | 0;
+  if (typeof id === "bigint")
+    throw new TypeError(`Cannot convert a BigInt value to a number (id ${id}n).`);
+  return +(id as number) | 0;
 }
 
 /**
@@ -45,21 +46,32 @@ export function htmlTimerId(id: unknown): number {
  * (TimerHandler is `(Function or DOMString)`: anything else is converted with ToString,
  * which may throw), else the TypeError every profile gives.
  */
-export function compileHandler(method: string, handler: unknown, compiler: StringHandlerCompiler | undefined): Function {
+export function compileHandler(
+  method: string,
+  handler: unknown,
+  compiler: StringHandlerCompiler | undefined,
+): Function {
   if (compiler === undefined) throw handlerTypeError(method, handler, false);
   // A template literal is ToString exactly (hint "string"; a Symbol throws TypeError).
   const compiled = compiler(`${handler as string}`);
   if (typeof compiled !== "function") {
-    throw new TypeError(`${method}: stringHandler returned ${describeValue(compiled)} instead of a function.`);
+    throw new TypeError(
+      `${method}: stringHandler returned ${describeValue(compiled)} instead of a function.`,
+    );
   }
   return compiled;
 }
 
 /** The TypeError for a handler that is neither callable nor an allowed string (both profiles). */
-export function handlerTypeError(method: string, handler: unknown, stringsAllowed: boolean): TypeError {
+export function handlerTypeError(
+  method: string,
+  handler: unknown,
+  stringsAllowed: boolean,
+): TypeError {
   const error = invalidArgType("callback", "a function", handler, method);
   if (typeof handler === "string" && !stringsAllowed) {
-    error.message += " String handlers compile code and are disabled; pass { stringHandler } to createEventLoop to allow them.";
+    error.message +=
+      " String handlers compile code and are disabled; pass { stringHandler } to createEventLoop to allow them.";
   }
   return error;
 }

@@ -16,7 +16,10 @@ import { DELAY_MS_MAX } from "../core/abi.generated.ts";
 export const TIMEOUT_MAX = DELAY_MS_MAX;
 
 /** How the node profile reports a coerced delay (Node emits process warnings). */
-export type DelayWarningName = "TimeoutOverflowWarning" | "TimeoutNegativeWarning" | "TimeoutNaNWarning";
+export type DelayWarningName =
+  | "TimeoutOverflowWarning"
+  | "TimeoutNegativeWarning"
+  | "TimeoutNaNWarning";
 
 /** The delay Node would use for `after`, a number already multiplied by 1 (or undefined). */
 export function nodeDelay(after: number | undefined): number {

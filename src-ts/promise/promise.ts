@@ -27,13 +27,17 @@
 import { describeValue } from "../errors.ts";
 import type { LoopEvent } from "../web.ts";
 import {
-  RejectionTracker,
   type RejectionInspector,
+  RejectionTracker,
   type UnhandledRejectionsMode,
 } from "./rejection_tracker.ts";
 
-export { PromiseRejectionEvent, RejectionTracker, UnhandledPromiseRejection } from "./rejection_tracker.ts";
 export type { UnhandledRejectionsMode } from "./rejection_tracker.ts";
+export {
+  PromiseRejectionEvent,
+  RejectionTracker,
+  UnhandledPromiseRejection,
+} from "./rejection_tracker.ts";
 
 /** What the loop provides to its Promise class. */
 export interface PromiseHost {
@@ -71,7 +75,10 @@ export interface LoopPromiseConstructor extends PromiseConstructor {
   /** Promise.withResolvers (ES2024). */
   withResolvers<T>(): LoopPromiseWithResolvers<T>;
   /** Promise.try (ES2025). */
-  try<T, U extends unknown[]>(callbackFn: (...args: U) => T | PromiseLike<T>, ...args: U): Promise<Awaited<T>>;
+  try<T, U extends unknown[]>(
+    callbackFn: (...args: U) => T | PromiseLike<T>,
+    ...args: U
+  ): Promise<Awaited<T>>;
 }
 
 /** What {@link createPromiseClass} returns. */
@@ -148,7 +155,11 @@ class Capability {
   promise: any;
   resolve: ((value: unknown) => void) | undefined;
   reject: ((reason: unknown) => void) | undefined;
-  constructor(promise: any, resolve: ((value: unknown) => void) | undefined, reject: ((reason: unknown) => void) | undefined) {
+  constructor(
+    promise: any,
+    resolve: ((value: unknown) => void) | undefined,
+    reject: ((reason: unknown) => void) | undefined,
+  ) {
     this.promise = promise;
     this.resolve = resolve;
     this.reject = reject;
@@ -219,18 +230,27 @@ type Executor = (resolve: (value: unknown) => void, reject: (reason?: unknown) =
  * ```
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: the class's #private fields are reachable only from code inside this function's class body
-export function createPromiseClass(host: PromiseHost, options: PromiseOptions = {}): LoopPromiseKit {
+export function createPromiseClass(
+  host: PromiseHost,
+  options: PromiseOptions = {},
+): LoopPromiseKit {
   if (host === null || typeof host !== "object") {
     throw new TypeError(`createPromiseClass: host must be an object, got ${describeValue(host)}`);
   }
   if (typeof host.enqueueJob !== "function") {
-    throw new TypeError(`createPromiseClass: host.enqueueJob must be a function, got ${describeValue(host.enqueueJob)}`);
+    throw new TypeError(
+      `createPromiseClass: host.enqueueJob must be a function, got ${describeValue(host.enqueueJob)}`,
+    );
   }
   if (options === null || typeof options !== "object") {
-    throw new TypeError(`createPromiseClass: options must be an object, got ${describeValue(options)}`);
+    throw new TypeError(
+      `createPromiseClass: options must be an object, got ${describeValue(options)}`,
+    );
   }
   if (options.trackCreation !== undefined && typeof options.trackCreation !== "boolean") {
-    throw new TypeError(`createPromiseClass: options.trackCreation must be a boolean, got ${describeValue(options.trackCreation)}`);
+    throw new TypeError(
+      `createPromiseClass: options.trackCreation must be a boolean, got ${describeValue(options.trackCreation)}`,
+    );
   }
   const creationErrors = options.trackCreation === true ? new WeakMap<object, Error>() : undefined;
 
@@ -241,10 +261,14 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
   let promoteNursery!: () => void;
   let nurserySize!: () => number;
 
-  const tracker = new RejectionTracker(host, { unhandledRejections: options.unhandledRejections }, {
-    isHandled: (p) => inspector.isHandled(p),
-    creationStack: (p) => inspector.creationStack(p),
-  });
+  const tracker = new RejectionTracker(
+    host,
+    { unhandledRejections: options.unhandledRejections },
+    {
+      isHandled: (p) => inspector.isHandled(p),
+      creationStack: (p) => inspector.creationStack(p),
+    },
+  );
 
   const kit: LoopPromiseKit = {
     Promise: undefined as unknown as LoopPromiseConstructor, // set below, once the class exists
@@ -267,7 +291,11 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
   let resolvePromise: (p: LoopPromise, x: unknown) => void;
   let rejectPromise: (p: LoopPromise, reason: unknown) => void;
   let thenWithSpecies: (p: LoopPromise, onF: unknown, onR: unknown, C: unknown) => unknown;
-  let makeResolvers: (p: LoopPromise) => { promise: LoopPromise; resolve: (v: unknown) => void; reject: (r: unknown) => void };
+  let makeResolvers: (p: LoopPromise) => {
+    promise: LoopPromise;
+    resolve: (v: unknown) => void;
+    reject: (r: unknown) => void;
+  };
   let capabilityResolve: (cap: Capability, value: unknown) => void;
   let capabilityReject: (cap: Capability, reason: unknown) => void;
   let capabilityFunctions: (cap: Capability) => void;
@@ -322,7 +350,9 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
      */
     then(onFulfilled?: unknown, onRejected?: unknown): any {
       if (this === null || typeof this !== "object" || !(#bits in this)) {
-        throw new TypeError(`Promise.prototype.then called on an incompatible receiver: got ${describeValue(this)}`);
+        throw new TypeError(
+          `Promise.prototype.then called on an incompatible receiver: got ${describeValue(this)}`,
+        );
       }
       return thenWithSpecies(this, onFulfilled, onRejected, speciesConstructor(this));
     }
@@ -346,7 +376,9 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
     finally(onFinally?: unknown): any {
       const promise: any = this;
       if (promise === null || (typeof promise !== "object" && typeof promise !== "function")) {
-        throw new TypeError(`Promise.prototype.finally called on a non-object: got ${describeValue(promise)}`);
+        throw new TypeError(
+          `Promise.prototype.finally called on a non-object: got ${describeValue(promise)}`,
+        );
       }
       const C = speciesConstructor(promise);
       if (typeof onFinally !== "function") return promise.then(onFinally, onFinally);
@@ -426,11 +458,16 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       if (C === null || (typeof C !== "object" && typeof C !== "function")) {
         throw new TypeError(`Promise.try called on a non-object: got ${describeValue(C)}`);
       }
-      const cap = C === LoopPromise ? new Capability(new LoopPromise(INTERNAL), undefined, undefined) : newPromiseCapability(C);
+      const cap =
+        C === LoopPromise
+          ? new Capability(new LoopPromise(INTERNAL), undefined, undefined)
+          : newPromiseCapability(C);
       let result: unknown;
       try {
         if (typeof callbackFn !== "function") {
-          throw new TypeError(`Promise.try callback is not a function: got ${describeValue(callbackFn)}`);
+          throw new TypeError(
+            `Promise.try callback is not a function: got ${describeValue(callbackFn)}`,
+          );
         }
         result = ReflectApply(callbackFn, undefined, args);
       } catch (error) {
@@ -524,7 +561,8 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
         x !== null && typeof x === "object" && #bits in (x as object);
 
       inspector = {
-        isHandled: (p: object): boolean => isLoopPromise(p) && ((p as LoopPromise).#bits & HANDLED) !== 0,
+        isHandled: (p: object): boolean =>
+          isLoopPromise(p) && ((p as LoopPromise).#bits & HANDLED) !== 0,
         creationStack: (p: object): string | undefined => creationStackOf(p),
       };
 
@@ -540,7 +578,10 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       resolvePromise = (p: LoopPromise, x: unknown): void => {
         if ((p.#bits & STATE) !== PENDING) return; // only after termination
         if (x === p) {
-          rejectPromise(p, new TypeError("Chaining cycle detected: a promise cannot be resolved with itself"));
+          rejectPromise(
+            p,
+            new TypeError("Chaining cycle detected: a promise cannot be resolved with itself"),
+          );
           return;
         }
         if (x === null || (typeof x !== "object" && typeof x !== "function")) {
@@ -584,7 +625,11 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
         const reactions = p.#reactions;
         p.#value = reason;
         p.#reactions = undefined;
-        if ((bits & HANDLED) === 0 && terminationReasons !== undefined && terminationReasons.has(reason)) {
+        if (
+          (bits & HANDLED) === 0 &&
+          terminationReasons !== undefined &&
+          terminationReasons.has(reason)
+        ) {
           bits |= HANDLED; // a consequence of terminatePending: never reported
         }
         p.#bits = (bits & KEEP_ON_SETTLE) | REJECTED;
@@ -679,7 +724,8 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       /** After a thenable job left `p` waiting on a foreign thenable or capability: link it if needed. */
       function linkIfWaiting(p: LoopPromise): void {
         const bits = p.#bits;
-        if ((bits & (STATE | LINKED | NOT_WAITING)) === PENDING && p.#reactions !== undefined) link(p);
+        if ((bits & (STATE | LINKED | NOT_WAITING)) === PENDING && p.#reactions !== undefined)
+          link(p);
         if (terminated) terminateIfWaiting(p);
       }
 
@@ -692,7 +738,12 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       }
 
       /** then() after SpeciesConstructor: the derived promise is the reaction when C is this class. */
-      thenWithSpecies = (p: LoopPromise, onFulfilled: unknown, onRejected: unknown, C: unknown): unknown => {
+      thenWithSpecies = (
+        p: LoopPromise,
+        onFulfilled: unknown,
+        onRejected: unknown,
+        C: unknown,
+      ): unknown => {
         const f = typeof onFulfilled === "function" ? onFulfilled : undefined;
         const r = typeof onRejected === "function" ? onRejected : undefined;
         if (C === LoopPromise) {
@@ -829,7 +880,9 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       // ---- capabilities -------------------------------------------------------------------------------
 
       /** Resolving functions for a loop promise (CreateResolvingFunctions), as the withResolvers object. */
-      makeResolvers = (p: LoopPromise): { promise: LoopPromise; resolve: (v: unknown) => void; reject: (r: unknown) => void } => {
+      makeResolvers = (
+        p: LoopPromise,
+      ): { promise: LoopPromise; resolve: (v: unknown) => void; reject: (r: unknown) => void } => {
         let alreadyResolved = false;
         return {
           promise: p,
@@ -905,24 +958,33 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
         const C: unknown = o.constructor;
         if (C === undefined) return LoopPromise;
         if (C === null || (typeof C !== "object" && typeof C !== "function")) {
-          throw new TypeError(`Promise species lookup: the constructor property is not an object: got ${describeValue(C)}`);
+          throw new TypeError(
+            `Promise species lookup: the constructor property is not an object: got ${describeValue(C)}`,
+          );
         }
         const S: unknown = (C as { [kSpecies]?: unknown })[kSpecies];
         if (S === undefined || S === null) return LoopPromise;
         if (S === LoopPromise || isConstructor(S)) return S;
-        throw new TypeError(`Promise species lookup: Symbol.species is not a constructor: got ${describeValue(S)}`);
+        throw new TypeError(
+          `Promise species lookup: Symbol.species is not a constructor: got ${describeValue(S)}`,
+        );
       };
 
       // ---- combinators --------------------------------------------------------------------------------
 
       /** Promise.all / allSettled / any / race (§27.2.4.1-5): GetPromiseResolve, GetIterator, Perform*. */
       combinator = (C: unknown, iterable: unknown, kind: number): unknown => {
-        const cap = C === LoopPromise ? new Capability(new LoopPromise(INTERNAL), undefined, undefined) : newPromiseCapability(C);
+        const cap =
+          C === LoopPromise
+            ? new Capability(new LoopPromise(INTERNAL), undefined, undefined)
+            : newPromiseCapability(C);
         let resolveFn: unknown;
         try {
           resolveFn = (C as { resolve?: unknown }).resolve;
           if (typeof resolveFn !== "function") {
-            throw new TypeError(`${combinatorName(kind)}: the constructor's resolve is not a function: got ${describeValue(resolveFn)}`);
+            throw new TypeError(
+              `${combinatorName(kind)}: the constructor's resolve is not a function: got ${describeValue(resolveFn)}`,
+            );
           }
           const fast = C === LoopPromise && resolveFn === originalResolve;
           const state = kind === K_RACE ? undefined : new CombinatorState(cap);
@@ -934,7 +996,9 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
               state.values.push(undefined);
               state.remaining++;
             }
-            const next = fast ? promiseResolve(LoopPromise, value) : ReflectApply(resolveFn as Function, C, [value]);
+            const next = fast
+              ? promiseResolve(LoopPromise, value)
+              : ReflectApply(resolveFn as Function, C, [value]);
             attachElement(next, kind, state, cap, index);
             index++;
           }
@@ -946,12 +1010,21 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       };
 
       /** Invoke(next, "then", « element functions ») with a record instead of closures when possible. */
-      function attachElement(next: any, kind: number, state: CombinatorState | undefined, cap: Capability, index: number): void {
+      function attachElement(
+        next: any,
+        kind: number,
+        state: CombinatorState | undefined,
+        cap: Capability,
+        index: number,
+      ): void {
         const then = next.then;
         if (then === protoThen && isLoopPromise(next)) {
           const S = speciesConstructor(next);
           if (S === LoopPromise) {
-            attachRecord(next, new Reaction(kind, state === undefined ? cap : state, undefined, undefined, index));
+            attachRecord(
+              next,
+              new Reaction(kind, state === undefined ? cap : state, undefined, undefined, index),
+            );
             return;
           }
           const [onF, onR] = elementFunctions(kind, state, cap, index);
@@ -959,23 +1032,33 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
           return;
         }
         if (typeof then !== "function") {
-          throw new TypeError(`${combinatorName(kind)}: element ${index} has no callable then: got ${describeValue(then)}`);
+          throw new TypeError(
+            `${combinatorName(kind)}: element ${index} has no callable then: got ${describeValue(then)}`,
+          );
         }
         const [onF, onR] = elementFunctions(kind, state, cap, index);
         ReflectApply(then, next, [onF, onR]);
       }
 
       /** The spec's per-element built-in functions, for when they must be real functions. */
-      function elementFunctions(kind: number, state: CombinatorState | undefined, cap: Capability, index: number): [unknown, unknown] {
+      function elementFunctions(
+        kind: number,
+        state: CombinatorState | undefined,
+        cap: Capability,
+        index: number,
+      ): [unknown, unknown] {
         capabilityFunctions(cap);
         let alreadyCalled = false;
         switch (kind) {
           case K_ALL:
-            return [(x: unknown) => {
-              if (alreadyCalled) return;
-              alreadyCalled = true;
-              allElement(state!, index, x);
-            }, cap.reject];
+            return [
+              (x: unknown) => {
+                if (alreadyCalled) return;
+                alreadyCalled = true;
+                allElement(state!, index, x);
+              },
+              cap.reject,
+            ];
           case K_ALL_SETTLED: {
             const settle = (x: unknown, rejected: boolean): void => {
               if (alreadyCalled) return;
@@ -985,11 +1068,14 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
             return [(x: unknown) => settle(x, false), (x: unknown) => settle(x, true)];
           }
           case K_ANY:
-            return [cap.resolve, (x: unknown) => {
-              if (alreadyCalled) return;
-              alreadyCalled = true;
-              anyRejectElement(state!, index, x);
-            }];
+            return [
+              cap.resolve,
+              (x: unknown) => {
+                if (alreadyCalled) return;
+                alreadyCalled = true;
+                anyRejectElement(state!, index, x);
+              },
+            ];
           default:
             return [cap.resolve, cap.reject];
         }
@@ -1000,8 +1086,15 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
         if (--state.remaining === 0) finishCombinator(state, K_ALL);
       }
 
-      function allSettledElement(state: CombinatorState, index: number, arg: unknown, rejected: boolean): void {
-        state.values[index] = rejected ? { status: "rejected", reason: arg } : { status: "fulfilled", value: arg };
+      function allSettledElement(
+        state: CombinatorState,
+        index: number,
+        arg: unknown,
+        rejected: boolean,
+      ): void {
+        state.values[index] = rejected
+          ? { status: "rejected", reason: arg }
+          : { status: "fulfilled", value: arg };
         if (--state.remaining === 0) finishCombinator(state, K_ALL_SETTLED);
       }
 
@@ -1011,7 +1104,11 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
       }
 
       function finishCombinator(state: CombinatorState, kind: number): void {
-        if (kind === K_ANY) capabilityReject(state.cap, new NativeAggregateError(state.values, "All promises were rejected"));
+        if (kind === K_ANY)
+          capabilityReject(
+            state.cap,
+            new NativeAggregateError(state.values, "All promises were rejected"),
+          );
         else capabilityResolve(state.cap, state.values);
       }
 
@@ -1019,7 +1116,8 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
 
       function terminateIfWaiting(p: LoopPromise): void {
         const bits = p.#bits;
-        if ((bits & STATE) !== PENDING || (bits & NOT_WAITING) !== 0 || p.#reactions === undefined) return;
+        if ((bits & STATE) !== PENDING || (bits & NOT_WAITING) !== 0 || p.#reactions === undefined)
+          return;
         p.#bits = bits | HANDLED | RESOLVED;
         p.#onFul = undefined;
         p.#onRej = undefined;
@@ -1064,21 +1162,29 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
   /** NewPromiseCapability(C) (§27.2.1.5). */
   function newPromiseCapability(C: unknown): Capability {
     if (!isConstructor(C)) {
-      throw new TypeError(`Cannot create a promise capability: the constructor is not a constructor: got ${describeValue(C)}`);
+      throw new TypeError(
+        `Cannot create a promise capability: the constructor is not a constructor: got ${describeValue(C)}`,
+      );
     }
     const cap = new Capability(undefined, undefined, undefined);
     const executor = (resolve: unknown, reject: unknown): void => {
-      if (cap.resolve !== undefined) throw new TypeError("Promise capability executor already called (resolve is set)");
-      if (cap.reject !== undefined) throw new TypeError("Promise capability executor already called (reject is set)");
+      if (cap.resolve !== undefined)
+        throw new TypeError("Promise capability executor already called (resolve is set)");
+      if (cap.reject !== undefined)
+        throw new TypeError("Promise capability executor already called (reject is set)");
       cap.resolve = resolve as (v: unknown) => void;
       cap.reject = reject as (r: unknown) => void;
     };
     const promise = new (C as new (executor: unknown) => unknown)(executor);
     if (typeof cap.resolve !== "function") {
-      throw new TypeError(`Promise capability resolve is not a function: got ${describeValue(cap.resolve)}`);
+      throw new TypeError(
+        `Promise capability resolve is not a function: got ${describeValue(cap.resolve)}`,
+      );
     }
     if (typeof cap.reject !== "function") {
-      throw new TypeError(`Promise capability reject is not a function: got ${describeValue(cap.reject)}`);
+      throw new TypeError(
+        `Promise capability reject is not a function: got ${describeValue(cap.reject)}`,
+      );
     }
     cap.promise = promise;
     return cap;
@@ -1086,10 +1192,14 @@ export function createPromiseClass(host: PromiseHost, options: PromiseOptions = 
 
   function combinatorName(kind: number): string {
     switch (kind) {
-      case K_ALL: return "Promise.all";
-      case K_ALL_SETTLED: return "Promise.allSettled";
-      case K_ANY: return "Promise.any";
-      default: return "Promise.race";
+      case K_ALL:
+        return "Promise.all";
+      case K_ALL_SETTLED:
+        return "Promise.allSettled";
+      case K_ANY:
+        return "Promise.any";
+      default:
+        return "Promise.race";
     }
   }
 
@@ -1122,7 +1232,7 @@ function callFn(fn: ((arg: unknown) => void) | undefined, arg: unknown): void {
 function isConstructor(value: unknown): boolean {
   if (typeof value !== "function") return false;
   try {
-    new (new Proxy(value as new () => unknown, CONSTRUCT_PROBE))();
+    new new Proxy(value as new () => unknown, CONSTRUCT_PROBE)();
     return true;
   } catch {
     return false;
@@ -1133,4 +1243,3 @@ const CONSTRUCT_PROBE: ProxyHandler<new () => unknown> = {
     return CONSTRUCT_PROBE;
   },
 };
-

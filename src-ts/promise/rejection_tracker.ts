@@ -39,7 +39,14 @@ export type UnhandledRejectionsMode =
   | "warn-with-error-code"
   | "none";
 
-const MODES: readonly UnhandledRejectionsMode[] = ["html", "throw", "strict", "warn", "warn-with-error-code", "none"];
+const MODES: readonly UnhandledRejectionsMode[] = [
+  "html",
+  "throw",
+  "strict",
+  "warn",
+  "warn-with-error-code",
+  "none",
+];
 
 /** The part of the loop host the tracker uses. `PromiseHost` from promise.ts is a superset. */
 export interface RejectionTrackerHost {
@@ -103,11 +110,15 @@ export class PromiseRejectionEvent extends HostEvent {
    */
   constructor(type: string, init: PromiseRejectionEventInit) {
     if (init === null || typeof init !== "object") {
-      throw new TypeError(`PromiseRejectionEvent: init must be an object with a 'promise' member, got ${describeValue(init)}`);
+      throw new TypeError(
+        `PromiseRejectionEvent: init must be an object with a 'promise' member, got ${describeValue(init)}`,
+      );
     }
     const promise: unknown = init.promise;
     if (promise === null || (typeof promise !== "object" && typeof promise !== "function")) {
-      throw new TypeError(`PromiseRejectionEvent: init.promise must be an object, got ${describeValue(promise)}`);
+      throw new TypeError(
+        `PromiseRejectionEvent: init.promise must be an object, got ${describeValue(promise)}`,
+      );
     }
     super(type, init);
     this.promise = promise;
@@ -175,19 +186,39 @@ export class RejectionTracker {
    * const tracker = new RejectionTracker(host, { unhandledRejections: "warn" }, inspector);
    * ```
    */
-  constructor(host: RejectionTrackerHost, options: RejectionTrackerOptions | undefined, inspector: RejectionInspector) {
-    for (const name of ["reportError", "queueTask", "dispatchEvent", "warn", "setExitCode"] as const) {
+  constructor(
+    host: RejectionTrackerHost,
+    options: RejectionTrackerOptions | undefined,
+    inspector: RejectionInspector,
+  ) {
+    for (const name of [
+      "reportError",
+      "queueTask",
+      "dispatchEvent",
+      "warn",
+      "setExitCode",
+    ] as const) {
       if (host === null || typeof host !== "object" || typeof host[name] !== "function") {
-        throw new TypeError(`RejectionTracker: host.${name} must be a function, got ${describeValue(host?.[name])}`);
+        throw new TypeError(
+          `RejectionTracker: host.${name} must be a function, got ${describeValue(host?.[name])}`,
+        );
       }
     }
-    if (inspector === null || typeof inspector !== "object" || typeof inspector.isHandled !== "function" ||
-      typeof inspector.creationStack !== "function") {
-      throw new TypeError(`RejectionTracker: inspector must have isHandled and creationStack functions, got ${describeValue(inspector)}`);
+    if (
+      inspector === null ||
+      typeof inspector !== "object" ||
+      typeof inspector.isHandled !== "function" ||
+      typeof inspector.creationStack !== "function"
+    ) {
+      throw new TypeError(
+        `RejectionTracker: inspector must have isHandled and creationStack functions, got ${describeValue(inspector)}`,
+      );
     }
     const mode = options?.unhandledRejections ?? "html";
     if (!MODES.includes(mode)) {
-      throw new TypeError(`RejectionTracker: unhandledRejections must be one of ${MODES.join(", ")}, got ${describeValue(mode)}`);
+      throw new TypeError(
+        `RejectionTracker: unhandledRejections must be one of ${MODES.join(", ")}, got ${describeValue(mode)}`,
+      );
     }
     this.mode = mode;
     this.#host = host;
@@ -238,11 +269,13 @@ export class RejectionTracker {
     this.#outstanding.delete(promise);
     const host = this.#host;
     host.queueTask(() => {
-      host.dispatchEvent(new PromiseRejectionEvent("rejectionhandled", {
-        promise,
-        reason: record.reason,
-        creationStack: record.creationStack,
-      }));
+      host.dispatchEvent(
+        new PromiseRejectionEvent("rejectionhandled", {
+          promise,
+          reason: record.reason,
+          creationStack: record.creationStack,
+        }),
+      );
     });
   }
 
@@ -284,12 +317,14 @@ export class RejectionTracker {
     const creationStack = this.#inspector.creationStack(promise);
     const id = this.#nextRejectionId++;
     const fire = (): boolean =>
-      host.dispatchEvent(new PromiseRejectionEvent("unhandledrejection", {
-        promise,
-        reason,
-        cancelable: true,
-        creationStack,
-      }));
+      host.dispatchEvent(
+        new PromiseRejectionEvent("unhandledrejection", {
+          promise,
+          reason,
+          cancelable: true,
+          creationStack,
+        }),
+      );
     switch (this.mode) {
       case "html":
         if (fire()) host.reportError(reason);
@@ -321,7 +356,8 @@ export class RejectionTracker {
   }
 
   #warn(reason: unknown, promise: object, id: number, creationStack: string | undefined): void {
-    let message = `Unhandled promise rejection: ${reasonText(reason)}\n` +
+    let message =
+      `Unhandled promise rejection: ${reasonText(reason)}\n` +
       "This error originated either by throwing inside of an async function without a catch block, " +
       "or by rejecting a promise which was not handled with .catch(). " +
       `To make such rejections fatal, use the unhandledRejections: "strict" or "throw" option. (rejection id: ${id})`;
@@ -363,4 +399,3 @@ function reasonText(reason: unknown): string {
     return "<unprintable reason>";
   }
 }
-

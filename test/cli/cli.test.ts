@@ -18,7 +18,10 @@ async function runCli(source: string, ...flags: string[]) {
   writeFileSync(file, source);
   let out = "";
   let err = "";
-  const { exitCode } = await main(["run", file, ...flags], { out: (t) => (out += t), err: (t) => (err += t) });
+  const { exitCode } = await main(["run", file, ...flags], {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+  });
   return { exitCode, out, err };
 }
 
@@ -33,7 +36,12 @@ const ORDERING = `
 
 describe("zigloop run", () => {
   it("runs a script with the loop's timers and exits 0 when idle", async () => {
-    const result = await runCli(`setTimeout(() => console.log("late"), 20); setTimeout(() => report("x"), 1);`.replace("report", "console.log"));
+    const result = await runCli(
+      `setTimeout(() => console.log("late"), 20); setTimeout(() => report("x"), 1);`.replace(
+        "report",
+        "console.log",
+      ),
+    );
     expect(result.exitCode).toBe(0);
   });
 
@@ -51,7 +59,9 @@ describe("zigloop run", () => {
   });
 
   it("a callback that throws: the loop goes on, the exit code is 1", async () => {
-    const result = await runCli(`setTimeout(() => { throw new Error("boom") }, 1); setTimeout(() => {}, 2);`);
+    const result = await runCli(
+      `setTimeout(() => { throw new Error("boom") }, 1); setTimeout(() => {}, 2);`,
+    );
     expect(result.exitCode).toBe(1);
     expect(result.err).toMatch(/Uncaught: Error: boom/);
   });
@@ -87,7 +97,11 @@ describe("zigloop run", () => {
     const original = console.log;
     console.log = (...parts: unknown[]) => logs.push(parts.join(" "));
     try {
-      await runCli(`const t = setTimeout(() => {}, 1); console.log(typeof t, typeof t.refresh, t.hasRef());`, "--profile", "node");
+      await runCli(
+        `const t = setTimeout(() => {}, 1); console.log(typeof t, typeof t.refresh, t.hasRef());`,
+        "--profile",
+        "node",
+      );
     } finally {
       console.log = original;
     }
@@ -125,14 +139,20 @@ describe("native await ordering by embedding mode (docs/CLI.md)", () => {
     }
     // The guest logs into the host's array directly, so entries made after the report also count.
     const sandbox: Record<string, unknown> = { hostLog: log, report: () => {} };
-    const context = vm.createContext(sandbox, mode === "vm-default" ? {} : { microtaskMode: "afterEvaluate" });
+    const context = vm.createContext(
+      sandbox,
+      mode === "vm-default" ? {} : { microtaskMode: "afterEvaluate" },
+    );
     const drain = new vm.Script("");
     const drained = await createEventLoop({
       clock: "manual",
-      drainHostMicrotasks: mode === "afterEvaluate-drained" ? () => drain.runInContext(context) : undefined,
+      drainHostMicrotasks:
+        mode === "afterEvaluate-drained" ? () => drain.runInContext(context) : undefined,
     });
     drained.installGlobals(sandbox);
-    new vm.Script(ORDERING.replace("const log = [];", "const log = hostLog;")).runInContext(context);
+    new vm.Script(ORDERING.replace("const log = [];", "const log = hostLog;")).runInContext(
+      context,
+    );
     drained.advance(10);
     log.push("|host");
     await new Promise((r) => setImmediate(r));
@@ -140,7 +160,9 @@ describe("native await ordering by embedding mode (docs/CLI.md)", () => {
   }
 
   it("vm context, afterEvaluate, drained at each checkpoint (zigloop run): exact task boundaries", async () => {
-    expect(await orderingIn("afterEvaluate-drained")).toBe("A1 A2 A3 B C C-microtask C-promise |host");
+    expect(await orderingIn("afterEvaluate-drained")).toBe(
+      "A1 A2 A3 B C C-microtask C-promise |host",
+    );
   });
 
   it("vm context in Node's default mode: await continuations leak past later tasks", async () => {

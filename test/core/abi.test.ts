@@ -12,7 +12,7 @@ import {
   Stat,
   Status,
 } from "../../src-ts/core/abi.generated.ts";
-import { checkInstance, CoreMismatchError, instantiateSync } from "../../src-ts/core/instance.ts";
+import { CoreMismatchError, checkInstance, instantiateSync } from "../../src-ts/core/instance.ts";
 import { coreModule, rawCore } from "./helpers.ts";
 
 describe("ABI", () => {
@@ -34,8 +34,8 @@ describe("ABI", () => {
   it("a module without the core's exports is refused before instantiation", () => {
     // (module (func (export "zl_abi_version") (result i32) i32.const 1))
     const bytes = new Uint8Array([
-      0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 127, 3, 2, 1, 0, 7, 18, 1, 14, 122, 108, 95, 97, 98, 105, 95,
-      118, 101, 114, 115, 105, 111, 110, 0, 0, 10, 6, 1, 4, 0, 65, 1, 11,
+      0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 127, 3, 2, 1, 0, 7, 18, 1, 14, 122, 108, 95,
+      97, 98, 105, 95, 118, 101, 114, 115, 105, 111, 110, 0, 0, 10, 6, 1, 4, 0, 65, 1, 11,
     ]);
     const module = new WebAssembly.Module(bytes);
     expect(() => instantiateSync(module)).toThrow(CoreMismatchError);
@@ -48,7 +48,10 @@ describe("ABI", () => {
   });
 
   it("every export is called before init returns not_initialized, never traps", () => {
-    const exports = new WebAssembly.Instance(coreModule, {}).exports as unknown as Record<string, Function>;
+    const exports = new WebAssembly.Instance(coreModule, {}).exports as unknown as Record<
+      string,
+      Function
+    >;
     for (const name of EXPORT_NAMES) {
       if (name === "zl_debug_trap" || name === "zl_init") continue;
       expect(() => exports[name]!(1, 1)).not.toThrow();
@@ -57,7 +60,10 @@ describe("ABI", () => {
   });
 
   it("init validates its options and cannot run twice", () => {
-    const exports = new WebAssembly.Instance(coreModule, {}).exports as unknown as Record<string, Function>;
+    const exports = new WebAssembly.Instance(coreModule, {}).exports as unknown as Record<
+      string,
+      Function
+    >;
     expect(exports.zl_init!(100, 100, 100, 100)).toBe(Status.invalid_argument); // ring not a power of two
     expect(exports.zl_init!(0, 100, 100, 64)).toBe(Status.invalid_argument);
     expect(exports.zl_init!(100, 100, 100, 64)).toBe(0);
@@ -72,7 +78,11 @@ describe("core behaviour through the ABI", () => {
     core.zl_set_now(30);
     expect(core.zl_turn_begin()).toBe(0);
     expect(core.zl_timers_collect(BATCH_CAPACITY)).toBe(5);
-    const batch = new Uint32Array(core.memory.buffer, core.zl_batch_ptr(Batch.timers), BATCH_CAPACITY);
+    const batch = new Uint32Array(
+      core.memory.buffer,
+      core.zl_batch_ptr(Batch.timers),
+      BATCH_CAPACITY,
+    );
     expect([...batch.subarray(0, 5)]).toEqual([ids[4], ids[1], ids[3], ids[2], ids[0]]);
     expect(core.zl_turn_end()).toBe(0);
     expect(core.zl_verify()).toBe(Invariant.ok);
@@ -135,7 +145,13 @@ describe("core behaviour through the ABI", () => {
     const ids = new Uint32Array(core.memory.buffer);
     let corrupted = false;
     for (let i = 0; i + 7 < words.length && !corrupted; i += 4) {
-      if (words[i] === 0 && words[i + 1] === 0 && words[i + 2] === 0 && ids[i + 3] === 1 && words[i + 4] !== 0) {
+      if (
+        words[i] === 0 &&
+        words[i + 1] === 0 &&
+        words[i + 2] === 0 &&
+        ids[i + 3] === 1 &&
+        words[i + 4] !== 0
+      ) {
         words[i] = 0xffffffff; // the root's deadline becomes huge: heap order broken
         corrupted = true;
       }

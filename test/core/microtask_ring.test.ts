@@ -53,7 +53,10 @@ describe("shared microtask ring", () => {
   });
 
   it("capacity.microtasks below the ring size is enforced on the fast path, and the loop recovers", async () => {
-    const loop = await createEventLoop({ clock: "manual", capacity: { microtasks: 10, microtaskRing: 64 } });
+    const loop = await createEventLoop({
+      clock: "manual",
+      capacity: { microtasks: 10, microtaskRing: 64 },
+    });
     let ran = 0;
     let error: unknown;
     loop.submit(() => {

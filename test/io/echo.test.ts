@@ -10,7 +10,11 @@ import { describe, expect, it } from "vitest";
 import { startEchoServer } from "../../examples/echo_server.mjs";
 import { createEventLoop } from "../../src-ts/node.ts";
 
-function client(port: number, messages: number, id: number): Promise<{ sent: string; received: string }> {
+function client(
+  port: number,
+  messages: number,
+  id: number,
+): Promise<{ sent: string; received: string }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1");
     let sent = "";
@@ -61,10 +65,16 @@ describe("loop.watch: sources and lifecycle", () => {
     const loop = await createEventLoop({ clock: "manual" });
     const target = new EventTarget();
     const log: string[] = [];
-    const watch = loop.watch(target, (event) => {
-      log.push(`${event.type} ${(event.data as CustomEvent).detail}`);
-      loop.queueMicrotask(() => log.push(`microtask after ${(event.data as CustomEvent).detail}`));
-    }, { events: ["ping"] });
+    const watch = loop.watch(
+      target,
+      (event) => {
+        log.push(`${event.type} ${(event.data as CustomEvent).detail}`);
+        loop.queueMicrotask(() =>
+          log.push(`microtask after ${(event.data as CustomEvent).detail}`),
+        );
+      },
+      { events: ["ping"] },
+    );
     target.dispatchEvent(new CustomEvent("ping", { detail: 1 }));
     target.dispatchEvent(new CustomEvent("ping", { detail: 2 }));
     expect(log).toEqual([]); // delivered as tasks, not synchronously
@@ -134,7 +144,9 @@ describe("loop.watch: sources and lifecycle", () => {
     const loop = await createEventLoop({ clock: "manual" });
     expect(() => loop.watch({}, () => {})).toThrow(TypeError);
     expect(() => loop.watch(new EventTarget(), () => {})).toThrow(/name the event types/);
-    expect(() => loop.watch(new EventTarget(), "nope" as never, { events: ["x"] })).toThrow(TypeError);
+    expect(() => loop.watch(new EventTarget(), "nope" as never, { events: ["x"] })).toThrow(
+      TypeError,
+    );
     loop.close();
     expect(() => loop.watch(new EventTarget(), () => {}, { events: ["x"] })).toThrow(/closed/);
   });

@@ -37,7 +37,9 @@ describe("edge worker in workerd", () => {
 
   it("concurrent requests each get their own loop", async () => {
     const names = Array.from({ length: 20 }, (_, i) => `tenant-${i}`);
-    const bodies = await Promise.all(names.map((name) => fetch(`${server.url}/?name=${name}`).then((r) => r.json())));
+    const bodies = await Promise.all(
+      names.map((name) => fetch(`${server.url}/?name=${name}`).then((r) => r.json())),
+    );
     expect(bodies.map((b) => b.result.greeting)).toEqual(names.map((n) => `hello, ${n}`));
     for (const body of bodies) expect(body.metrics.timersFired).toBe(6);
   });

@@ -45,7 +45,9 @@ describe("metrics", () => {
     loop.runAll();
     const lateness = loop.metrics().timerLateness;
     expect(lateness.count).toBe(1000);
-    expect([lateness.min, lateness.p50, lateness.p99, lateness.max, lateness.mean]).toEqual([0, 0, 0, 0, 0]);
+    expect([lateness.min, lateness.p50, lateness.p99, lateness.max, lateness.mean]).toEqual([
+      0, 0, 0, 0, 0,
+    ]);
   });
 
   it("task latency sees a task that waited behind 20 ms of blocking work (latencyGroup: 1)", async () => {
@@ -80,7 +82,14 @@ describe("metrics", () => {
     const l = loop.metrics().timerLateness;
     expect(l.count).toBe(200);
     expect(l.min).toBeGreaterThanOrEqual(0);
-    for (const [a, b] of [[l.min, l.p50], [l.p50, l.p90], [l.p90, l.p95], [l.p95, l.p99], [l.p99, l.p999], [l.p999, l.max]]) {
+    for (const [a, b] of [
+      [l.min, l.p50],
+      [l.p50, l.p90],
+      [l.p90, l.p95],
+      [l.p95, l.p99],
+      [l.p99, l.p999],
+      [l.p999, l.max],
+    ]) {
       expect(a).toBeLessThanOrEqual(b!);
     }
     loop.close();
@@ -140,7 +149,10 @@ describe("metrics", () => {
     loop.advance(2000);
     const m = loop.metrics();
     expect(m.tasksExecuted).toBe(1000);
-    expect(m.throughput).toEqual({ tasksPerSecond: { current: 0, peak: 0 }, microtasksPerSecond: { current: 0, peak: 0 } });
+    expect(m.throughput).toEqual({
+      tasksPerSecond: { current: 0, peak: 0 },
+      microtasksPerSecond: { current: 0, peak: 0 },
+    });
     expect(m.utilization).toEqual({ active: 0, idle: 0, utilization: 0 });
   });
 

@@ -11,7 +11,7 @@
  * condition (esbuild, as wrangler uses it for workerd).
  * `npm run lint:package` runs publint and attw on the same kind of tarball.
  */
-import { execFileSync, type ExecFileSyncOptions } from "node:child_process";
+import { type ExecFileSyncOptions, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,7 +46,12 @@ let packed: PackResult;
 
 function run(command: string, args: string[], options: ExecFileSyncOptions = {}): string {
   try {
-    return execFileSync(command, args, { cwd: consumer, encoding: "utf8", stdio: "pipe", ...options }) as string;
+    return execFileSync(command, args, {
+      cwd: consumer,
+      encoding: "utf8",
+      stdio: "pipe",
+      ...options,
+    }) as string;
   } catch (error) {
     const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
     throw new Error(`${command} ${args.join(" ")} failed:\n${stdout}\n${stderr}`);
@@ -61,18 +66,37 @@ function exportTargets(value: unknown): string[] {
 }
 
 beforeAll(() => {
-  for (const built of ["dist/node.js", "dist/mod.js", "dist/workerd.js", "dist/cjs/zigloop.cjs", "dist/wasm.d.ts"]) {
-    if (!existsSync(join(root, built))) throw new Error(`${built} is missing: run \`npm run build\` first.`);
+  for (const built of [
+    "dist/node.js",
+    "dist/mod.js",
+    "dist/workerd.js",
+    "dist/cjs/zigloop.cjs",
+    "dist/wasm.d.ts",
+  ]) {
+    if (!existsSync(join(root, built)))
+      throw new Error(`${built} is missing: run \`npm run build\` first.`);
   }
   work = mkdtempSync(join(tmpdir(), "zigloop-package-"));
-  const output = run(npm, ["pack", "--json", "--ignore-scripts", "--pack-destination", work], { cwd: root });
+  const output = run(npm, ["pack", "--json", "--ignore-scripts", "--pack-destination", work], {
+    cwd: root,
+  });
   [packed] = JSON.parse(output) as PackResult[];
 
   consumer = join(work, "consumer");
   mkdirSync(consumer);
-  writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true }));
+  writeFileSync(
+    join(consumer, "package.json"),
+    JSON.stringify({ name: "consumer", private: true }),
+  );
   // The package has no dependencies, so this never needs the registry.
-  run(npm, ["install", "--offline", "--no-audit", "--no-fund", "--no-package-lock", join(work, packed.filename)]);
+  run(npm, [
+    "install",
+    "--offline",
+    "--no-audit",
+    "--no-fund",
+    "--no-package-lock",
+    join(work, packed.filename),
+  ]);
 }, 60_000);
 
 afterAll(() => {
@@ -84,7 +108,15 @@ describe("npm pack", () => {
     const paths = packed.files.map((file) => file.path);
     const unexpected = paths.filter((path) => !ALLOWED.some((pattern) => pattern.test(path)));
     expect(unexpected).toEqual([]);
-    for (const forbidden of ["test/", "src-zig/", "src-ts/", "node_modules/", "scripts/", "bench/", ".ci/"]) {
+    for (const forbidden of [
+      "test/",
+      "src-zig/",
+      "src-ts/",
+      "node_modules/",
+      "scripts/",
+      "bench/",
+      ".ci/",
+    ]) {
       expect(paths.filter((path) => path.startsWith(forbidden))).toEqual([]);
     }
   });
@@ -115,7 +147,9 @@ describe("package-lock.json", () => {
     for (const file of ["package.json", "package-lock.json"]) {
       writeFileSync(join(dir, file), readFileSync(join(root, file)));
     }
-    run(npm, ["ci", "--dry-run", "--ignore-scripts", "--offline", "--no-audit", "--no-fund"], { cwd: dir });
+    run(npm, ["ci", "--dry-run", "--ignore-scripts", "--offline", "--no-audit", "--no-fund"], {
+      cwd: dir,
+    });
   });
 });
 
@@ -123,7 +157,10 @@ describe("deno.json (JSR)", () => {
   it("publishes the same version and license as package.json, from sources that exist", () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
     const jsr = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
-    expect({ version: jsr.version, license: jsr.license }).toEqual({ version: pkg.version, license: pkg.license });
+    expect({ version: jsr.version, license: jsr.license }).toEqual({
+      version: pkg.version,
+      license: pkg.license,
+    });
     const targets = exportTargets(jsr.exports);
     expect(targets.length).toBeGreaterThan(0);
     expect(targets.filter((target) => !existsSync(join(root, target)))).toEqual([]);
@@ -204,7 +241,9 @@ describe("installed in a consumer project (Node)", () => {
 
   it("the zigloop bin runs a script", () => {
     writeFileSync(join(consumer, "script.js"), `setTimeout(() => console.log("bin ran"), 1);`);
-    expect(run(join(consumer, "node_modules/.bin/zigloop"), ["run", "script.js"])).toBe("bin ran\n");
+    expect(run(join(consumer, "node_modules/.bin/zigloop"), ["run", "script.js"])).toBe(
+      "bin ran\n",
+    );
   });
 
   it("type-checks from ESM and CommonJS TypeScript (nodenext, shipped declarations checked)", () => {
@@ -263,7 +302,11 @@ describe("installed in a consumer project (Node)", () => {
         files: ["consumer.mts", "consumer.cts"],
       }),
     );
-    run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(dir, "tsconfig.json")]);
+    run(process.execPath, [
+      join(root, "node_modules/typescript/bin/tsc"),
+      "-p",
+      join(dir, "tsconfig.json"),
+    ]);
   });
 });
 
@@ -278,24 +321,33 @@ describe("installed in a consumer project (other runtimes and bundlers)", () => 
      loop.close();
      console.log(JSON.stringify({ fired, entry: ${resolve} }));`;
 
-  it.skipIf(!existsSync(deno))("Deno resolves the `deno` condition (fetch loader) and fires a timer", () => {
-    writeFileSync(join(consumer, "deno.mjs"), program(`import.meta.resolve("zigloop")`));
-    const output = run(deno, ["run", "--no-lock", `--allow-read=${consumer}`, "deno.mjs"], {
-      env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-    });
-    expect(JSON.parse(output)).toEqual({
-      fired: ["timer"],
-      entry: expect.stringMatching(/\/node_modules\/zigloop\/dist\/mod\.js$/),
-    });
-  });
+  it.skipIf(!existsSync(deno))(
+    "Deno resolves the `deno` condition (fetch loader) and fires a timer",
+    () => {
+      writeFileSync(join(consumer, "deno.mjs"), program(`import.meta.resolve("zigloop")`));
+      const output = run(deno, ["run", "--no-lock", `--allow-read=${consumer}`, "deno.mjs"], {
+        env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+      });
+      expect(JSON.parse(output)).toEqual({
+        fired: ["timer"],
+        entry: expect.stringMatching(/\/node_modules\/zigloop\/dist\/mod\.js$/),
+      });
+    },
+  );
 
-  it.skipIf(!existsSync(bun))("Bun resolves the `bun` condition (node:fs loader) and fires a timer", () => {
-    writeFileSync(join(consumer, "bun.mjs"), program(`Bun.resolveSync("zigloop", process.cwd())`));
-    expect(JSON.parse(run(bun, ["bun.mjs"]))).toEqual({
-      fired: ["timer"],
-      entry: expect.stringMatching(/\/node_modules\/zigloop\/dist\/node\.js$/),
-    });
-  });
+  it.skipIf(!existsSync(bun))(
+    "Bun resolves the `bun` condition (node:fs loader) and fires a timer",
+    () => {
+      writeFileSync(
+        join(consumer, "bun.mjs"),
+        program(`Bun.resolveSync("zigloop", process.cwd())`),
+      );
+      expect(JSON.parse(run(bun, ["bun.mjs"]))).toEqual({
+        fired: ["timer"],
+        entry: expect.stringMatching(/\/node_modules\/zigloop\/dist\/node\.js$/),
+      });
+    },
+  );
 
   it("bundlers resolve each condition to its entry (esbuild)", async () => {
     const { build } = await import("esbuild");
@@ -312,8 +364,13 @@ describe("installed in a consumer project (other runtimes and bundlers)", () => 
         external: ["*.wasm", "node:*"],
         logLevel: "silent",
       });
-      const inputs = Object.keys(result.metafile.inputs).filter((path) => path.includes("node_modules/zigloop/"));
-      return inputs.map((path) => path.slice(path.indexOf("node_modules/zigloop/") + "node_modules/zigloop/".length))
+      const inputs = Object.keys(result.metafile.inputs).filter((path) =>
+        path.includes("node_modules/zigloop/"),
+      );
+      return inputs
+        .map((path) =>
+          path.slice(path.indexOf("node_modules/zigloop/") + "node_modules/zigloop/".length),
+        )
         .find((path) => /^dist\/(workerd|mod|node)\.js$|^dist\/cjs\/zigloop\.cjs$/.test(path));
     };
     expect({

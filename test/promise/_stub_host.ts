@@ -8,7 +8,12 @@
  * - auto (`{ auto: true }`): any queued work schedules a native `setImmediate` wake-up that runs the loop
  *   until idle; used by the Promises/A+ suite, which waits with native timers.
  */
-import { createPromiseClass, type LoopPromiseKit, type PromiseHost, type PromiseOptions } from "../../src-ts/promise/promise.ts";
+import {
+  createPromiseClass,
+  type LoopPromiseKit,
+  type PromiseHost,
+  type PromiseOptions,
+} from "../../src-ts/promise/promise.ts";
 
 type Job = (arg: any) => void;
 
@@ -175,7 +180,9 @@ export class StubHost implements PromiseHost {
 }
 
 /** A stub host plus a Promise class bound to it, with checkpoints wired to the tracker. */
-export function makeLoop(options: PromiseOptions & StubHostOptions = {}): LoopPromiseKit & { host: StubHost } {
+export function makeLoop(
+  options: PromiseOptions & StubHostOptions = {},
+): LoopPromiseKit & { host: StubHost } {
   const host = new StubHost(options);
   const kit = createPromiseClass(host, options);
   host.onCheckpointEnd = () => kit.checkpointEnd();

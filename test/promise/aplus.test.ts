@@ -10,7 +10,10 @@ import { createEventLoop } from "../../src-ts/node.ts";
 const require = createRequire(import.meta.url);
 
 interface MochaRunner {
-  on(event: "pass" | "fail" | "end", listener: (test?: { fullTitle(): string }, error?: unknown) => void): void;
+  on(
+    event: "pass" | "fail" | "end",
+    listener: (test?: { fullTitle(): string }, error?: unknown) => void,
+  ): void;
 }
 
 test("Promises/A+ suite on a real-clock zigloop loop: all 872 tests pass", async () => {

@@ -49,7 +49,9 @@ describe("interop", () => {
     loop.host.runMicrotasks(); // our NewPromiseResolveThenableJob calls native then
     expect(calls).toEqual(["native then called"]);
     let value: unknown;
-    p.then((v) => { value = v; });
+    p.then((v) => {
+      value = v;
+    });
     await tick(); // the native reaction calls our resolve function
     loop.host.run(); // our reaction runs on our queue
     expect(value).toBe("native value");
@@ -64,10 +66,24 @@ describe("interop", () => {
 
   test("combinators accept native promises and thenables", async () => {
     const loop = makeLoop({ auto: true });
-    const thenable = { then(resolve: (v: string) => void) { resolve("thenable"); } };
-    const values = await loop.Promise.all([globalThis.Promise.resolve("native"), thenable, loop.Promise.resolve("loop"), 4]);
+    const thenable = {
+      then(resolve: (v: string) => void) {
+        resolve("thenable");
+      },
+    };
+    const values = await loop.Promise.all([
+      globalThis.Promise.resolve("native"),
+      thenable,
+      loop.Promise.resolve("loop"),
+      4,
+    ]);
     expect(values).toEqual(["native", "thenable", "loop", 4]);
-    expect(await loop.Promise.race([new globalThis.Promise(() => {}), globalThis.Promise.resolve("first")])).toBe("first");
+    expect(
+      await loop.Promise.race([
+        new globalThis.Promise(() => {}),
+        globalThis.Promise.resolve("first"),
+      ]),
+    ).toBe("first");
     const settled = await loop.Promise.allSettled([nativeRejected("no")]);
     expect(settled).toEqual([{ status: "rejected", reason: "no" }]);
     expect(await loop.Promise.any([nativeRejected(1), thenable])).toBe("thenable");

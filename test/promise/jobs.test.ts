@@ -62,9 +62,12 @@ describe("jobs", () => {
     const err = new Error("capability resolve threw");
     class Weird {
       constructor(executor: (res: unknown, rej: unknown) => void) {
-        executor(() => {
-          throw err;
-        }, () => {});
+        executor(
+          () => {
+            throw err;
+          },
+          () => {},
+        );
       }
     }
     const p = loop.Promise.resolve(1);
@@ -84,61 +87,119 @@ type Scenario = (P: PromiseConstructor, log: (s: string) => void) => void;
 
 const scenarios: Record<string, Scenario> = {
   "two interleaved chains": (P, log) => {
-    P.resolve().then(() => log("a1")).then(() => log("a2")).then(() => log("a3"));
-    P.resolve().then(() => log("b1")).then(() => log("b2")).then(() => log("b3"));
+    P.resolve()
+      .then(() => log("a1"))
+      .then(() => log("a2"))
+      .then(() => log("a3"));
+    P.resolve()
+      .then(() => log("b1"))
+      .then(() => log("b2"))
+      .then(() => log("b3"));
   },
   "resolving with a promise costs two extra jobs": (P, log) => {
     new P((resolve) => resolve(P.resolve("inner"))).then((v) => log(`outer ${String(v)}`));
-    P.resolve().then(() => log("t1")).then(() => log("t2")).then(() => log("t3")).then(() => log("t4"));
+    P.resolve()
+      .then(() => log("t1"))
+      .then(() => log("t2"))
+      .then(() => log("t3"))
+      .then(() => log("t4"));
   },
   "handler returning a promise": (P, log) => {
-    P.resolve().then(() => P.resolve("x")).then((v) => log(`adopted ${String(v)}`));
-    P.resolve().then(() => log("1")).then(() => log("2")).then(() => log("3")).then(() => log("4"));
+    P.resolve()
+      .then(() => P.resolve("x"))
+      .then((v) => log(`adopted ${String(v)}`));
+    P.resolve()
+      .then(() => log("1"))
+      .then(() => log("2"))
+      .then(() => log("3"))
+      .then(() => log("4"));
   },
   "thenable adoption": (P, log) => {
-    const thenable = { then(r: (v: string) => void) { log("then called"); r("t"); } };
+    const thenable = {
+      then(r: (v: string) => void) {
+        log("then called");
+        r("t");
+      },
+    };
     P.resolve(thenable).then((v) => log(`got ${v}`));
-    P.resolve().then(() => log("1")).then(() => log("2")).then(() => log("3"));
+    P.resolve()
+      .then(() => log("1"))
+      .then(() => log("2"))
+      .then(() => log("3"));
   },
   "finally ordering": (P, log) => {
-    P.resolve(1).finally(() => log("finally")).then(() => log("after finally"));
-    P.reject(2).finally(() => log("finally r")).catch(() => log("caught"));
-    P.resolve().then(() => log("1")).then(() => log("2")).then(() => log("3")).then(() => log("4")).then(() => log("5"));
+    P.resolve(1)
+      .finally(() => log("finally"))
+      .then(() => log("after finally"));
+    P.reject(2)
+      .finally(() => log("finally r"))
+      .catch(() => log("caught"));
+    P.resolve()
+      .then(() => log("1"))
+      .then(() => log("2"))
+      .then(() => log("3"))
+      .then(() => log("4"))
+      .then(() => log("5"));
   },
-  "combinators": (P, log) => {
+  combinators: (P, log) => {
     P.all([P.resolve(1), 2]).then((v) => log(`all ${JSON.stringify(v)}`));
     P.race([P.resolve("r"), P.reject("x")]).then((v) => log(`race ${String(v)}`));
     P.allSettled([P.reject(1)]).then(() => log("allSettled"));
     P.any([P.reject(1), P.resolve(2)]).then((v) => log(`any ${String(v)}`));
-    P.resolve().then(() => log("1")).then(() => log("2")).then(() => log("3")).then(() => log("4"));
+    P.resolve()
+      .then(() => log("1"))
+      .then(() => log("2"))
+      .then(() => log("3"))
+      .then(() => log("4"));
   },
   "rejection propagation": (P, log) => {
-    P.reject(new Error("e")).then(() => log("no")).then(() => log("no2")).catch(() => log("caught late"));
-    P.resolve().then(() => { throw new Error("t"); }).catch(() => log("caught thrown"));
-    P.resolve().then(() => log("1")).then(() => log("2")).then(() => log("3"));
+    P.reject(new Error("e"))
+      .then(() => log("no"))
+      .then(() => log("no2"))
+      .catch(() => log("caught late"));
+    P.resolve()
+      .then(() => {
+        throw new Error("t");
+      })
+      .catch(() => log("caught thrown"));
+    P.resolve()
+      .then(() => log("1"))
+      .then(() => log("2"))
+      .then(() => log("3"));
   },
   "multiple reactions on one promise run in attach order": (P, log) => {
     let resolve!: (v: string) => void;
-    const p = new P<string>((r) => { resolve = r; });
+    const p = new P<string>((r) => {
+      resolve = r;
+    });
     p.then(() => log("r1"));
     p.then(() => log("r2")).then(() => log("r2b"));
     p.then(() => log("r3"));
-    P.resolve().then(() => { log("resolving"); resolve("go"); });
+    P.resolve().then(() => {
+      log("resolving");
+      resolve("go");
+    });
   },
   "withResolvers and try": (P, log) => {
     const PX = P as PromiseConstructor & { try(fn: () => unknown): Promise<unknown> };
-    const { promise, resolve } = (P as unknown as { withResolvers(): { promise: Promise<string>; resolve(v: string): void } }).withResolvers();
+    const { promise, resolve } = (
+      P as unknown as { withResolvers(): { promise: Promise<string>; resolve(v: string): void } }
+    ).withResolvers();
     promise.then((v) => log(`wr ${v}`));
     PX.try(() => "try").then((v) => log(`try ${String(v)}`));
     resolve("x");
-    P.resolve().then(() => log("1")).then(() => log("2"));
+    P.resolve()
+      .then(() => log("1"))
+      .then(() => log("2"));
   },
 };
 
 describe("job order matches native Promise", () => {
   for (const [name, scenario] of Object.entries(scenarios)) {
     // Node 20's native Promise has neither withResolvers (ES2024) nor try (ES2025).
-    const nativeLacks = name === "withResolvers and try" && typeof (globalThis.Promise as { try?: unknown }).try !== "function";
+    const nativeLacks =
+      name === "withResolvers and try" &&
+      typeof (globalThis.Promise as { try?: unknown }).try !== "function";
     test.skipIf(nativeLacks)(name, async () => {
       const nativeLog: string[] = [];
       scenario(globalThis.Promise, (s) => nativeLog.push(s));

@@ -30,7 +30,14 @@ describe("terminatePending", () => {
     expect(seen).toEqual([["a.catch", reason], "b finally"]);
     expect(loop.pendingCount()).toBe(0);
     let lonelyState = "pending";
-    lonely.then(() => { lonelyState = "fulfilled"; }, () => { lonelyState = "rejected"; });
+    lonely.then(
+      () => {
+        lonelyState = "fulfilled";
+      },
+      () => {
+        lonelyState = "rejected";
+      },
+    );
     loop.host.run();
     // terminated mode: waiting on a pending promise now rejects it at once
     expect(lonelyState).toBe("rejected");
@@ -40,7 +47,9 @@ describe("terminatePending", () => {
     for (const mode of ["html", "throw", "strict", "warn"] as const) {
       const loop = makeLoop({ unhandledRejections: mode });
       const events: unknown[] = [];
-      loop.host.target.addEventListener("unhandledrejection", (e) => events.push((e as unknown as PromiseRejectionEvent).reason));
+      loop.host.target.addEventListener("unhandledrejection", (e) =>
+        events.push((e as unknown as PromiseRejectionEvent).reason),
+      );
       const p = never(loop);
       p.then((v) => v).then((v) => v); // derived promises with no handler at the end
       loop.Promise.all([p, never(loop)]);
@@ -66,7 +75,12 @@ describe("terminatePending", () => {
     const loop = makeLoop();
     loop.terminatePending(new Error("shutdown"));
     let result: unknown;
-    loop.Promise.resolve(1).then((v) => v + 1).then((v) => loop.Promise.resolve(v * 10)).then((v) => { result = v; });
+    loop.Promise.resolve(1)
+      .then((v) => v + 1)
+      .then((v) => loop.Promise.resolve(v * 10))
+      .then((v) => {
+        result = v;
+      });
     loop.host.run();
     expect(result).toBe(20);
   });
@@ -74,7 +88,10 @@ describe("terminatePending", () => {
   test("a reaction job already queued still runs (its promise is not waiting)", () => {
     const loop = makeLoop();
     const log: string[] = [];
-    const d = loop.Promise.resolve("queued").then((v) => { log.push(`handler ${v}`); return v; });
+    const d = loop.Promise.resolve("queued").then((v) => {
+      log.push(`handler ${v}`);
+      return v;
+    });
     d.then((v) => log.push(`then ${v}`));
     expect(loop.terminatePending(new Error("shutdown"))).toBe(0);
     loop.host.run();
@@ -86,12 +103,18 @@ describe("terminatePending", () => {
     const reason = new Error("shutdown");
     loop.terminatePending(reason);
     let got: unknown;
-    never(loop).then(undefined, (r) => { got = r; });
+    never(loop).then(undefined, (r) => {
+      got = r;
+    });
     loop.host.run();
     expect(got).toBe(reason);
     // a handler returning a pending promise: adopted waits are terminated too
     let got2: unknown;
-    loop.Promise.resolve().then(() => never(loop)).catch((r) => { got2 = r; });
+    loop.Promise.resolve()
+      .then(() => never(loop))
+      .catch((r) => {
+        got2 = r;
+      });
     loop.host.run();
     expect(got2).toBe(reason);
   });
@@ -101,7 +124,9 @@ describe("terminatePending", () => {
     const reason = new Error("shutdown");
     const p = loop.Promise.resolve({ then() {} });
     let got: unknown;
-    p.catch((r) => { got = r; });
+    p.catch((r) => {
+      got = r;
+    });
     loop.host.run();
     expect(loop.pendingCount()).toBe(1);
     expect(loop.terminatePending(reason)).toBe(1);
@@ -167,9 +192,13 @@ describe("memory", () => {
   test("a link settled within its checkpoint never reaches the weak registry, one still pending does", () => {
     const loop = makeLoop();
     let resolveLater!: (v: number) => void;
-    new loop.Promise<number>((r) => { resolveLater = r; }).then((v) => v);
+    new loop.Promise<number>((r) => {
+      resolveLater = r;
+    }).then((v) => v);
     let resolveNow!: (v: number) => void;
-    new loop.Promise<number>((r) => { resolveNow = r; }).then((v) => v);
+    new loop.Promise<number>((r) => {
+      resolveNow = r;
+    }).then((v) => v);
     expect(loop.nurserySize).toBe(2);
     resolveNow(1);
     loop.host.run(); // the checkpoint end promotes the one still pending
@@ -201,60 +230,71 @@ describe("memory", () => {
   setFlagsFromString("--expose-gc");
   const gc = runInNewContext("gc") as (() => void) | undefined;
 
-  test.skipIf(typeof gc !== "function")("settled chains, their handlers and values are collectable", async () => {
-    const loop = makeLoop();
-    const refs: WeakRef<object>[] = [];
-    (() => {
-      let resolve!: (v: object) => void;
-      const root = new loop.Promise<object>((r) => { resolve = r; });
-      let p: Promise<object> = root;
-      for (let i = 0; i < 20; i++) {
-        const handler = (v: object) => ({ v });
-        refs.push(new WeakRef(handler));
-        p = p.then(handler);
-        refs.push(new WeakRef(p));
-      }
-      refs.push(new WeakRef(root));
-      const value = {};
-      refs.push(new WeakRef(value));
-      resolve(value);
-    })();
-    loop.host.run();
-    expect(loop.pendingCount()).toBe(0);
-    await new Promise((r) => setTimeout(r, 0));
-    gc!();
-    const alive = refs.filter((r) => r.deref() !== undefined).length;
-    expect(alive).toBe(0);
-  });
+  test.skipIf(typeof gc !== "function")(
+    "settled chains, their handlers and values are collectable",
+    async () => {
+      const loop = makeLoop();
+      const refs: WeakRef<object>[] = [];
+      (() => {
+        let resolve!: (v: object) => void;
+        const root = new loop.Promise<object>((r) => {
+          resolve = r;
+        });
+        let p: Promise<object> = root;
+        for (let i = 0; i < 20; i++) {
+          const handler = (v: object) => ({ v });
+          refs.push(new WeakRef(handler));
+          p = p.then(handler);
+          refs.push(new WeakRef(p));
+        }
+        refs.push(new WeakRef(root));
+        const value = {};
+        refs.push(new WeakRef(value));
+        resolve(value);
+      })();
+      loop.host.run();
+      expect(loop.pendingCount()).toBe(0);
+      await new Promise((r) => setTimeout(r, 0));
+      gc!();
+      const alive = refs.filter((r) => r.deref() !== undefined).length;
+      expect(alive).toBe(0);
+    },
+  );
 
-  test.skipIf(typeof gc !== "function")("a settled promise drops its reactions (a kept promise does not keep handlers)", async () => {
-    const loop = makeLoop();
-    const p = loop.Promise.resolve(1);
-    const refs: WeakRef<object>[] = [];
-    (() => {
-      for (let i = 0; i < 10; i++) {
-        const handler = () => i;
-        refs.push(new WeakRef(handler));
-        p.then(handler);
-      }
-    })();
-    loop.host.run();
-    await new Promise((r) => setTimeout(r, 0));
-    gc!();
-    expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
-    expect(p).toBeDefined();
-  });
+  test.skipIf(typeof gc !== "function")(
+    "a settled promise drops its reactions (a kept promise does not keep handlers)",
+    async () => {
+      const loop = makeLoop();
+      const p = loop.Promise.resolve(1);
+      const refs: WeakRef<object>[] = [];
+      (() => {
+        for (let i = 0; i < 10; i++) {
+          const handler = () => i;
+          refs.push(new WeakRef(handler));
+          p.then(handler);
+        }
+      })();
+      loop.host.run();
+      await new Promise((r) => setTimeout(r, 0));
+      gc!();
+      expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
+      expect(p).toBeDefined();
+    },
+  );
 
-  test.skipIf(typeof gc !== "function")("the outstanding rejected promises set does not keep promises alive", async () => {
-    const loop = makeLoop({ unhandledRejections: "none" });
-    let ref!: WeakRef<object>;
-    (() => {
-      const p = loop.Promise.reject(new Error("reported and forgotten"));
-      ref = new WeakRef(p);
-    })();
-    loop.host.run(); // reported; now only in the weak set
-    await new Promise((r) => setTimeout(r, 0));
-    gc!();
-    expect(ref.deref()).toBeUndefined();
-  });
+  test.skipIf(typeof gc !== "function")(
+    "the outstanding rejected promises set does not keep promises alive",
+    async () => {
+      const loop = makeLoop({ unhandledRejections: "none" });
+      let ref!: WeakRef<object>;
+      (() => {
+        const p = loop.Promise.reject(new Error("reported and forgotten"));
+        ref = new WeakRef(p);
+      })();
+      loop.host.run(); // reported; now only in the weak set
+      await new Promise((r) => setTimeout(r, 0));
+      gc!();
+      expect(ref.deref()).toBeUndefined();
+    },
+  );
 });

@@ -6,7 +6,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { Stat } from "../../src-ts/core/abi.generated.ts";
-import { createEventLoop, type PromiseRejectionEvent, TerminationError } from "../../src-ts/node.ts";
+import {
+  createEventLoop,
+  type PromiseRejectionEvent,
+  TerminationError,
+} from "../../src-ts/node.ts";
 
 describe("loop.Promise on the loop's microtask ring", () => {
   it("reactions interleave FIFO with queueMicrotask jobs", async () => {
@@ -56,7 +60,9 @@ describe("loop.Promise on the loop's microtask ring", () => {
 
   it("native await on a loop promise works on the real clock", async () => {
     const loop = await createEventLoop();
-    const value = await new loop.Promise<number>((resolve) => loop.setTimeout(() => resolve(42), 5));
+    const value = await new loop.Promise<number>((resolve) =>
+      loop.setTimeout(() => resolve(42), 5),
+    );
     expect(value).toBe(42);
     expect(await loop.Promise.resolve(Promise.resolve("native adopted"))).toBe("native adopted");
     loop.close();
@@ -111,7 +117,11 @@ describe("unhandled rejections on the loop", () => {
 
   it("node profile defaults to Node's 'throw' mode: the reason goes to onError", async () => {
     const errors: unknown[] = [];
-    const loop = await createEventLoop({ clock: "manual", profile: "node", onError: (e) => errors.push(e) });
+    const loop = await createEventLoop({
+      clock: "manual",
+      profile: "node",
+      onError: (e) => errors.push(e),
+    });
     const error = new Error("unhandled");
     loop.submit(() => void loop.Promise.reject(error));
     loop.runUntilIdle();
@@ -164,7 +174,9 @@ describe("shutdown and close", () => {
       (reason) => outcomes.push(`rejected ${(reason as Error).name}`),
     );
     const timerBacked = new P((resolve) => loop.setTimeout(resolve, 10_000));
-    timerBacked.catch((reason) => outcomes.push(`timer-backed ${reason instanceof TerminationError}`));
+    timerBacked.catch((reason) =>
+      outcomes.push(`timer-backed ${reason instanceof TerminationError}`),
+    );
     const report = await loop.shutdown();
     expect(report.rejectedPromises).toBe(2);
     expect(report.cancelledTimers).toBe(1);

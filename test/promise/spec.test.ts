@@ -5,7 +5,10 @@ import { describe, expect, test } from "vitest";
 import { makeLoop } from "./_stub_host.ts";
 
 /** Settle everything and return the outcome of `p`. */
-function outcome(loop: ReturnType<typeof makeLoop>, p: PromiseLike<unknown>): { status: string; value?: unknown; reason?: unknown } {
+function outcome(
+  loop: ReturnType<typeof makeLoop>,
+  p: PromiseLike<unknown>,
+): { status: string; value?: unknown; reason?: unknown } {
   let result: { status: string; value?: unknown; reason?: unknown } = { status: "pending" };
   p.then(
     (value) => {
@@ -27,7 +30,9 @@ describe("constructor", () => {
 
   test("a non-callable executor is a TypeError naming the value's type", () => {
     const { Promise: P } = makeLoop();
-    expect(() => new P(42 as never)).toThrow(/Promise resolver is not a function: got type number \(42\)/);
+    expect(() => new P(42 as never)).toThrow(
+      /Promise resolver is not a function: got type number \(42\)/,
+    );
     expect(() => new P(undefined as never)).toThrow(/got undefined/);
     expect(() => new P({} as never)).toThrow(/got an instance of Object/);
   });
@@ -50,8 +55,23 @@ describe("constructor", () => {
     const loop = makeLoop();
     const P = loop.Promise;
     const err = new Error("boom");
-    expect(outcome(loop, new P(() => { throw err; }))).toEqual({ status: "rejected", reason: err });
-    expect(outcome(loop, new P((resolve) => { resolve(1); throw err; }))).toEqual({ status: "fulfilled", value: 1 });
+    expect(
+      outcome(
+        loop,
+        new P(() => {
+          throw err;
+        }),
+      ),
+    ).toEqual({ status: "rejected", reason: err });
+    expect(
+      outcome(
+        loop,
+        new P((resolve) => {
+          resolve(1);
+          throw err;
+        }),
+      ),
+    ).toEqual({ status: "fulfilled", value: 1 });
   });
 
   test("resolving functions act only once", () => {
@@ -104,7 +124,9 @@ describe("prototype and statics", () => {
 
   test("then on a non-promise is a TypeError naming the receiver's type", () => {
     const { Promise: P } = makeLoop();
-    expect(() => P.prototype.then.call({} as never)).toThrow(/incompatible receiver: got an instance of Object/);
+    expect(() => P.prototype.then.call({} as never)).toThrow(
+      /incompatible receiver: got an instance of Object/,
+    );
     expect(() => P.prototype.then.call(5 as never)).toThrow(/got type number \(5\)/);
   });
 
@@ -121,7 +143,12 @@ describe("prototype and statics", () => {
   test("catch is then(undefined, onRejected), generic over this", () => {
     const { Promise: P } = makeLoop();
     const calls: unknown[][] = [];
-    const thenable = { then: (...args: unknown[]) => { calls.push(args); return "r"; } };
+    const thenable = {
+      then: (...args: unknown[]) => {
+        calls.push(args);
+        return "r";
+      },
+    };
     const onRejected = (): void => {};
     expect(P.prototype.catch.call(thenable as never, onRejected)).toBe("r");
     expect(calls).toEqual([[undefined, onRejected]]);
@@ -178,23 +205,51 @@ describe("resolution procedure", () => {
   test("a throwing then getter rejects", () => {
     const loop = makeLoop();
     const err = new Error("getter");
-    const thenable = Object.defineProperty({}, "then", { get() { throw err; } });
-    expect(outcome(loop, loop.Promise.resolve(thenable))).toEqual({ status: "rejected", reason: err });
+    const thenable = Object.defineProperty({}, "then", {
+      get() {
+        throw err;
+      },
+    });
+    expect(outcome(loop, loop.Promise.resolve(thenable))).toEqual({
+      status: "rejected",
+      reason: err,
+    });
   });
 
   test("a then that throws after resolving is ignored; before resolving it rejects", () => {
     const loop = makeLoop();
     const err = new Error("then");
-    const late = { then(resolve: (v: unknown) => void) { resolve("first"); throw err; } };
-    const early = { then() { throw err; } };
-    expect(outcome(loop, loop.Promise.resolve(late))).toEqual({ status: "fulfilled", value: "first" });
+    const late = {
+      then(resolve: (v: unknown) => void) {
+        resolve("first");
+        throw err;
+      },
+    };
+    const early = {
+      then() {
+        throw err;
+      },
+    };
+    expect(outcome(loop, loop.Promise.resolve(late))).toEqual({
+      status: "fulfilled",
+      value: "first",
+    });
     expect(outcome(loop, loop.Promise.resolve(early))).toEqual({ status: "rejected", reason: err });
   });
 
   test("a then that calls back several times: only the first call counts", () => {
     const loop = makeLoop();
-    const thenable = { then(resolve: (v: unknown) => void, reject: (r: unknown) => void) { reject(1); resolve(2); reject(3); } };
-    expect(outcome(loop, loop.Promise.resolve(thenable))).toEqual({ status: "rejected", reason: 1 });
+    const thenable = {
+      then(resolve: (v: unknown) => void, reject: (r: unknown) => void) {
+        reject(1);
+        resolve(2);
+        reject(3);
+      },
+    };
+    expect(outcome(loop, loop.Promise.resolve(thenable))).toEqual({
+      status: "rejected",
+      reason: 1,
+    });
   });
 
   test("a non-callable then fulfills with the object itself", () => {
@@ -216,22 +271,47 @@ describe("resolution procedure", () => {
   test("non-callable handlers pass values and reasons through", () => {
     const loop = makeLoop();
     const P = loop.Promise;
-    expect(outcome(loop, P.resolve(1).then(5 as never, null))).toEqual({ status: "fulfilled", value: 1 });
-    expect(outcome(loop, P.reject(2).then(() => 0, "x" as never))).toEqual({ status: "rejected", reason: 2 });
+    expect(outcome(loop, P.resolve(1).then(5 as never, null))).toEqual({
+      status: "fulfilled",
+      value: 1,
+    });
+    expect(
+      outcome(
+        loop,
+        P.reject(2).then(() => 0, "x" as never),
+      ),
+    ).toEqual({ status: "rejected", reason: 2 });
   });
 
   test("a throw inside a reaction handler rejects the derived promise", () => {
     const loop = makeLoop();
     const err = new Error("handler");
-    expect(outcome(loop, loop.Promise.resolve(1).then(() => { throw err; }))).toEqual({ status: "rejected", reason: err });
+    expect(
+      outcome(
+        loop,
+        loop.Promise.resolve(1).then(() => {
+          throw err;
+        }),
+      ),
+    ).toEqual({ status: "rejected", reason: err });
     expect(loop.host.errors).toEqual([]);
   });
 
   test("a handler returning a promise is adopted (after the two extra jobs)", () => {
     const loop = makeLoop();
     const P = loop.Promise;
-    expect(outcome(loop, P.resolve(1).then(() => P.resolve(2)))).toEqual({ status: "fulfilled", value: 2 });
-    expect(outcome(loop, P.resolve(1).then(() => P.reject(3)))).toEqual({ status: "rejected", reason: 3 });
+    expect(
+      outcome(
+        loop,
+        P.resolve(1).then(() => P.resolve(2)),
+      ),
+    ).toEqual({ status: "fulfilled", value: 2 });
+    expect(
+      outcome(
+        loop,
+        P.resolve(1).then(() => P.reject(3)),
+      ),
+    ).toEqual({ status: "rejected", reason: 3 });
   });
 
   test("a then handler attached to a settled promise runs in a later job, never synchronously", () => {
@@ -248,14 +328,27 @@ describe("finally", () => {
   test("finally passes the value through", () => {
     const loop = makeLoop();
     let calls = 0;
-    expect(outcome(loop, loop.Promise.resolve(1).finally(() => { calls++; return 99; }))).toEqual({ status: "fulfilled", value: 1 });
+    expect(
+      outcome(
+        loop,
+        loop.Promise.resolve(1).finally(() => {
+          calls++;
+          return 99;
+        }),
+      ),
+    ).toEqual({ status: "fulfilled", value: 1 });
     expect(calls).toBe(1);
   });
 
   test("finally passes the reason through", () => {
     const loop = makeLoop();
     const args: unknown[][] = [];
-    const r = outcome(loop, loop.Promise.reject(2).finally((...a: unknown[]) => { args.push(a); }));
+    const r = outcome(
+      loop,
+      loop.Promise.reject(2).finally((...a: unknown[]) => {
+        args.push(a);
+      }),
+    );
     expect(r).toEqual({ status: "rejected", reason: 2 });
     expect(args).toEqual([[]]);
   });
@@ -264,10 +357,17 @@ describe("finally", () => {
     const loop = makeLoop();
     const log: string[] = [];
     let release!: () => void;
-    const gate = { then(resolve: () => void) { log.push("gate.then"); release = resolve; } };
+    const gate = {
+      then(resolve: () => void) {
+        log.push("gate.then");
+        release = resolve;
+      },
+    };
     const p = loop.Promise.resolve("v").finally(() => gate);
     let state = "pending";
-    p.then((v) => { state = `fulfilled:${String(v)}`; });
+    p.then((v) => {
+      state = `fulfilled:${String(v)}`;
+    });
     loop.host.run();
     expect(log).toEqual(["gate.then"]);
     expect(state).toBe("pending");
@@ -280,24 +380,46 @@ describe("finally", () => {
     const loop = makeLoop();
     const P = loop.Promise;
     const err = new Error("finally");
-    expect(outcome(loop, P.resolve(1).finally(() => { throw err; }))).toEqual({ status: "rejected", reason: err });
-    expect(outcome(loop, P.reject(1).finally(() => P.reject(err)))).toEqual({ status: "rejected", reason: err });
+    expect(
+      outcome(
+        loop,
+        P.resolve(1).finally(() => {
+          throw err;
+        }),
+      ),
+    ).toEqual({ status: "rejected", reason: err });
+    expect(
+      outcome(
+        loop,
+        P.reject(1).finally(() => P.reject(err)),
+      ),
+    ).toEqual({ status: "rejected", reason: err });
   });
 
   test("finally with a non-callable argument is then(x, x)", () => {
     const loop = makeLoop();
-    expect(outcome(loop, loop.Promise.resolve(3).finally(undefined))).toEqual({ status: "fulfilled", value: 3 });
+    expect(outcome(loop, loop.Promise.resolve(3).finally(undefined))).toEqual({
+      status: "fulfilled",
+      value: 3,
+    });
   });
 
   test("finally is generic: it calls this.then with two functions", () => {
     const { Promise: P } = makeLoop();
     const calls: unknown[][] = [];
-    const thenable = { then: (...args: unknown[]) => { calls.push(args); return "r"; } };
+    const thenable = {
+      then: (...args: unknown[]) => {
+        calls.push(args);
+        return "r";
+      },
+    };
     expect(P.prototype.finally.call(thenable as never, () => {})).toBe("r");
     expect(calls).toHaveLength(1);
     expect(typeof calls[0]![0]).toBe("function");
     expect(typeof calls[0]![1]).toBe("function");
-    expect(() => P.prototype.finally.call(1 as never, () => {})).toThrow(/non-object: got type number \(1\)/);
+    expect(() => P.prototype.finally.call(1 as never, () => {})).toThrow(
+      /non-object: got type number \(1\)/,
+    );
   });
 });
 
@@ -306,9 +428,15 @@ describe("combinators", () => {
     const loop = makeLoop();
     const P = loop.Promise;
     const late = new P<number>((resolve) => loop.host.setTimeout(() => resolve(1), 5));
-    expect(outcome(loop, P.all([late, 2, P.resolve(3)]))).toEqual({ status: "fulfilled", value: [1, 2, 3] });
+    expect(outcome(loop, P.all([late, 2, P.resolve(3)]))).toEqual({
+      status: "fulfilled",
+      value: [1, 2, 3],
+    });
     expect(outcome(loop, P.all([]))).toEqual({ status: "fulfilled", value: [] });
-    expect(outcome(loop, P.all([P.resolve(1), P.reject("a"), P.reject("b")]))).toEqual({ status: "rejected", reason: "a" });
+    expect(outcome(loop, P.all([P.resolve(1), P.reject("a"), P.reject("b")]))).toEqual({
+      status: "rejected",
+      reason: "a",
+    });
   });
 
   test("Promise.allSettled reports every outcome", () => {
@@ -334,7 +462,10 @@ describe("combinators", () => {
     expect((r.reason as AggregateError).message).toBe("All promises were rejected");
     const empty = outcome(loop, P.any([]));
     expect((empty.reason as AggregateError).errors).toEqual([]);
-    expect(outcome(loop, P.any([P.reject(1), P.resolve(2)]))).toEqual({ status: "fulfilled", value: 2 });
+    expect(outcome(loop, P.any([P.reject(1), P.resolve(2)]))).toEqual({
+      status: "fulfilled",
+      value: 2,
+    });
   });
 
   test("Promise.race settles like the first element to settle; empty stays pending", () => {
@@ -390,7 +521,12 @@ describe("combinators", () => {
       }
     }
     let iterated = false;
-    const iterable = { [Symbol.iterator]() { iterated = true; return [][Symbol.iterator](); } };
+    const iterable = {
+      [Symbol.iterator]() {
+        iterated = true;
+        return [][Symbol.iterator]();
+      },
+    };
     const r = outcome(loop, NoResolve.all(iterable as never));
     expect(r.status).toBe("rejected");
     expect(String(r.reason)).toMatch(/resolve is not a function: got type number \(5\)/);
@@ -407,7 +543,9 @@ describe("combinators", () => {
           next() {
             log.push("next");
             if (i === throwAt) throw new Error("next threw");
-            return i < values.length ? { value: values[i++], done: false } : { value: undefined, done: true };
+            return i < values.length
+              ? { value: values[i++], done: false }
+              : { value: undefined, done: true };
           },
           return() {
             log.push("return");
@@ -429,7 +567,10 @@ describe("combinators", () => {
     }
     for (const name of ["all", "allSettled", "any", "race"] as const) {
       const { iterable, log } = trackedIterable([1, 2]);
-      const r = outcome(loop, (Throwing[name] as (x: unknown) => Promise<unknown>).call(Throwing, iterable));
+      const r = outcome(
+        loop,
+        (Throwing[name] as (x: unknown) => Promise<unknown>).call(Throwing, iterable),
+      );
       expect(r, name).toEqual({ status: "rejected", reason: err });
       expect(log, name).toEqual(["next", "return"]);
     }
@@ -438,7 +579,11 @@ describe("combinators", () => {
   test("combinators close the iterator when an element's then throws", () => {
     const loop = makeLoop();
     const err = new Error("then threw");
-    const bad = { then() { throw err; } };
+    const bad = {
+      then() {
+        throw err;
+      },
+    };
     // @ts-expect-error -- deliberately not a PromiseConstructor-compatible static resolve
     class Identity extends loop.Promise<unknown> {
       static override resolve(x: unknown): never {
@@ -446,7 +591,10 @@ describe("combinators", () => {
       }
     }
     const { iterable, log } = trackedIterable([bad, 2]);
-    expect(outcome(loop, Identity.all(iterable as never))).toEqual({ status: "rejected", reason: err });
+    expect(outcome(loop, Identity.all(iterable as never))).toEqual({
+      status: "rejected",
+      reason: err,
+    });
     expect(log).toEqual(["next", "return"]);
   });
 
@@ -462,8 +610,16 @@ describe("combinators", () => {
   test("combinators invoke then on each element (observable for thenables)", () => {
     const loop = makeLoop();
     const calls: number[] = [];
-    const thenable = (v: number) => ({ then(resolve: (x: number) => void) { calls.push(v); resolve(v * 10); } });
-    expect(outcome(loop, loop.Promise.all([thenable(1), thenable(2)]))).toEqual({ status: "fulfilled", value: [10, 20] });
+    const thenable = (v: number) => ({
+      then(resolve: (x: number) => void) {
+        calls.push(v);
+        resolve(v * 10);
+      },
+    });
+    expect(outcome(loop, loop.Promise.all([thenable(1), thenable(2)]))).toEqual({
+      status: "fulfilled",
+      value: [10, 20],
+    });
     expect(calls).toEqual([1, 2]);
   });
 
@@ -476,7 +632,12 @@ describe("combinators", () => {
         return x as never;
       }
     }
-    const el = { then(resolve: (v: unknown) => void) { captured = resolve; resolve("first"); } };
+    const el = {
+      then(resolve: (v: unknown) => void) {
+        captured = resolve;
+        resolve("first");
+      },
+    };
     const p = Identity.all([el, { then: (r: (v: unknown) => void) => r("b") }]);
     captured("second");
     expect(outcome(loop, p)).toEqual({ status: "fulfilled", value: ["first", "b"] });
@@ -498,13 +659,32 @@ describe("withResolvers and try", () => {
     const loop = makeLoop();
     const P = loop.Promise;
     const log: string[] = [];
-    const p = P.try((a: number, b: number) => { log.push("called"); return a + b; }, 1, 2);
+    const p = P.try(
+      (a: number, b: number) => {
+        log.push("called");
+        return a + b;
+      },
+      1,
+      2,
+    );
     log.push("after");
     expect(log).toEqual(["called", "after"]);
     expect(outcome(loop, p)).toEqual({ status: "fulfilled", value: 3 });
     const err = new Error("sync");
-    expect(outcome(loop, P.try(() => { throw err; }))).toEqual({ status: "rejected", reason: err });
-    expect(outcome(loop, P.try(() => P.resolve("adopted")))).toEqual({ status: "fulfilled", value: "adopted" });
+    expect(
+      outcome(
+        loop,
+        P.try(() => {
+          throw err;
+        }),
+      ),
+    ).toEqual({ status: "rejected", reason: err });
+    expect(
+      outcome(
+        loop,
+        P.try(() => P.resolve("adopted")),
+      ),
+    ).toEqual({ status: "fulfilled", value: "adopted" });
     const bad = outcome(loop, P.try(7 as never));
     expect(bad.status).toBe("rejected");
     expect(String(bad.reason)).toMatch(/callback is not a function: got type number \(7\)/);
@@ -556,12 +736,17 @@ describe("subclassing and species", () => {
     const p = loop.Promise.resolve(1);
     class Twice {
       constructor(executor: (a: unknown, b: unknown) => void) {
-        executor(() => {}, () => {});
-        executor(() => {}, () => {});
+        executor(
+          () => {},
+          () => {},
+        );
+        executor(
+          () => {},
+          () => {},
+        );
       }
     }
-    class Never {
-    }
+    class Never {}
     (p as unknown as { constructor: unknown }).constructor = { [Symbol.species]: Twice };
     expect(() => p.then()).toThrow(/executor already called/);
     (p as unknown as { constructor: unknown }).constructor = { [Symbol.species]: Never };
@@ -581,7 +766,12 @@ describe("subclassing and species", () => {
     expect(wrapped).not.toBe(p);
     expect(wrapped).toBeInstanceOf(P2);
     let reads = 0;
-    Object.defineProperty(p, "constructor", { get() { reads++; return loop.Promise; } });
+    Object.defineProperty(p, "constructor", {
+      get() {
+        reads++;
+        return loop.Promise;
+      },
+    });
     loop.Promise.resolve(p);
     expect(reads).toBe(1);
   });
@@ -594,7 +784,9 @@ describe("subclassing and species", () => {
     expect(pb).not.toBe(pa);
     expect(() => b.Promise.prototype.then.call(pa)).toThrow(TypeError);
     let value: unknown;
-    pb.then((v) => { value = v; });
+    pb.then((v) => {
+      value = v;
+    });
     for (let i = 0; i < 5; i++) {
       b.host.run();
       a.host.run();

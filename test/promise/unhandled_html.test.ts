@@ -30,15 +30,24 @@ function listen(loop: Loop, onUnhandled?: (e: PromiseRejectionEvent) => void) {
 describe("unhandledrejection fires (and is reported when not canceled)", () => {
   const cases: Record<string, (loop: Loop, e: Error) => Promise<unknown>> = {
     "from Promise.reject": (loop, e) => loop.Promise.reject(e),
-    "from a synchronous rejection in new Promise": (loop, e) => new loop.Promise((_, reject) => reject(e)),
-    "from a task-delayed rejection": (loop, e) => new loop.Promise((_, reject) => loop.host.queueTask(() => reject(e))),
-    "from a setTimeout-delayed rejection": (loop, e) => new loop.Promise((_, reject) => loop.host.setTimeout(() => reject(e), 1)),
-    "from a throw in a fulfillment handler": (loop, e) => loop.Promise.resolve().then(() => { throw e; }),
+    "from a synchronous rejection in new Promise": (loop, e) =>
+      new loop.Promise((_, reject) => reject(e)),
+    "from a task-delayed rejection": (loop, e) =>
+      new loop.Promise((_, reject) => loop.host.queueTask(() => reject(e))),
+    "from a setTimeout-delayed rejection": (loop, e) =>
+      new loop.Promise((_, reject) => loop.host.setTimeout(() => reject(e), 1)),
+    "from a throw in a fulfillment handler": (loop, e) =>
+      loop.Promise.resolve().then(() => {
+        throw e;
+      }),
     "from returning a Promise.reject-created rejection in a fulfillment handler": (loop, e) =>
       loop.Promise.resolve().then(() => loop.Promise.reject(e)),
     "from a throw in a rejection handler chained off of Promise.reject": (loop, e) =>
-      loop.Promise.reject(new Error("first")).then(undefined, () => { throw e; }),
-    "from Promise.reject, indirected through Promise.all": (loop, e) => loop.Promise.all([loop.Promise.reject(e)]),
+      loop.Promise.reject(new Error("first")).then(undefined, () => {
+        throw e;
+      }),
+    "from Promise.reject, indirected through Promise.all": (loop, e) =>
+      loop.Promise.all([loop.Promise.reject(e)]),
   };
   for (const [name, make] of Object.entries(cases)) {
     test(`unhandledrejection: ${name}`, () => {
@@ -66,7 +75,11 @@ describe("unhandledrejection fires (and is reported when not canceled)", () => {
     const loop = makeLoop();
     const seen: { cancelable: boolean; isEvent: boolean; checkpoint: number }[] = [];
     loop.host.target.addEventListener("unhandledrejection", (e) => {
-      seen.push({ cancelable: e.cancelable, isEvent: e instanceof Event, checkpoint: loop.host.checkpoints });
+      seen.push({
+        cancelable: e.cancelable,
+        isEvent: e instanceof Event,
+        checkpoint: loop.host.checkpoints,
+      });
     });
     loop.Promise.reject(1);
     loop.Promise.reject(2);
@@ -84,46 +97,94 @@ describe("unhandledrejection fires (and is reported when not canceled)", () => {
 describe("no unhandledrejection/rejectionhandled", () => {
   const cases: Record<string, (loop: Loop) => Promise<unknown>> = {
     "rejection handler attached synchronously to a promise from Promise.reject": (loop) =>
-      loop.Promise.reject(new Error()).then(() => {}, () => {}),
+      loop.Promise.reject(new Error()).then(
+        () => {},
+        () => {},
+      ),
     "rejection handler attached synchronously, indirecting through Promise.all": (loop) =>
-      loop.Promise.all([loop.Promise.reject(new Error())]).then(() => {}, () => {}),
-    "rejection handler attached synchronously to a promise created from throwing in a fulfillment handler": (loop) =>
-      loop.Promise.resolve().then(() => { throw new Error(); }).then(() => {}, () => {}),
-    "delayed handling: a microtask delay before attaching a handler prevents both events": (loop) => {
+      loop.Promise.all([loop.Promise.reject(new Error())]).then(
+        () => {},
+        () => {},
+      ),
+    "rejection handler attached synchronously to a promise created from throwing in a fulfillment handler":
+      (loop) =>
+        loop.Promise.resolve()
+          .then(() => {
+            throw new Error();
+          })
+          .then(
+            () => {},
+            () => {},
+          ),
+    "delayed handling: a microtask delay before attaching a handler prevents both events": (
+      loop,
+    ) => {
       const p = loop.Promise.reject(new Error());
-      loop.host.queueMicrotask(() => { p.then(() => {}, () => {}); });
+      loop.host.queueMicrotask(() => {
+        p.then(
+          () => {},
+          () => {},
+        );
+      });
       return p;
     },
-    "delayed handling: a microtask delay before attaching the handler, and before rejecting, through Promise.all": (loop) => {
-      const p1 = new loop.Promise((_, reject) => loop.host.queueMicrotask(() => reject(new Error())));
-      const p2 = loop.Promise.all([p1]);
-      loop.host.queueMicrotask(() => { p2.then(() => {}, () => {}); });
-      return p2;
-    },
-    "microtask nesting: attaching a handler inside a combination of microtasks and promise jobs": (loop) => {
+    "delayed handling: a microtask delay before attaching the handler, and before rejecting, through Promise.all":
+      (loop) => {
+        const p1 = new loop.Promise((_, reject) =>
+          loop.host.queueMicrotask(() => reject(new Error())),
+        );
+        const p2 = loop.Promise.all([p1]);
+        loop.host.queueMicrotask(() => {
+          p2.then(
+            () => {},
+            () => {},
+          );
+        });
+        return p2;
+      },
+    "microtask nesting: attaching a handler inside a combination of microtasks and promise jobs": (
+      loop,
+    ) => {
       const p = loop.Promise.reject(new Error());
       loop.host.queueMicrotask(() => {
         loop.Promise.resolve().then(() => {
           loop.host.queueMicrotask(() => {
-            loop.Promise.resolve().then(() => { p.catch(() => {}); });
+            loop.Promise.resolve().then(() => {
+              p.catch(() => {});
+            });
           });
         });
       });
       return p;
     },
-    "delayed handling: a task delay before attaching a handler prevents unhandledrejection": (loop) => {
+    "delayed handling: a task delay before attaching a handler prevents unhandledrejection": (
+      loop,
+    ) => {
       let rejectIt!: (e: unknown) => void;
-      const p = new loop.Promise((_, reject) => { rejectIt = reject; });
+      const p = new loop.Promise((_, reject) => {
+        rejectIt = reject;
+      });
       rejectIt(new Error());
-      loop.host.queueTask(() => { p.then(() => {}, () => {}); });
+      loop.host.queueTask(() => {
+        p.then(
+          () => {},
+          () => {},
+        );
+      });
       return p;
     },
-    "delayed handling: queueTask before rejection, plus many promise jobs, is not too late": (loop) => {
+    "delayed handling: queueTask before rejection, plus many promise jobs, is not too late": (
+      loop,
+    ) => {
       let p!: Promise<unknown>;
       loop.host.queueTask(() => {
-        loop.Promise.resolve().then(() => loop.Promise.resolve().then(() => loop.Promise.resolve().then(() => {
-          p.catch(() => {});
-        })));
+        loop.Promise.resolve().then(() =>
+          loop.Promise.resolve().then(() =>
+            loop.Promise.resolve().then(() => {
+              p.catch(() => {});
+            }),
+          ),
+        );
       });
       p = loop.Promise.reject(new Error());
       return p;
@@ -131,7 +192,9 @@ describe("no unhandledrejection/rejectionhandled", () => {
     "all inside a queued task, a rejection handler attached synchronously": (loop) => {
       const holder: { p?: Promise<unknown> } = {};
       loop.host.queueTask(() => {
-        holder.p = loop.Promise.resolve().then(() => loop.Promise.reject(new Error())).catch(() => {});
+        holder.p = loop.Promise.resolve()
+          .then(() => loop.Promise.reject(new Error()))
+          .catch(() => {});
       });
       return loop.Promise.resolve();
     },
@@ -165,21 +228,43 @@ describe("delayed handling that is too late", () => {
     const events = listen(loop);
     const e = new Error();
     let rejectIt!: (e: unknown) => void;
-    const p = new loop.Promise((_, reject) => { rejectIt = reject; });
+    const p = new loop.Promise((_, reject) => {
+      rejectIt = reject;
+    });
     rejectIt(e);
-    loop.host.queueTask(() => loop.host.queueTask(() => { p.then(() => {}, () => {}); }));
+    loop.host.queueTask(() =>
+      loop.host.queueTask(() => {
+        p.then(
+          () => {},
+          () => {},
+        );
+      }),
+    );
     loop.host.run();
-    expect(events).toEqual([["unhandledrejection", p, e], ["rejectionhandled", p, e]]);
+    expect(events).toEqual([
+      ["unhandledrejection", p, e],
+      ["rejectionhandled", p, e],
+    ]);
   });
 
   test("delaying handling by setTimeout(,10) will cause both events to fire", () => {
     const loop = makeLoop();
     const events = listen(loop);
     const e = new Error();
-    const p = new loop.Promise(() => { throw e; });
-    loop.host.setTimeout(() => { p.then(() => {}, () => {}); }, 10);
+    const p = new loop.Promise(() => {
+      throw e;
+    });
+    loop.host.setTimeout(() => {
+      p.then(
+        () => {},
+        () => {},
+      );
+    }, 10);
     loop.host.run();
-    expect(events).toEqual([["unhandledrejection", p, e], ["rejectionhandled", p, e]]);
+    expect(events).toEqual([
+      ["unhandledrejection", p, e],
+      ["rejectionhandled", p, e],
+    ]);
   });
 
   test("rejectionhandled is dispatched from a queued task, and not immediately", () => {
@@ -200,7 +285,14 @@ describe("delayed handling that is too late", () => {
       if ((ev as unknown as PromiseRejectionEvent).promise === p) sequence.push("handled");
     });
     loop.host.run();
-    expect(sequence).toEqual(["unhandled", "after catch", "catch", "task before catch", "handled", "task after catch"]);
+    expect(sequence).toEqual([
+      "unhandled",
+      "after catch",
+      "catch",
+      "task before catch",
+      "handled",
+      "task after catch",
+    ]);
   });
 
   test("attaching a handler in unhandledrejection does not fire rejectionhandled", () => {
@@ -211,7 +303,12 @@ describe("delayed handling that is too late", () => {
     const events = listen(loop, (ev) => {
       expect(ev.promise).toBe(p);
       expect(ev.reason).toBe(e);
-      p.then(() => {}, (reason) => { handlerReason = reason; });
+      p.then(
+        () => {},
+        (reason) => {
+          handlerReason = reason;
+        },
+      );
     });
     loop.host.run();
     expect(events).toEqual([["unhandledrejection", p, e]]);
@@ -269,9 +366,17 @@ describe("PromiseRejectionEvent", () => {
   test("constructor requires an object promise (WPT promise-rejection-event-constructor)", () => {
     const p = { then() {} };
     expect(() => new PromiseRejectionEvent("x", undefined as never)).toThrow(TypeError);
-    expect(() => new PromiseRejectionEvent("x", {} as never)).toThrow(/promise must be an object, got undefined/);
-    expect(() => new PromiseRejectionEvent("x", { promise: 1 as never })).toThrow(/got type number \(1\)/);
-    const ev = new PromiseRejectionEvent("unhandledrejection", { promise: p, reason: "r", cancelable: true });
+    expect(() => new PromiseRejectionEvent("x", {} as never)).toThrow(
+      /promise must be an object, got undefined/,
+    );
+    expect(() => new PromiseRejectionEvent("x", { promise: 1 as never })).toThrow(
+      /got type number \(1\)/,
+    );
+    const ev = new PromiseRejectionEvent("unhandledrejection", {
+      promise: p,
+      reason: "r",
+      cancelable: true,
+    });
     expect(ev.type).toBe("unhandledrejection");
     expect(ev.promise).toBe(p);
     expect(ev.reason).toBe("r");

@@ -4,7 +4,11 @@
  * listener"; host.reportError plays triggerUncaughtException; host.warn plays process.emitWarning).
  */
 import { describe, expect, test } from "vitest";
-import { UnhandledPromiseRejection, type PromiseRejectionEvent, type UnhandledRejectionsMode } from "../../src-ts/promise/rejection_tracker.ts";
+import {
+  type PromiseRejectionEvent,
+  UnhandledPromiseRejection,
+  type UnhandledRejectionsMode,
+} from "../../src-ts/promise/rejection_tracker.ts";
 import { makeLoop } from "./_stub_host.ts";
 
 function setup(mode: UnhandledRejectionsMode, cancel: boolean) {
@@ -79,14 +83,23 @@ describe("node modes", () => {
       const w = loop.host.warnings[0]!;
       expect(w.message).toMatch(/^Unhandled promise rejection: Error: warned reason/);
       expect(w.message).toMatch(/rejection id: 1/);
-      expect(w.detail).toMatchObject({ name: "UnhandledPromiseRejectionWarning", reason: err, rejectionId: 1 });
+      expect(w.detail).toMatchObject({
+        name: "UnhandledPromiseRejectionWarning",
+        reason: err,
+        rejectionId: 1,
+      });
     }
   });
 
   test('"warn": a non-error reason is printed without running its toString', () => {
     const { loop } = setup("warn", false);
     let called = false;
-    loop.Promise.reject({ toString() { called = true; return "x"; } });
+    loop.Promise.reject({
+      toString() {
+        called = true;
+        return "x";
+      },
+    });
     loop.Promise.reject("plain string");
     loop.host.run();
     expect(called).toBe(false);
@@ -122,19 +135,32 @@ describe("node modes", () => {
   });
 
   test("every mode uses the same tracking: late handling fires rejectionhandled", () => {
-    for (const mode of ["throw", "strict", "warn", "warn-with-error-code", "none", "html"] as const) {
+    for (const mode of [
+      "throw",
+      "strict",
+      "warn",
+      "warn-with-error-code",
+      "none",
+      "html",
+    ] as const) {
       const loop = makeLoop({ unhandledRejections: mode });
       const handled: unknown[] = [];
-      loop.host.target.addEventListener("rejectionhandled", (e) => handled.push((e as unknown as PromiseRejectionEvent).promise));
+      loop.host.target.addEventListener("rejectionhandled", (e) =>
+        handled.push((e as unknown as PromiseRejectionEvent).promise),
+      );
       const p = loop.Promise.reject(new Error(mode));
-      loop.host.setTimeout(() => { p.catch(() => {}); }, 5);
+      loop.host.setTimeout(() => {
+        p.catch(() => {});
+      }, 5);
       loop.host.run();
       expect(handled, mode).toEqual([p]);
     }
   });
 
   test("an unknown mode is a TypeError naming the value", () => {
-    expect(() => makeLoop({ unhandledRejections: "crash" as never })).toThrow(/unhandledRejections must be one of .*got type string \("crash"\)/);
+    expect(() => makeLoop({ unhandledRejections: "crash" as never })).toThrow(
+      /unhandledRejections must be one of .*got type string \("crash"\)/,
+    );
   });
 });
 
@@ -142,7 +168,9 @@ describe("trackCreation", () => {
   test("records the creation stack and attaches it to the event and the warning", () => {
     const loop = makeLoop({ unhandledRejections: "warn", trackCreation: true });
     const stacks: (string | undefined)[] = [];
-    loop.host.target.addEventListener("unhandledrejection", (e) => stacks.push((e as unknown as PromiseRejectionEvent).creationStack));
+    loop.host.target.addEventListener("unhandledrejection", (e) =>
+      stacks.push((e as unknown as PromiseRejectionEvent).creationStack),
+    );
     function createTheRejectedPromise() {
       return loop.Promise.reject(new Error("tracked"));
     }
@@ -151,13 +179,17 @@ describe("trackCreation", () => {
     expect(stacks).toHaveLength(1);
     expect(stacks[0]).toMatch(/createTheRejectedPromise/);
     expect(stacks[0]).toMatch(/unhandled_node\.test\.ts/);
-    expect(loop.host.warnings[0]!.message).toMatch(/The promise was created at:\n[\s\S]*createTheRejectedPromise/);
+    expect(loop.host.warnings[0]!.message).toMatch(
+      /The promise was created at:\n[\s\S]*createTheRejectedPromise/,
+    );
   });
 
   test("is off by default: no creation stack", () => {
     const loop = makeLoop({ unhandledRejections: "warn" });
     const stacks: unknown[] = [];
-    loop.host.target.addEventListener("unhandledrejection", (e) => stacks.push((e as unknown as PromiseRejectionEvent).creationStack));
+    loop.host.target.addEventListener("unhandledrejection", (e) =>
+      stacks.push((e as unknown as PromiseRejectionEvent).creationStack),
+    );
     loop.Promise.reject(new Error("untracked"));
     loop.host.run();
     expect(stacks).toEqual([undefined]);
@@ -165,6 +197,8 @@ describe("trackCreation", () => {
   });
 
   test("a non-boolean trackCreation is a TypeError", () => {
-    expect(() => makeLoop({ trackCreation: "yes" as never })).toThrow(/trackCreation must be a boolean, got type string \("yes"\)/);
+    expect(() => makeLoop({ trackCreation: "yes" as never })).toThrow(
+      /trackCreation must be a boolean, got type string \("yes"\)/,
+    );
   });
 });

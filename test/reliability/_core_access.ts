@@ -25,7 +25,10 @@ export interface CoreAccess {
  * Creates a loop whose core instance the test can reach (see the module comment).
  * `armAtCreate`: exports that trap already while the loop is being created.
  */
-export function loopWithCoreAccess(options: EventLoopOptions = {}, armAtCreate: string[] = []): CoreAccess {
+export function loopWithCoreAccess(
+  options: EventLoopOptions = {},
+  armAtCreate: string[] = [],
+): CoreAccess {
   const Original = WebAssembly.Instance;
   let access: CoreAccess | undefined;
   class Recording extends Original {
@@ -82,7 +85,11 @@ export function loopWithCoreAccess(options: EventLoopOptions = {}, armAtCreate: 
  * entry holding a timer whose deadline (in µs ticks) is `deadlineTicks`, stored as a u32
  * followed by the heap's capacity and length. Returns the byte offset of that pointer.
  */
-export function findHeapEntriesPointer(memory: WebAssembly.Memory, deadlineTicks: bigint, heapLen: number): number {
+export function findHeapEntriesPointer(
+  memory: WebAssembly.Memory,
+  deadlineTicks: bigint,
+  heapLen: number,
+): number {
   const bytes = memory.buffer.byteLength;
   const words = new Uint32Array(memory.buffer);
   const view = new DataView(memory.buffer);

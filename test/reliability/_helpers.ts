@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import { createEventLoopSync, type EventLoop, type EventLoopOptions } from "../../src-ts/node.ts";
 
 /** The committed core, compiled once per test file. */
-export const coreModule = new WebAssembly.Module(readFileSync(new URL("../../wasm/zigloop.wasm", import.meta.url)));
+export const coreModule = new WebAssembly.Module(
+  readFileSync(new URL("../../wasm/zigloop.wasm", import.meta.url)),
+);
 
 /** A loop on the committed core (manual clock unless told otherwise). */
 export function makeLoop(options: EventLoopOptions = {}): EventLoop {
@@ -15,7 +17,11 @@ export function makeLoop(options: EventLoopOptions = {}): EventLoop {
 }
 
 /** A loop whose errors and warnings are collected instead of printed. */
-export function collectingLoop(options: EventLoopOptions = {}): { loop: EventLoop; errors: unknown[]; warnings: Error[] } {
+export function collectingLoop(options: EventLoopOptions = {}): {
+  loop: EventLoop;
+  errors: unknown[];
+  warnings: Error[];
+} {
   const errors: unknown[] = [];
   const warnings: Error[] = [];
   const loop = makeLoop({

@@ -1,4 +1,3 @@
-
 import {
   CapacityError,
   ClockModeError,
@@ -17,7 +16,13 @@ import {
 } from "../../src-ts/node.ts";
 import { coreModule } from "./_helpers.ts";
 
-export type Pending = { timers: number; immediates: number; tasks: number; microtasks: number; refs: number };
+export type Pending = {
+  timers: number;
+  immediates: number;
+  tasks: number;
+  microtasks: number;
+  refs: number;
+};
 
 /** How a row's call is expected to end. */
 export type Expectation =
@@ -81,9 +86,24 @@ const RAN_NOW: Partial<Pending> = { tasks: -1, immediates: -1, microtasks: -1, r
 
 // ---- expectation builders -----------------------------------------------------------------
 
-const throws = (name: string, base: Function, message: RegExp, code?: string): Expectation => ({ kind: "throws", name, base, message, code });
-const rejects = (name: string, base: Function, message: RegExp, code?: string): Expectation => ({ kind: "rejects", name, base, message, code });
-const returns = (check?: (value: any, ctx: Ctx) => void): Expectation => ({ kind: "returns", check });
+const throws = (name: string, base: Function, message: RegExp, code?: string): Expectation => ({
+  kind: "throws",
+  name,
+  base,
+  message,
+  code,
+});
+const rejects = (name: string, base: Function, message: RegExp, code?: string): Expectation => ({
+  kind: "rejects",
+  name,
+  base,
+  message,
+  code,
+});
+const returns = (check?: (value: any, ctx: Ctx) => void): Expectation => ({
+  kind: "returns",
+  check,
+});
 
 function eq(actual: unknown, expected: unknown, what: string): void {
   const a = JSON.stringify(actual);
@@ -96,7 +116,12 @@ const typeError = (message: RegExp, code?: string) => throws("TypeError", TypeEr
 const rangeError = (message: RegExp) => throws("RangeError", RangeError, message);
 
 /** A timer whose callback records when it ran. */
-function timerAt(loop: EventLoop, ctx: Ctx, delay: unknown, kind: "setTimeout" | "setInterval" = "setTimeout"): unknown {
+function timerAt(
+  loop: EventLoop,
+  ctx: Ctx,
+  delay: unknown,
+  kind: "setTimeout" | "setInterval" = "setTimeout",
+): unknown {
   const handle = (loop as any)[kind](() => {
     ctx.fired.push(loop.now());
     if (kind === "setInterval") loop.clearInterval(handle);
@@ -104,8 +129,14 @@ function timerAt(loop: EventLoop, ctx: Ctx, delay: unknown, kind: "setTimeout" |
   return handle;
 }
 
-const firedAt = (times: number[]) => (_loop: EventLoop, ctx: Ctx) => eq(ctx.fired, times, "the row's timer fired at");
-const warned = (names: string[]) => (_loop: EventLoop, ctx: Ctx) => eq(ctx.warnings.map((w) => w.name), names, "warnings");
+const firedAt = (times: number[]) => (_loop: EventLoop, ctx: Ctx) =>
+  eq(ctx.fired, times, "the row's timer fired at");
+const warned = (names: string[]) => (_loop: EventLoop, ctx: Ctx) =>
+  eq(
+    ctx.warnings.map((w) => w.name),
+    names,
+    "warnings",
+  );
 
 const valueOfThrows = () => ({
   valueOf() {
@@ -175,8 +206,16 @@ export const CASES: Case[] = [
     note: "the exports do not match",
     why: "core/instance.ts checkModule (README Errors: CoreMismatchError)",
     mode: "create",
-    expect: throws("CoreMismatchError", CoreMismatchError, /^The WebAssembly module is not the zigloop core this host expects: missing exports zl_abi_version/, "ERR_LOOP_CORE_MISMATCH"),
-    act: () => createEventLoopSync({ module: new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])) }),
+    expect: throws(
+      "CoreMismatchError",
+      CoreMismatchError,
+      /^The WebAssembly module is not the zigloop core this host expects: missing exports zl_abi_version/,
+      "ERR_LOOP_CORE_MISMATCH",
+    ),
+    act: () =>
+      createEventLoopSync({
+        module: new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])),
+      }),
   },
   {
     call: "createEventLoop(options)",
@@ -184,7 +223,10 @@ export const CASES: Case[] = [
     note: "options must be an object",
     why: "Deno style guide: errors name the failed action and the value",
     mode: "create",
-    expect: typeError(/^createEventLoop\(options\): options must be an object, got null/, INVALID_ARG),
+    expect: typeError(
+      /^createEventLoop\(options\): options must be an object, got null/,
+      INVALID_ARG,
+    ),
     act: async () => createEventLoop(null as any),
   } as Case,
   {
@@ -193,7 +235,10 @@ export const CASES: Case[] = [
     note: "options must be an object",
     why: "Deno style guide: errors name the failed action and the value",
     mode: "create",
-    expect: typeError(/^createEventLoop\(options\): options must be an object, got type number \(42\)/, INVALID_ARG),
+    expect: typeError(
+      /^createEventLoop\(options\): options must be an object, got type number \(42\)/,
+      INVALID_ARG,
+    ),
     act: async () => createEventLoop(42 as any),
   },
   {
@@ -228,17 +273,22 @@ export const CASES: Case[] = [
     ["NaN", NaN],
     ["Infinity", Infinity],
     ['"5"', "5"],
-  ].map(([input, value]): Case => ({
-    call: "createEventLoop({ clock: \"manual\", startTime })",
-    input: `startTime = ${input}`,
-    note: "a finite number >= 0 (and within the core's clock)",
-    why: "README Virtual time",
-    mode: "create",
-    expect: rangeError(/^startTime must be a finite number >= 0 and at most \d+ \(ms, the core's clock range\), got type/),
-    act: () => createEventLoopSync({ module: coreModule, clock: "manual", startTime: value as any }),
-  })),
+  ].map(
+    ([input, value]): Case => ({
+      call: 'createEventLoop({ clock: "manual", startTime })',
+      input: `startTime = ${input}`,
+      note: "a finite number >= 0 (and within the core's clock)",
+      why: "README Virtual time",
+      mode: "create",
+      expect: rangeError(
+        /^startTime must be a finite number >= 0 and at most \d+ \(ms, the core's clock range\), got type/,
+      ),
+      act: () =>
+        createEventLoopSync({ module: coreModule, clock: "manual", startTime: value as any }),
+    }),
+  ),
   {
-    call: "createEventLoop({ clock: \"manual\", startTime })",
+    call: 'createEventLoop({ clock: "manual", startTime })',
     input: "startTime = -0",
     note: "accepted as 0",
     why: "-0 >= 0",
@@ -251,7 +301,7 @@ export const CASES: Case[] = [
     },
   },
   {
-    call: "createEventLoop({ clock: \"manual\", startTime })",
+    call: 'createEventLoop({ clock: "manual", startTime })',
     input: "startTime = 2^62 µs or later (1e300)",
     note: "beyond the core's clock (2^62 µs ≈ 146,000 years)",
     why: "src-zig/time.zig ticks_max; README: a timer never fires early",
@@ -272,15 +322,24 @@ export const CASES: Case[] = [
       ["microtasks", 0],
       ["microtasks", 2 ** 31],
     ] as Array<[string, unknown]>
-  ).map(([name, value]): Case => ({
-    call: `createEventLoop({ capacity: { ${name} } })`,
-    input: `${name} = ${typeof value === "string" ? JSON.stringify(value) : Number.isNaN(value) ? "NaN" : value === 2 ** 30 + 1 ? "2^30+1" : value === 2 ** 31 ? "2^31" : String(value)}`,
-    note: name === "timers" ? "an integer from 1 to 2^25 (TIMERS_MAX_LIMIT)" : "an integer from 1 to 2^30",
-    why: "README Errors (CapacityError); loop/config.ts capacityOption",
-    mode: "create",
-    expect: rangeError(new RegExp(`^capacity\\.${name} must be an integer from 1 to ${name === "timers" ? 2 ** 25 : 2 ** 30}, got type`)),
-    act: () => createEventLoopSync({ module: coreModule, capacity: { [name]: value } as any }),
-  })),
+  ).map(
+    ([name, value]): Case => ({
+      call: `createEventLoop({ capacity: { ${name} } })`,
+      input: `${name} = ${typeof value === "string" ? JSON.stringify(value) : Number.isNaN(value) ? "NaN" : value === 2 ** 30 + 1 ? "2^30+1" : value === 2 ** 31 ? "2^31" : String(value)}`,
+      note:
+        name === "timers"
+          ? "an integer from 1 to 2^25 (TIMERS_MAX_LIMIT)"
+          : "an integer from 1 to 2^30",
+      why: "README Errors (CapacityError); loop/config.ts capacityOption",
+      mode: "create",
+      expect: rangeError(
+        new RegExp(
+          `^capacity\\.${name} must be an integer from 1 to ${name === "timers" ? 2 ** 25 : 2 ** 30}, got type`,
+        ),
+      ),
+      act: () => createEventLoopSync({ module: coreModule, capacity: { [name]: value } as any }),
+    }),
+  ),
   {
     call: "createEventLoop({ capacity: { timers } })",
     input: "timers = 2^26 (above the core's TIMERS_MAX_LIMIT 2^25)",
@@ -297,22 +356,29 @@ export const CASES: Case[] = [
       [2 ** 21, "2^21"],
       [NaN, "NaN"],
     ] as Array<[number, string]>
-  ).map(([value, label]): Case => ({
-    call: "createEventLoop({ capacity: { microtaskRing } })",
-    input: `microtaskRing = ${label}`,
-    note: "a power of two from 16 to 2^20",
-    why: "loop/config.ts ringOption",
-    mode: "create",
-    expect: rangeError(/^capacity\.microtaskRing must be a power of two from 16 to 2\^20, got type number/),
-    act: () => createEventLoopSync({ module: coreModule, capacity: { microtaskRing: value } }),
-  })),
+  ).map(
+    ([value, label]): Case => ({
+      call: "createEventLoop({ capacity: { microtaskRing } })",
+      input: `microtaskRing = ${label}`,
+      note: "a power of two from 16 to 2^20",
+      why: "loop/config.ts ringOption",
+      mode: "create",
+      expect: rangeError(
+        /^capacity\.microtaskRing must be a power of two from 16 to 2\^20, got type number/,
+      ),
+      act: () => createEventLoopSync({ module: coreModule, capacity: { microtaskRing: value } }),
+    }),
+  ),
   {
     call: "createEventLoop({ capacity })",
     input: "capacity = 42 (not an object)",
     note: "capacity must be an object",
     why: "Deno style guide: errors name the failed action and the value",
     mode: "create",
-    expect: typeError(/^createEventLoop\(options\): capacity must be an object, got type number \(42\)/, INVALID_ARG),
+    expect: typeError(
+      /^createEventLoop\(options\): capacity must be an object, got type number \(42\)/,
+      INVALID_ARG,
+    ),
     act: () => createEventLoopSync({ module: coreModule, capacity: 42 as any }),
   },
   ...(
@@ -321,29 +387,38 @@ export const CASES: Case[] = [
       [-1, "-1"],
       [NaN, "NaN"],
     ] as Array<[number, string]>
-  ).map(([value, label]): Case => ({
-    call: "createEventLoop({ microtaskBudget })",
-    input: `microtaskBudget = ${label}`,
-    note: "at least 1",
-    why: "semantics.md Microtask checkpoints (optional budget)",
-    mode: "create",
-    expect: rangeError(/^microtaskBudget must be a number >= 1, got type number/),
-    act: () => createEventLoopSync({ module: coreModule, microtaskBudget: value }),
-  })),
+  ).map(
+    ([value, label]): Case => ({
+      call: "createEventLoop({ microtaskBudget })",
+      input: `microtaskBudget = ${label}`,
+      note: "at least 1",
+      why: "semantics.md Microtask checkpoints (optional budget)",
+      mode: "create",
+      expect: rangeError(/^microtaskBudget must be a number >= 1, got type number/),
+      act: () => createEventLoopSync({ module: coreModule, microtaskBudget: value }),
+    }),
+  ),
   ...(
     [
       ["stringHandler", "stringHandler"],
       ["drainHostMicrotasks", "drainHostMicrotasks"],
     ] as const
-  ).map(([option, name]): Case => ({
-    call: `createEventLoop({ ${option} })`,
-    input: `${option} = 42`,
-    note: "a function",
-    why: "README Errors (ERR_INVALID_ARG_TYPE)",
-    mode: "create",
-    expect: typeError(new RegExp(`^createEventLoop\\(options\\): The "${name}" argument must be a function\\. Received type number \\(42\\)`), INVALID_ARG),
-    act: () => createEventLoopSync({ module: coreModule, [option]: 42 } as any),
-  })),
+  ).map(
+    ([option, name]): Case => ({
+      call: `createEventLoop({ ${option} })`,
+      input: `${option} = 42`,
+      note: "a function",
+      why: "README Errors (ERR_INVALID_ARG_TYPE)",
+      mode: "create",
+      expect: typeError(
+        new RegExp(
+          `^createEventLoop\\(options\\): The "${name}" argument must be a function\\. Received type number \\(42\\)`,
+        ),
+        INVALID_ARG,
+      ),
+      act: () => createEventLoopSync({ module: coreModule, [option]: 42 } as any),
+    }),
+  ),
   {
     call: "createEventLoop({ timerStart })",
     input: 'timerStart = "x"',
@@ -359,18 +434,22 @@ export const CASES: Case[] = [
     note: "one of html, throw, strict, warn, warn-with-error-code, none — checked when the loop is created",
     why: "README The loop's Promise (Node's --unhandled-rejections modes)",
     mode: "create",
-    expect: typeError(/^Unknown unhandledRejections type string \("bogus"\): expected one of "html", "throw", "strict", "warn", "warn-with-error-code", "none"\./),
+    expect: typeError(
+      /^Unknown unhandledRejections type string \("bogus"\): expected one of "html", "throw", "strict", "warn", "warn-with-error-code", "none"\./,
+    ),
     act: () => createEventLoopSync({ module: coreModule, unhandledRejections: "bogus" as any }),
   },
-  ...(["onError", "onWarning"] as const).map((option): Case => ({
-    call: `createEventLoop({ ${option} })`,
-    input: `${option} = 42`,
-    note: "a function",
-    why: "README Errors (ERR_INVALID_ARG_TYPE for non-callables)",
-    mode: "create",
-    expect: typeError(new RegExp(`"${option}".*must be a function`), INVALID_ARG),
-    act: () => createEventLoopSync({ module: coreModule, [option]: 42 } as any),
-  })),
+  ...(["onError", "onWarning"] as const).map(
+    (option): Case => ({
+      call: `createEventLoop({ ${option} })`,
+      input: `${option} = 42`,
+      note: "a function",
+      why: "README Errors (ERR_INVALID_ARG_TYPE for non-callables)",
+      mode: "create",
+      expect: typeError(new RegExp(`"${option}".*must be a function`), INVALID_ARG),
+      act: () => createEventLoopSync({ module: coreModule, [option]: 42 } as any),
+    }),
+  ),
   ...(
     [
       [0, "0"],
@@ -378,52 +457,92 @@ export const CASES: Case[] = [
       [1.5, "1.5"],
       ["8", '"8"'],
     ] as Array<[unknown, string]>
-  ).map(([value, label]): Case => ({
-    call: "createEventLoop({ metrics: { latencyGroup } })",
-    input: `latencyGroup = ${label}`,
-    note: "an integer from 1 to 512",
-    why: "README / metrics.ts (BATCH_CAPACITY)",
-    mode: "create",
-    expect: rangeError(/^metrics\.latencyGroup must be an integer from 1 to 512, got type/),
-    act: () => createEventLoopSync({ module: coreModule, metrics: { latencyGroup: value as number } }),
-  })),
+  ).map(
+    ([value, label]): Case => ({
+      call: "createEventLoop({ metrics: { latencyGroup } })",
+      input: `latencyGroup = ${label}`,
+      note: "an integer from 1 to 512",
+      why: "README / metrics.ts (BATCH_CAPACITY)",
+      mode: "create",
+      expect: rangeError(/^metrics\.latencyGroup must be an integer from 1 to 512, got type/),
+      act: () =>
+        createEventLoopSync({ module: coreModule, metrics: { latencyGroup: value as number } }),
+    }),
+  ),
   {
     call: "createEventLoop({ metrics })",
     input: "metrics = {}",
     note: "metrics on, with the default latency group",
     why: "loop/config.ts metricsOption",
     mode: "create",
-    expect: returns((loop: EventLoop) => eq(typeof loop.metrics().utilization.utilization, "number", "metrics().utilization")),
+    expect: returns((loop: EventLoop) =>
+      eq(typeof loop.metrics().utilization.utilization, "number", "metrics().utilization"),
+    ),
     act: (_l, ctx) => {
       const loop = createEventLoopSync({ module: coreModule, clock: "manual", metrics: {} });
       ctx.created.push(loop);
       return loop;
     },
   },
-  ...([["0", 0], ["null", null], ['"yes"', "yes"]] as const).map(([label, value]): Case => ({
-    call: "createEventLoop({ metrics })",
-    input: `metrics = ${label}`,
-    note: "a boolean or { latencyGroup }",
-    why: "loop/config.ts metricsOption (strict options)",
-    mode: "create",
-    expect: typeError(/^createEventLoop\(options\): metrics must be a boolean or \{ latencyGroup \}, got /, INVALID_ARG),
-    act: () => createEventLoopSync({ module: coreModule, metrics: value as any }),
-  })),
-  ...([
-    ["clok: \"manual\"", { clok: "manual" }, /^createEventLoop\(options\): unknown option "clok"\. Did you mean "clock"\?$/],
-    ["metric: true", { metric: true }, /^createEventLoop\(options\): unknown option "metric"\. Did you mean "metrics"\?$/],
-    ["capacity: { timer: 5 }", { capacity: { timer: 5 } }, /unknown option "capacity\.timer"\. Did you mean "capacity\.timers"\?$/],
-    ["metrics: { latencygroup: 1 }", { metrics: { latencygroup: 1 } }, /unknown option "metrics\.latencygroup"\. Did you mean "metrics\.latencyGroup"\?$/],
-    ["zzzzzz: 1", { zzzzzz: 1 }, /unknown option "zzzzzz"\. Known options: profile, clock, startTime, /],
-  ] as const).map(([label, options, message]): Case => ({
-    call: "createEventLoop(options)",
-    input: label,
-    note: "an unknown option name: named, with the closest known one",
-    why: "loop/config.ts checkNames (strict options)",
-    mode: "create",
-    expect: typeError(message, INVALID_ARG),
-    act: () => createEventLoopSync({ module: coreModule, ...(options as object) } as any),
-  })),
+  ...(
+    [
+      ["0", 0],
+      ["null", null],
+      ['"yes"', "yes"],
+    ] as const
+  ).map(
+    ([label, value]): Case => ({
+      call: "createEventLoop({ metrics })",
+      input: `metrics = ${label}`,
+      note: "a boolean or { latencyGroup }",
+      why: "loop/config.ts metricsOption (strict options)",
+      mode: "create",
+      expect: typeError(
+        /^createEventLoop\(options\): metrics must be a boolean or \{ latencyGroup \}, got /,
+        INVALID_ARG,
+      ),
+      act: () => createEventLoopSync({ module: coreModule, metrics: value as any }),
+    }),
+  ),
+  ...(
+    [
+      [
+        'clok: "manual"',
+        { clok: "manual" },
+        /^createEventLoop\(options\): unknown option "clok"\. Did you mean "clock"\?$/,
+      ],
+      [
+        "metric: true",
+        { metric: true },
+        /^createEventLoop\(options\): unknown option "metric"\. Did you mean "metrics"\?$/,
+      ],
+      [
+        "capacity: { timer: 5 }",
+        { capacity: { timer: 5 } },
+        /unknown option "capacity\.timer"\. Did you mean "capacity\.timers"\?$/,
+      ],
+      [
+        "metrics: { latencygroup: 1 }",
+        { metrics: { latencygroup: 1 } },
+        /unknown option "metrics\.latencygroup"\. Did you mean "metrics\.latencyGroup"\?$/,
+      ],
+      [
+        "zzzzzz: 1",
+        { zzzzzz: 1 },
+        /unknown option "zzzzzz"\. Known options: profile, clock, startTime, /,
+      ],
+    ] as const
+  ).map(
+    ([label, options, message]): Case => ({
+      call: "createEventLoop(options)",
+      input: label,
+      note: "an unknown option name: named, with the closest known one",
+      why: "loop/config.ts checkNames (strict options)",
+      mode: "create",
+      expect: typeError(message, INVALID_ARG),
+      act: () => createEventLoopSync({ module: coreModule, ...(options as object) } as any),
+    }),
+  ),
 
   // ---- setTimeout / setInterval: handler ------------------------------------------------------
   ...(["html", "node"] as const).flatMap((profile) =>
@@ -436,31 +555,44 @@ export const CASES: Case[] = [
         ["10n", 10n],
         ["Symbol()", Symbol("s")],
       ] as Array<[string, unknown]>
-    ).map(([input, value]): Case => ({
-      call: `setTimeout(handler) / setInterval(handler) [${profile}]`,
-      input: `handler = ${input}`,
-      note: "must be a function",
-      why: "README Semantics: handler",
-      options: { profile },
-      expect: typeError(/^setTimeout: The "callback" argument must be a function\. Received /, INVALID_ARG),
-      act: (loop) => loop.setTimeout(value as any, 1),
-    })),
+    ).map(
+      ([input, value]): Case => ({
+        call: `setTimeout(handler) / setInterval(handler) [${profile}]`,
+        input: `handler = ${input}`,
+        note: "must be a function",
+        why: "README Semantics: handler",
+        options: { profile },
+        expect: typeError(
+          /^setTimeout: The "callback" argument must be a function\. Received /,
+          INVALID_ARG,
+        ),
+        act: (loop) => loop.setTimeout(value as any, 1),
+      }),
+    ),
   ),
-  ...(["html", "node"] as const).map((profile): Case => ({
-    call: `setTimeout(handler) [${profile}]`,
-    input: 'handler = "code" (no stringHandler)',
-    note: "string handlers compile code: disabled, with the hint to pass { stringHandler }",
-    why: "README Semantics: handler; semantics.md (reject unless the embedder opts in)",
-    options: { profile },
-    expect: typeError(/^setTimeout: .*Received type string \("code"\)\. String handlers compile code and are disabled; pass \{ stringHandler \}/, INVALID_ARG),
-    act: (loop) => loop.setTimeout("code"),
-  })),
+  ...(["html", "node"] as const).map(
+    (profile): Case => ({
+      call: `setTimeout(handler) [${profile}]`,
+      input: 'handler = "code" (no stringHandler)',
+      note: "string handlers compile code: disabled, with the hint to pass { stringHandler }",
+      why: "README Semantics: handler; semantics.md (reject unless the embedder opts in)",
+      options: { profile },
+      expect: typeError(
+        /^setTimeout: .*Received type string \("code"\)\. String handlers compile code and are disabled; pass \{ stringHandler \}/,
+        INVALID_ARG,
+      ),
+      act: (loop) => loop.setTimeout("code"),
+    }),
+  ),
   {
     call: "setInterval(handler) [html]",
     input: "handler = 42",
     note: "must be a function (the message names setInterval)",
     why: "README Semantics: handler",
-    expect: typeError(/^setInterval: The "callback" argument must be a function\. Received type number \(42\)/, INVALID_ARG),
+    expect: typeError(
+      /^setInterval: The "callback" argument must be a function\. Received type number \(42\)/,
+      INVALID_ARG,
+    ),
     act: (loop) => loop.setInterval(42 as any, 1),
   },
   {
@@ -469,7 +601,9 @@ export const CASES: Case[] = [
     note: "the compiler must return a function",
     why: "profile/html.ts compileHandler",
     options: { stringHandler: () => 42 as any },
-    expect: typeError(/^setTimeout: stringHandler returned type number \(42\) instead of a function/),
+    expect: typeError(
+      /^setTimeout: stringHandler returned type number \(42\) instead of a function/,
+    ),
     act: (loop) => loop.setTimeout("x"),
   },
   {
@@ -551,10 +685,24 @@ export const CASES: Case[] = [
   delayRow("node", "2^31", () => 2 ** 31, 1, NODE_DELAY, ["TimeoutOverflowWarning"]),
   delayRow("node", "2^53", () => 2 ** 53, 1, NODE_DELAY, ["TimeoutOverflowWarning"]),
   delayRow("node", '"7"', () => "7", 7, NODE_DELAY),
-  delayRow("node", "undefined (omitted)", () => undefined, 1, `${NODE_DELAY}; no warning for an omitted delay`),
+  delayRow(
+    "node",
+    "undefined (omitted)",
+    () => undefined,
+    1,
+    `${NODE_DELAY}; no warning for an omitted delay`,
+  ),
   delayRow("node", "null", () => null, 1, NODE_DELAY),
   delayRow("node", "{}", () => ({}), 1, NODE_DELAY, ["TimeoutNaNWarning"]),
-  delayRow("node", "Infinity", () => Infinity, 1, NODE_DELAY, ["TimeoutOverflowWarning"], "setInterval"),
+  delayRow(
+    "node",
+    "Infinity",
+    () => Infinity,
+    1,
+    NODE_DELAY,
+    ["TimeoutOverflowWarning"],
+    "setInterval",
+  ),
   {
     call: "setTimeout(fn, delay) [node]",
     input: "delay = NaN, three times",
@@ -574,18 +722,26 @@ export const CASES: Case[] = [
   ...(
     [
       ["object whose valueOf throws", valueOfThrows, /^valueOf threw$/, "Error", Error],
-      ["Symbol()", () => Symbol("s"), /Cannot convert a Symbol value to a number/, "TypeError", TypeError],
+      [
+        "Symbol()",
+        () => Symbol("s"),
+        /Cannot convert a Symbol value to a number/,
+        "TypeError",
+        TypeError,
+      ],
       ["10n", () => 10n, /Cannot mix BigInt and other types/, "TypeError", TypeError],
     ] as Array<[string, () => unknown, RegExp, string, Function]>
-  ).map(([input, value, message, name, base]): Case => ({
-    call: "setTimeout(fn, delay) [node]",
-    input: `delay = ${input}`,
-    note: "`after *= 1` throws; nothing scheduled, no warning",
-    why: "Node lib/internal/timers.js (same TypeError as Node)",
-    options: { profile: "node" },
-    expect: throws(name, base, message),
-    act: (loop, ctx) => timerAt(loop, ctx, value()),
-  })),
+  ).map(
+    ([input, value, message, name, base]): Case => ({
+      call: "setTimeout(fn, delay) [node]",
+      input: `delay = ${input}`,
+      note: "`after *= 1` throws; nothing scheduled, no warning",
+      why: "Node lib/internal/timers.js (same TypeError as Node)",
+      options: { profile: "node" },
+      expect: throws(name, base, message),
+      act: (loop, ctx) => timerAt(loop, ctx, value()),
+    }),
+  ),
 
   // ---- clearTimeout / clearInterval ---------------------------------------------------------------
   ...(["html", "node"] as const).flatMap((profile) =>
@@ -601,18 +757,20 @@ export const CASES: Case[] = [
         ["{}", {}],
         ["a function", () => 1],
       ] as Array<[string, unknown]>
-    ).map(([input, value]): Case => ({
-      call: `clearTimeout(id) / clearInterval(id) [${profile}]`,
-      input: `id = ${input}`,
-      note: "nothing happens",
-      why: "README Semantics: clearing unknown, stale, fired ids",
-      options: { profile },
-      expect: returns(),
-      act: (loop) => {
-        loop.clearTimeout(value);
-        loop.clearInterval(value);
-      },
-    })),
+    ).map(
+      ([input, value]): Case => ({
+        call: `clearTimeout(id) / clearInterval(id) [${profile}]`,
+        input: `id = ${input}`,
+        note: "nothing happens",
+        why: "README Semantics: clearing unknown, stale, fired ids",
+        options: { profile },
+        expect: returns(),
+        act: (loop) => {
+          loop.clearTimeout(value);
+          loop.clearInterval(value);
+        },
+      }),
+    ),
   ),
   ...(["html", "node"] as const).flatMap((profile) => [
     {
@@ -706,15 +864,17 @@ export const CASES: Case[] = [
       ["object whose valueOf throws", valueOfThrows],
       ['"abc"', () => "abc"],
     ] as Array<[string, () => unknown]>
-  ).map(([input, value]): Case => ({
-    call: "clearTimeout(id) [node]",
-    input: `id = ${input}`,
-    note: "nothing happens (not a Timeout, not a known id)",
-    why: "Node lib/timers.js clearTimeout",
-    options: { profile: "node" },
-    expect: returns(),
-    act: (loop) => loop.clearTimeout(value()),
-  })),
+  ).map(
+    ([input, value]): Case => ({
+      call: "clearTimeout(id) [node]",
+      input: `id = ${input}`,
+      note: "nothing happens (not a Timeout, not a known id)",
+      why: "Node lib/timers.js clearTimeout",
+      options: { profile: "node" },
+      expect: returns(),
+      act: (loop) => loop.clearTimeout(value()),
+    }),
+  ),
   {
     call: "clearTimeout(id) [node]",
     input: "id = a Timeout of another loop",
@@ -777,15 +937,20 @@ export const CASES: Case[] = [
         ['"code"', "code"],
         ["Symbol()", Symbol("s")],
       ] as Array<[string, unknown]>
-    ).map(([input, value]): Case => ({
-      call: `setImmediate(callback) [${profile}]`,
-      input: `callback = ${input}`,
-      note: "must be a function (no string handlers)",
-      why: "README Errors; Node lib/timers.js setImmediate",
-      options: { profile },
-      expect: typeError(/^setImmediate: The "callback" argument must be a function\. Received /, INVALID_ARG),
-      act: (loop) => loop.setImmediate(value as any),
-    })),
+    ).map(
+      ([input, value]): Case => ({
+        call: `setImmediate(callback) [${profile}]`,
+        input: `callback = ${input}`,
+        note: "must be a function (no string handlers)",
+        why: "README Errors; Node lib/timers.js setImmediate",
+        options: { profile },
+        expect: typeError(
+          /^setImmediate: The "callback" argument must be a function\. Received /,
+          INVALID_ARG,
+        ),
+        act: (loop) => loop.setImmediate(value as any),
+      }),
+    ),
   ),
   ...(["html", "node"] as const).flatMap((profile) =>
     (
@@ -798,15 +963,17 @@ export const CASES: Case[] = [
         ["10n", 10n],
         ["object whose valueOf throws", valueOfThrows()],
       ] as Array<[string, unknown]>
-    ).map(([input, value]): Case => ({
-      call: `clearImmediate(id) [${profile}]`,
-      input: `id = ${input}`,
-      note: "nothing happens (no conversion)",
-      why: "README Semantics: clearing unknown ids",
-      options: { profile },
-      expect: returns(),
-      act: (loop) => loop.clearImmediate(value),
-    })),
+    ).map(
+      ([input, value]): Case => ({
+        call: `clearImmediate(id) [${profile}]`,
+        input: `id = ${input}`,
+        note: "nothing happens (no conversion)",
+        why: "README Semantics: clearing unknown ids",
+        options: { profile },
+        expect: returns(),
+        act: (loop) => loop.clearImmediate(value),
+      }),
+    ),
   ),
   ...(["html", "node"] as const).flatMap((profile) => [
     {
@@ -865,7 +1032,10 @@ export const CASES: Case[] = [
       input: `callback = ${input}`,
       note: "must be a function",
       why: "HTML queueMicrotask (TypeError); README Errors",
-      expect: typeError(/^The "callback" argument must be of type function\. Received /, INVALID_ARG),
+      expect: typeError(
+        /^The "callback" argument must be of type function\. Received /,
+        INVALID_ARG,
+      ),
       act: (loop) => loop.queueMicrotask(value as any),
     },
     {
@@ -885,7 +1055,12 @@ export const CASES: Case[] = [
     note: "CapacityError (capacity, limit); nothing changed; works again once work drains",
     why: "README Errors: CapacityError",
     options: { capacity: { timers: 4 } },
-    expect: throws("CapacityError", CapacityError, /^Cannot setTimeout: the loop already holds 4 timers \(capacity\.timers\)\. The loop is unchanged and keeps working\./, "ERR_LOOP_CAPACITY"),
+    expect: throws(
+      "CapacityError",
+      CapacityError,
+      /^Cannot setTimeout: the loop already holds 4 timers \(capacity\.timers\)\. The loop is unchanged and keeps working\./,
+      "ERR_LOOP_CAPACITY",
+    ),
     act: (loop, ctx) => {
       loop.setTimeout(() => ctx.fired.push(1), 1);
       return loop.setTimeout(() => ctx.fired.push(2), 2);
@@ -899,7 +1074,12 @@ export const CASES: Case[] = [
     note: "CapacityError; nothing changed",
     why: "README Errors: CapacityError",
     options: { capacity: { tasks: 1 } },
-    expect: throws("CapacityError", CapacityError, /^Cannot submit a task: the loop already holds 1 tasks \(capacity\.tasks\)\. The loop is unchanged/, "ERR_LOOP_CAPACITY"),
+    expect: throws(
+      "CapacityError",
+      CapacityError,
+      /^Cannot submit a task: the loop already holds 1 tasks \(capacity\.tasks\)\. The loop is unchanged/,
+      "ERR_LOOP_CAPACITY",
+    ),
     act: (loop) => loop.submit(() => {}),
   },
   {
@@ -908,7 +1088,12 @@ export const CASES: Case[] = [
     note: "CapacityError; nothing changed",
     why: "README Errors: CapacityError",
     options: { capacity: { microtasks: 1 } },
-    expect: throws("CapacityError", CapacityError, /^Cannot queue a microtask: the loop already holds 1 microtasks \(capacity\.microtasks\)\. The loop is unchanged/, "ERR_LOOP_CAPACITY"),
+    expect: throws(
+      "CapacityError",
+      CapacityError,
+      /^Cannot queue a microtask: the loop already holds 1 microtasks \(capacity\.microtasks\)\. The loop is unchanged/,
+      "ERR_LOOP_CAPACITY",
+    ),
     act: (loop) => loop.queueMicrotask(() => {}),
   },
 
@@ -924,15 +1109,17 @@ export const CASES: Case[] = [
       ["Symbol()", Symbol("s")],
       ["{ valueOf: () => 5 }", { valueOf: () => 5 }],
     ] as Array<[string, unknown]>
-  ).map(([input, value]): Case => ({
-    call: "advance(ms)",
-    input: `ms = ${input}`,
-    note: "a finite number >= 0; the clock does not move",
-    why: "README Virtual time",
-    expect: rangeError(/^advance\(ms\): ms must be a finite number >= 0, got /),
-    act: (loop) => loop.advance(value as any),
-    after: (loop) => eq(loop.now() >= 6, true, "the loop still ran its sentinels"),
-  })),
+  ).map(
+    ([input, value]): Case => ({
+      call: "advance(ms)",
+      input: `ms = ${input}`,
+      note: "a finite number >= 0; the clock does not move",
+      why: "README Virtual time",
+      expect: rangeError(/^advance\(ms\): ms must be a finite number >= 0, got /),
+      act: (loop) => loop.advance(value as any),
+      after: (loop) => eq(loop.now() >= 6, true, "the loop still ran its sentinels"),
+    }),
+  ),
   {
     call: "advance(ms)",
     input: "ms = -0",
@@ -967,14 +1154,16 @@ export const CASES: Case[] = [
         ["{ limit: 10n }", { limit: 10n }],
         ["{ limit: Symbol() }", { limit: Symbol("s") }],
       ] as Array<[string, unknown]>
-    ).map(([input, options]): Case => ({
-      call,
-      input: `options = ${input}`,
-      note: "limit must be a number >= 1; nothing ran",
-      why: "README Virtual time (runAll limit)",
-      expect: rangeError(/^limit must be a number >= 1, got type/),
-      act: (loop) => drive(loop, options),
-    })),
+    ).map(
+      ([input, options]): Case => ({
+        call,
+        input: `options = ${input}`,
+        note: "limit must be a number >= 1; nothing ran",
+        why: "README Virtual time (runAll limit)",
+        expect: rangeError(/^limit must be a number >= 1, got type/),
+        act: (loop) => drive(loop, options),
+      }),
+    ),
   ),
   {
     call: "runAll(options)",
@@ -990,7 +1179,12 @@ export const CASES: Case[] = [
     input: "a live interval, { limit: 3 }",
     note: "LoopLimitError after 3 time steps; the loop keeps working",
     why: "README Virtual time: runAll throws LoopLimitError instead of spinning",
-    expect: throws("LoopLimitError", LoopLimitError, /^runAll\(\) stopped after 3 rounds and the loop still has work \(3 timers still pending at 3 ms\)\. Something keeps scheduling new work; raise \{ limit \}/, "ERR_LOOP_LIMIT"),
+    expect: throws(
+      "LoopLimitError",
+      LoopLimitError,
+      /^runAll\(\) stopped after 3 rounds and the loop still has work \(3 timers still pending at 3 ms\)\. Something keeps scheduling new work; raise \{ limit \}/,
+      "ERR_LOOP_LIMIT",
+    ),
     act: (loop, ctx) => {
       const interval = loop.setInterval(() => {
         ctx.fired.push(loop.now());
@@ -1007,7 +1201,12 @@ export const CASES: Case[] = [
     input: "a task that re-submits itself, { limit: 5 }",
     note: "LoopLimitError after 5 turns",
     why: "README Errors: LoopLimitError",
-    expect: throws("LoopLimitError", LoopLimitError, /^runUntilIdle\(\) stopped after 5 rounds and the loop still has work \(1 tasks, 0 immediates, 0 microtasks, 2 timers pending\)/, "ERR_LOOP_LIMIT"),
+    expect: throws(
+      "LoopLimitError",
+      LoopLimitError,
+      /^runUntilIdle\(\) stopped after 5 rounds and the loop still has work \(1 tasks, 0 immediates, 0 microtasks, 2 timers pending\)/,
+      "ERR_LOOP_LIMIT",
+    ),
     act: (loop, ctx) => {
       const again = () => {
         ctx.fired.push(loop.now());
@@ -1026,15 +1225,17 @@ export const CASES: Case[] = [
       ["runAll()", (loop: EventLoop) => loop.runAll(), /^runAll\(\) needs a manual clock/],
       ["runToLast()", (loop: EventLoop) => loop.runToLast(), /^runToLast\(\) needs a manual clock/],
     ] as Array<[string, (loop: EventLoop) => unknown, RegExp]>
-  ).map(([call, act, message]): Case => ({
-    call,
-    input: "a real-clock loop",
-    note: 'ClockModeError: create the loop with { clock: "manual" }',
-    why: "README Errors: ClockModeError",
-    options: { clock: "real" },
-    expect: throws("ClockModeError", ClockModeError, message, "ERR_LOOP_CLOCK_MODE"),
-    act,
-  })),
+  ).map(
+    ([call, act, message]): Case => ({
+      call,
+      input: "a real-clock loop",
+      note: 'ClockModeError: create the loop with { clock: "manual" }',
+      why: "README Errors: ClockModeError",
+      options: { clock: "real" },
+      expect: throws("ClockModeError", ClockModeError, message, "ERR_LOOP_CLOCK_MODE"),
+      act,
+    }),
+  ),
   {
     call: "runUntilIdle()",
     input: "a real-clock loop",
@@ -1047,22 +1248,59 @@ export const CASES: Case[] = [
   },
   ...(
     [
-      ["run()", (loop: EventLoop) => loop.run(), "rejects", /^Cannot await loop\.run\(\) from inside a callback of the same loop: it would wait for itself/],
-      ["runUntilIdle()", (loop: EventLoop) => loop.runUntilIdle(), "throws", /^Cannot runUntilIdle\(\) from inside a callback of the same loop/],
-      ["advance(ms)", (loop: EventLoop) => loop.advance(1), "throws", /^Cannot advance\(\) from inside a callback of the same loop/],
-      ["next()", (loop: EventLoop) => loop.next(), "throws", /^Cannot next\(\) from inside a callback of the same loop/],
-      ["runAll()", (loop: EventLoop) => loop.runAll(), "throws", /^Cannot runAll\(\) from inside a callback of the same loop/],
-      ["runToLast()", (loop: EventLoop) => loop.runToLast(), "throws", /^Cannot runToLast\(\) from inside a callback of the same loop/],
+      [
+        "run()",
+        (loop: EventLoop) => loop.run(),
+        "rejects",
+        /^Cannot await loop\.run\(\) from inside a callback of the same loop: it would wait for itself/,
+      ],
+      [
+        "runUntilIdle()",
+        (loop: EventLoop) => loop.runUntilIdle(),
+        "throws",
+        /^Cannot runUntilIdle\(\) from inside a callback of the same loop/,
+      ],
+      [
+        "advance(ms)",
+        (loop: EventLoop) => loop.advance(1),
+        "throws",
+        /^Cannot advance\(\) from inside a callback of the same loop/,
+      ],
+      [
+        "next()",
+        (loop: EventLoop) => loop.next(),
+        "throws",
+        /^Cannot next\(\) from inside a callback of the same loop/,
+      ],
+      [
+        "runAll()",
+        (loop: EventLoop) => loop.runAll(),
+        "throws",
+        /^Cannot runAll\(\) from inside a callback of the same loop/,
+      ],
+      [
+        "runToLast()",
+        (loop: EventLoop) => loop.runToLast(),
+        "throws",
+        /^Cannot runToLast\(\) from inside a callback of the same loop/,
+      ],
     ] as Array<[string, (loop: EventLoop) => unknown, "throws" | "rejects", RegExp]>
-  ).map(([call, act, how, message]): Case => ({
-    call,
-    input: "called from inside one of the loop's callbacks",
-    note: `ReentrancyError (${how === "rejects" ? "as a rejection" : "thrown"}) instead of a deadlock; the turn goes on`,
-    why: "README Lifecycle; semantics.md Re-entrancy",
-    mode: "inside",
-    expect: (how === "rejects" ? rejects : throws)("ReentrancyError", ReentrancyError, message, "ERR_LOOP_REENTRANT"),
-    act,
-  })),
+  ).map(
+    ([call, act, how, message]): Case => ({
+      call,
+      input: "called from inside one of the loop's callbacks",
+      note: `ReentrancyError (${how === "rejects" ? "as a rejection" : "thrown"}) instead of a deadlock; the turn goes on`,
+      why: "README Lifecycle; semantics.md Re-entrancy",
+      mode: "inside",
+      expect: (how === "rejects" ? rejects : throws)(
+        "ReentrancyError",
+        ReentrancyError,
+        message,
+        "ERR_LOOP_REENTRANT",
+      ),
+      act,
+    }),
+  ),
 
   // ---- lifecycle ----------------------------------------------------------------------------------
   {
@@ -1080,12 +1318,16 @@ export const CASES: Case[] = [
   },
   {
     call: "shutdown(options)",
-    input: "options = 42 / null / { graceful: \"no\" }",
+    input: 'options = 42 / null / { graceful: "no" }',
     note: "graceful (only graceful: false means close())",
     why: "README Lifecycle",
     ends: "shutdown",
     expect: returns(async (promise: Promise<any>) => {
-      eq(await promise, { cancelledTimers: 2, ranTasks: 2, rejectedPromises: 1 }, "shutdown report");
+      eq(
+        await promise,
+        { cancelledTimers: 2, ranTasks: 2, rejectedPromises: 1 },
+        "shutdown report",
+      );
     }),
     act: (loop) => loop.shutdown(42 as any),
     adds: { timers: -2, refs: -2 },
@@ -1097,7 +1339,11 @@ export const CASES: Case[] = [
     why: "README Lifecycle: `{ graceful: false }` is close()",
     ends: "close",
     expect: returns(async (promise: Promise<any>) => {
-      eq(await promise, { cancelledTimers: 2, ranTasks: 0, rejectedPromises: 0 }, "shutdown report");
+      eq(
+        await promise,
+        { cancelledTimers: 2, ranTasks: 0, rejectedPromises: 0 },
+        "shutdown report",
+      );
     }),
     act: (loop) => loop.shutdown({ graceful: false }),
     adds: { timers: -2, immediates: -1, tasks: -1, microtasks: -1, refs: -3 },
@@ -1117,7 +1363,9 @@ export const CASES: Case[] = [
     note: "the same promise",
     why: "README Lifecycle",
     mode: "stopping",
-    expect: returns((value, ctx) => eq(value === (ctx as any).shutdownPromise, true, "the same promise")),
+    expect: returns((value, ctx) =>
+      eq(value === (ctx as any).shutdownPromise, true, "the same promise"),
+    ),
     act: (loop) => loop.shutdown(),
   },
   {
@@ -1127,7 +1375,9 @@ export const CASES: Case[] = [
     why: "README Lifecycle: close()",
     mode: "inside",
     ends: "close",
-    expect: returns((report) => eq(report, { cancelledTimers: 2, droppedTasks: 2, droppedMicrotasks: 0 }, "close report")),
+    expect: returns((report) =>
+      eq(report, { cancelledTimers: 2, droppedTasks: 2, droppedMicrotasks: 0 }, "close report"),
+    ),
     act: (loop) => loop.close(),
   },
   ...(
@@ -1144,7 +1394,12 @@ export const CASES: Case[] = [
       note: "LoopClosedError",
       why: "README Lifecycle: afterwards scheduling throws LoopClosedError",
       mode: "closed",
-      expect: throws("LoopClosedError", LoopClosedError, new RegExp(`^Cannot ${action}: the loop is closed\\.$`), "ERR_LOOP_CLOSED"),
+      expect: throws(
+        "LoopClosedError",
+        LoopClosedError,
+        new RegExp(`^Cannot ${action}: the loop is closed\\.$`),
+        "ERR_LOOP_CLOSED",
+      ),
       act,
     },
     {
@@ -1153,7 +1408,12 @@ export const CASES: Case[] = [
       note: "LoopShuttingDownError",
       why: "README Lifecycle: shutdown refuses new work",
       mode: "stopping",
-      expect: throws("LoopShuttingDownError", LoopShuttingDownError, new RegExp(`^Cannot ${action}: the loop is shutting down and accepts no new work\\.$`), "ERR_LOOP_SHUTTING_DOWN"),
+      expect: throws(
+        "LoopShuttingDownError",
+        LoopShuttingDownError,
+        new RegExp(`^Cannot ${action}: the loop is shutting down and accepts no new work\\.$`),
+        "ERR_LOOP_SHUTTING_DOWN",
+      ),
       act,
     },
   ]),
@@ -1163,7 +1423,12 @@ export const CASES: Case[] = [
     note: "LoopClosedError",
     why: "README Lifecycle",
     mode: "closed",
-    expect: throws("LoopClosedError", LoopClosedError, /^Cannot queue a microtask: the loop is closed\.$/, "ERR_LOOP_CLOSED"),
+    expect: throws(
+      "LoopClosedError",
+      LoopClosedError,
+      /^Cannot queue a microtask: the loop is closed\.$/,
+      "ERR_LOOP_CLOSED",
+    ),
     act: (loop) => loop.queueMicrotask(() => {}),
   },
   {
@@ -1179,22 +1444,59 @@ export const CASES: Case[] = [
   },
   ...(
     [
-      ["run()", (loop: EventLoop) => loop.run(), "rejects", /^Cannot run the loop: the loop is closed\.$/],
-      ["runUntilIdle()", (loop: EventLoop) => loop.runUntilIdle(), "throws", /^Cannot runUntilIdle\(\): the loop is closed\.$/],
-      ["advance(ms)", (loop: EventLoop) => loop.advance(1), "throws", /^Cannot advance\(\): the loop is closed\.$/],
-      ["next()", (loop: EventLoop) => loop.next(), "throws", /^Cannot next\(\): the loop is closed\.$/],
-      ["runAll()", (loop: EventLoop) => loop.runAll(), "throws", /^Cannot runAll\(\): the loop is closed\.$/],
-      ["runToLast()", (loop: EventLoop) => loop.runToLast(), "throws", /^Cannot runToLast\(\): the loop is closed\.$/],
+      [
+        "run()",
+        (loop: EventLoop) => loop.run(),
+        "rejects",
+        /^Cannot run the loop: the loop is closed\.$/,
+      ],
+      [
+        "runUntilIdle()",
+        (loop: EventLoop) => loop.runUntilIdle(),
+        "throws",
+        /^Cannot runUntilIdle\(\): the loop is closed\.$/,
+      ],
+      [
+        "advance(ms)",
+        (loop: EventLoop) => loop.advance(1),
+        "throws",
+        /^Cannot advance\(\): the loop is closed\.$/,
+      ],
+      [
+        "next()",
+        (loop: EventLoop) => loop.next(),
+        "throws",
+        /^Cannot next\(\): the loop is closed\.$/,
+      ],
+      [
+        "runAll()",
+        (loop: EventLoop) => loop.runAll(),
+        "throws",
+        /^Cannot runAll\(\): the loop is closed\.$/,
+      ],
+      [
+        "runToLast()",
+        (loop: EventLoop) => loop.runToLast(),
+        "throws",
+        /^Cannot runToLast\(\): the loop is closed\.$/,
+      ],
     ] as Array<[string, (loop: EventLoop) => unknown, "throws" | "rejects", RegExp]>
-  ).map(([call, act, how, message]): Case => ({
-    call,
-    input: "after close()",
-    note: how === "rejects" ? "rejects with LoopClosedError" : "LoopClosedError",
-    why: "README Lifecycle",
-    mode: "closed",
-    expect: (how === "rejects" ? rejects : throws)("LoopClosedError", LoopClosedError, message, "ERR_LOOP_CLOSED"),
-    act,
-  })),
+  ).map(
+    ([call, act, how, message]): Case => ({
+      call,
+      input: "after close()",
+      note: how === "rejects" ? "rejects with LoopClosedError" : "LoopClosedError",
+      why: "README Lifecycle",
+      mode: "closed",
+      expect: (how === "rejects" ? rejects : throws)(
+        "LoopClosedError",
+        LoopClosedError,
+        message,
+        "ERR_LOOP_CLOSED",
+      ),
+      act,
+    }),
+  ),
   {
     call: "clearTimeout / clearInterval / clearImmediate",
     input: "after close()",
@@ -1215,8 +1517,16 @@ export const CASES: Case[] = [
     why: "README Lifecycle",
     mode: "closed",
     expect: returns(async (value: any) => {
-      eq(value.close, { cancelledTimers: 2, droppedTasks: 2, droppedMicrotasks: 1 }, "close() again");
-      eq(await value.shutdown, { cancelledTimers: 0, ranTasks: 0, rejectedPromises: 0 }, "shutdown() after close");
+      eq(
+        value.close,
+        { cancelledTimers: 2, droppedTasks: 2, droppedMicrotasks: 1 },
+        "close() again",
+      );
+      eq(
+        await value.shutdown,
+        { cancelledTimers: 0, ranTasks: 0, rejectedPromises: 0 },
+        "shutdown() after close",
+      );
     }),
     act: (loop) => ({ close: loop.close(), shutdown: loop.shutdown() }),
   },
@@ -1267,14 +1577,19 @@ export const CASES: Case[] = [
       ["42", 42],
       ['"x"', "x"],
     ] as Array<[string, unknown]>
-  ).map(([input, value]): Case => ({
-    call: "installGlobals(target)",
-    input: `target = ${input}`,
-    note: "an object (a global)",
-    why: "README Use it: installGlobals",
-    expect: typeError(/^The "target" argument must be an object \(a global\)\. Received /, INVALID_ARG),
-    act: (loop) => loop.installGlobals(value as any),
-  })),
+  ).map(
+    ([input, value]): Case => ({
+      call: "installGlobals(target)",
+      input: `target = ${input}`,
+      note: "an object (a global)",
+      why: "README Use it: installGlobals",
+      expect: typeError(
+        /^The "target" argument must be an object \(a global\)\. Received /,
+        INVALID_ARG,
+      ),
+      act: (loop) => loop.installGlobals(value as any),
+    }),
+  ),
   {
     call: "installGlobals(target)",
     input: "target = a frozen object",
@@ -1352,7 +1667,12 @@ export const CASES: Case[] = [
     why: "README Lifecycle: shutdown refuses new work",
     options: { profile: "node" },
     mode: "stopping",
-    expect: throws("LoopShuttingDownError", LoopShuttingDownError, /^Cannot refresh a timer: the loop is shutting down/, "ERR_LOOP_SHUTTING_DOWN"),
+    expect: throws(
+      "LoopShuttingDownError",
+      LoopShuttingDownError,
+      /^Cannot refresh a timer: the loop is shutting down/,
+      "ERR_LOOP_SHUTTING_DOWN",
+    ),
     act: (_loop, ctx) => (ctx as any).firedTimeout.refresh(),
   },
   {
@@ -1468,7 +1788,11 @@ export const CASES: Case[] = [
     input: "p itself",
     note: "rejects with a TypeError",
     why: "ECMA-262 §27.2.1.3.2 step 7",
-    expect: rejects("TypeError", TypeError, /^Chaining cycle detected: a promise cannot be resolved with itself$/),
+    expect: rejects(
+      "TypeError",
+      TypeError,
+      /^Chaining cycle detected: a promise cannot be resolved with itself$/,
+    ),
     act: (loop) => {
       const { promise, resolve } = loop.Promise.withResolvers<unknown>();
       resolve(promise);
@@ -1482,14 +1806,19 @@ export const CASES: Case[] = [
       ["any", "undefined"],
       ["race", "{}"],
     ] as Array<["all" | "allSettled" | "any" | "race", string]>
-  ).map(([method, input]): Case => ({
-    call: `loop.Promise.${method}(iterable)`,
-    input: `iterable = ${input}`,
-    note: "rejects with the engine's TypeError (not iterable)",
-    why: "ECMA-262 §27.2.4 (GetIterator)",
-    expect: rejects("TypeError", TypeError, /is not iterable/),
-    act: (loop) => (loop.Promise as any)[method](input === "42" ? 42 : input === "null" ? null : input === "{}" ? {} : undefined),
-  })),
+  ).map(
+    ([method, input]): Case => ({
+      call: `loop.Promise.${method}(iterable)`,
+      input: `iterable = ${input}`,
+      note: "rejects with the engine's TypeError (not iterable)",
+      why: "ECMA-262 §27.2.4 (GetIterator)",
+      expect: rejects("TypeError", TypeError, /is not iterable/),
+      act: (loop) =>
+        (loop.Promise as any)[method](
+          input === "42" ? 42 : input === "null" ? null : input === "{}" ? {} : undefined,
+        ),
+    }),
+  ),
   {
     call: "loop.Promise.all(iterable)",
     input: "an iterator whose next() throws",
@@ -1518,26 +1847,56 @@ export const CASES: Case[] = [
     input: "fn = 42",
     note: "rejects with a TypeError",
     why: "ES2025 Promise.try",
-    expect: rejects("TypeError", TypeError, /^Promise\.try callback is not a function: got type number \(42\)$/),
+    expect: rejects(
+      "TypeError",
+      TypeError,
+      /^Promise\.try callback is not a function: got type number \(42\)$/,
+    ),
     act: (loop) => (loop.Promise as any).try(42),
   },
   ...(
     [
-      ["loop.Promise.resolve.call(42)", (P: any) => P.resolve.call(42, 1), /^Promise\.resolve called on a non-object: got type number \(42\)$/],
-      ["loop.Promise.reject.call(42)", (P: any) => P.reject.call(42, 1), /^Cannot create a promise capability: the constructor is not a constructor: got type number \(42\)$/],
-      ["loop.Promise.all.call(42, [])", (P: any) => P.all.call(42, []), /^Cannot create a promise capability: the constructor is not a constructor: got type number \(42\)$/],
-      ["loop.Promise.withResolvers.call({})", (P: any) => P.withResolvers.call({}), /^Cannot create a promise capability: the constructor is not a constructor: got an instance of Object$/],
-      ["loop.Promise.prototype.then.call({})", (P: any) => P.prototype.then.call({}, () => {}), /^Promise\.prototype\.then called on an incompatible receiver: got an instance of Object$/],
-      ["loop.Promise.prototype.finally.call(42)", (P: any) => P.prototype.finally.call(42), /^Promise\.prototype\.finally called on a non-object: got type number \(42\)$/],
+      [
+        "loop.Promise.resolve.call(42)",
+        (P: any) => P.resolve.call(42, 1),
+        /^Promise\.resolve called on a non-object: got type number \(42\)$/,
+      ],
+      [
+        "loop.Promise.reject.call(42)",
+        (P: any) => P.reject.call(42, 1),
+        /^Cannot create a promise capability: the constructor is not a constructor: got type number \(42\)$/,
+      ],
+      [
+        "loop.Promise.all.call(42, [])",
+        (P: any) => P.all.call(42, []),
+        /^Cannot create a promise capability: the constructor is not a constructor: got type number \(42\)$/,
+      ],
+      [
+        "loop.Promise.withResolvers.call({})",
+        (P: any) => P.withResolvers.call({}),
+        /^Cannot create a promise capability: the constructor is not a constructor: got an instance of Object$/,
+      ],
+      [
+        "loop.Promise.prototype.then.call({})",
+        (P: any) => P.prototype.then.call({}, () => {}),
+        /^Promise\.prototype\.then called on an incompatible receiver: got an instance of Object$/,
+      ],
+      [
+        "loop.Promise.prototype.finally.call(42)",
+        (P: any) => P.prototype.finally.call(42),
+        /^Promise\.prototype\.finally called on a non-object: got type number \(42\)$/,
+      ],
     ] as Array<[string, (P: any) => unknown, RegExp]>
-  ).map(([call, act, message]): Case => ({
-    call,
-    input: "a wrong `this`",
-    note: "TypeError (thrown)",
-    why: "ECMA-262 §27.2 (NewPromiseCapability, then's receiver check)",
-    expect: typeError(message),
-    act: (loop) => act(loop.Promise),
-  })),
+  ).map(
+    ([call, act, message]): Case => ({
+      call,
+      input: "a wrong `this`",
+      note: "TypeError (thrown)",
+      why: "ECMA-262 §27.2 (NewPromiseCapability, then's receiver check)",
+      expect: typeError(message),
+      act: (loop) => act(loop.Promise),
+    }),
+  ),
 
   // ---- metrics --------------------------------------------------------------------------------------
   {

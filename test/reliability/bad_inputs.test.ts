@@ -9,8 +9,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { afterAll, describe, expect, test } from "vitest";
 import type { EventLoop } from "../../src-ts/node.ts";
-import { BASES, type Case, CASES, type Ctx, type Pending } from "./bad_inputs.cases.ts";
 import { collectingLoop, macrotask, makeLoop } from "./_helpers.ts";
+import { BASES, CASES, type Case, type Ctx, type Pending } from "./bad_inputs.cases.ts";
 
 const DOC = new URL("../../docs/BAD_INPUTS.md", import.meta.url);
 
@@ -80,7 +80,11 @@ async function runRow(row: Case, index: number): Promise<void> {
     fired: [],
     errors: [],
     warnings: [],
-    foreign: { timeout: foreignLoop.setTimeout(() => {}, 5), immediate: foreignLoop.setImmediate(() => {}), loop: foreignLoop },
+    foreign: {
+      timeout: foreignLoop.setTimeout(() => {}, 5),
+      immediate: foreignLoop.setImmediate(() => {}),
+      loop: foreignLoop,
+    },
     created: [],
   };
 
@@ -182,7 +186,11 @@ async function runRow(row: Case, index: number): Promise<void> {
   // The loop ended as the row says, and nothing else was lost.
   if (loop) {
     if (mode === "stopping") {
-      expect(await (ctx.shutdownPromise as Promise<unknown>)).toEqual({ cancelledTimers: 2, ranTasks: 2, rejectedPromises: 1 });
+      expect(await (ctx.shutdownPromise as Promise<unknown>)).toEqual({
+        cancelledTimers: 2,
+        ranTasks: 2,
+        rejectedPromises: 1,
+      });
       expect(sorted(log)).toEqual(SHUTDOWN_SENTINELS);
     } else if (mode === "closed") {
       expect(log).toEqual([]); // dropped by close(), and counted in its report (checked above)
@@ -209,7 +217,8 @@ async function runRow(row: Case, index: number): Promise<void> {
   expect(sorted(bystanderLog)).toEqual(ALL_SENTINELS);
   expect(bystander.verifyCore()).toBe(0);
   expect(foreignLoop.pending.timers + foreignLoop.pending.immediates).toBe(2);
-  for (const l of [bystander, foreignLoop, loop, ...ctx.created]) if (l && l.state !== "closed") l.close();
+  for (const l of [bystander, foreignLoop, loop, ...ctx.created])
+    if (l && l.state !== "closed") l.close();
   rowsRun++;
 }
 
@@ -217,14 +226,16 @@ describe("bad inputs (docs/BAD_INPUTS.md, README)", () => {
   CASES.forEach((row, index) => {
     const name = `#${index + 1} ${row.call} — ${row.input}`;
     // BAD_INPUTS_SHOW_BUGS=1 runs the open-bug rows as plain tests, to see how they fail today.
-    if (row.bug !== undefined && !process.env.BAD_INPUTS_SHOW_BUGS) test.fails(`${name} [BUG: ${row.bug}]`, () => runRow(row, index));
+    if (row.bug !== undefined && !process.env.BAD_INPUTS_SHOW_BUGS)
+      test.fails(`${name} [BUG: ${row.bug}]`, () => runRow(row, index));
     else test(name, () => runRow(row, index));
   });
 
   test("docs/BAD_INPUTS.md and the README's table are the rendering of these rows", () => {
     const expected = CASES.filter((row) => row.bug === undefined).length;
     if (rowsRun < expected) return; // a filtered run (-t): not every message was observed
-    const hint = "stale: run UPDATE_BAD_INPUTS=1 npx vitest run test/reliability/bad_inputs.test.ts";
+    const hint =
+      "stale: run UPDATE_BAD_INPUTS=1 npx vitest run test/reliability/bad_inputs.test.ts";
     const text = renderDocument();
     if (process.env.UPDATE_BAD_INPUTS) writeFileSync(DOC, text);
     expect(readOr(DOC), `docs/BAD_INPUTS.md is ${hint}`).toBe(text);
@@ -232,7 +243,10 @@ describe("bad inputs (docs/BAD_INPUTS.md, README)", () => {
     const readme = readOr(README);
     const begin = readme.indexOf(README_BEGIN);
     const end = readme.indexOf(README_END);
-    expect(begin >= 0 && end > begin, `README.md needs the markers ${README_BEGIN} ... ${README_END}`).toBe(true);
+    expect(
+      begin >= 0 && end > begin,
+      `README.md needs the markers ${README_BEGIN} ... ${README_END}`,
+    ).toBe(true);
     const section = `${README_BEGIN}\n${renderTable().join("\n")}\n${README_END}`;
     const updated = readme.slice(0, begin) + section + readme.slice(end + README_END.length);
     if (process.env.UPDATE_BAD_INPUTS) writeFileSync(README, updated);
@@ -242,7 +256,9 @@ describe("bad inputs (docs/BAD_INPUTS.md, README)", () => {
 
 afterAll(() => {
   const bugs = CASES.filter((row) => row.bug !== undefined).length;
-  console.log(`[bad inputs] ${CASES.length} rows (${bugs} documenting open bugs), ${rowsRun} passed with sentinel work intact`);
+  console.log(
+    `[bad inputs] ${CASES.length} rows (${bugs} documenting open bugs), ${rowsRun} passed with sentinel work intact`,
+  );
 });
 
 // ---- the document ------------------------------------------------------------------------------
@@ -278,14 +294,17 @@ function readOr(url: URL): string {
 }
 
 const README = new URL("../../README.md", import.meta.url);
-const README_BEGIN = "<!-- bad-inputs:begin (generated from test/reliability/bad_inputs.cases.ts) -->";
+const README_BEGIN =
+  "<!-- bad-inputs:begin (generated from test/reliability/bad_inputs.cases.ts) -->";
 const README_END = "<!-- bad-inputs:end -->";
 
 /** The table itself: shared by docs/BAD_INPUTS.md and the README. */
 function renderTable(): string[] {
   const lines = ["| call | input | outcome | why / source |", "|---|---|---|---|"];
   CASES.forEach((row, index) => {
-    lines.push(`| \`${cell(row.call)}\` | ${cell(row.input)} | ${outcome(row, index)} | ${cell(row.why)} |`);
+    lines.push(
+      `| \`${cell(row.call)}\` | ${cell(row.input)} | ${outcome(row, index)} | ${cell(row.why)} |`,
+    );
   });
   return lines;
 }

@@ -23,7 +23,14 @@ import {
 import { findHeapEntriesPointer, loopWithCoreAccess } from "./_core_access.ts";
 import { collectingLoop, macrotask, makeLoop } from "./_helpers.ts";
 
-const injected = { throwingCallbacks: 0, throwingThenables: 0, throwingHooks: 0, capacityHits: 0, traps: 0, cancellations: 0 };
+const injected = {
+  throwingCallbacks: 0,
+  throwingThenables: 0,
+  throwingHooks: 0,
+  capacityHits: 0,
+  traps: 0,
+  cancellations: 0,
+};
 
 afterAll(() => {
   const total = Object.values(injected).reduce((a, b) => a + b, 0);
@@ -76,10 +83,30 @@ describe.each(["html", "node"] as const)("throwing user code (%s profile)", (pro
     loop.queueMicrotask(() => ran.push("after-microtask"));
     loop.setTimeout(() => ran.push("last"), 10);
     loop.runAll();
-    expect(ran).toEqual(["microtask", "handler", "after-microtask", "task", "immediate", "timeout", "interval1", "interval2", "interval3", "last"]);
+    expect(ran).toEqual([
+      "microtask",
+      "handler",
+      "after-microtask",
+      "task",
+      "immediate",
+      "timeout",
+      "interval1",
+      "interval2",
+      "interval3",
+      "last",
+    ]);
     // The handler's rejection is reported by the notification task queued at the end of the
     // first checkpoint: it runs in the task phase, after the task submitted before it.
-    expect(errors.map((e) => (e as Error).message)).toEqual(["microtask", "task", "handler", "immediate", "timeout", "interval1", "interval2", "interval3"]);
+    expect(errors.map((e) => (e as Error).message)).toEqual([
+      "microtask",
+      "task",
+      "handler",
+      "immediate",
+      "timeout",
+      "interval1",
+      "interval2",
+      "interval3",
+    ]);
     expect(loop.verifyCore()).toBe(0);
     expect(loop.pending).toEqual({ timers: 0, immediates: 0, tasks: 0, microtasks: 0, refs: 0 });
   });
@@ -137,7 +164,10 @@ describe.each(["html", "node"] as const)("throwing user code (%s profile)", (pro
     const d = loop.Promise.withResolvers<unknown>();
     d.resolve(thenThrows());
     record("withResolvers", d.promise);
-    record("handler returns", loop.Promise.resolve(1).then(() => getterThrows()));
+    record(
+      "handler returns",
+      loop.Promise.resolve(1).then(() => getterThrows()),
+    );
     record("all", loop.Promise.all([thenThrows()]));
     loop.runUntilIdle();
     expect(outcomes.sort()).toEqual(
@@ -207,7 +237,9 @@ describe.each(["html", "node"] as const)("throwing user code (%s profile)", (pro
     loop.runAll();
     expect(fired).toEqual(profile === "node" ? [-1, 1] : [-1, 0]);
     const messages = errors.map((e) => (e as Error).message);
-    expect(messages).toEqual(profile === "node" ? ["onWarning threw", "drain threw"] : ["drain threw"]);
+    expect(messages).toEqual(
+      profile === "node" ? ["onWarning threw", "drain threw"] : ["drain threw"],
+    );
     expect(loop.verifyCore()).toBe(0);
   });
 });
@@ -254,45 +286,52 @@ describe("capacity exhaustion and recovery", () => {
     expect(error.code).toBe("ERR_LOOP_CAPACITY");
     expect(error.capacity).toBe(capacity);
     expect(error.limit).toBe(limit);
-    expect(error.message).toMatch(new RegExp(`already holds ${limit} ${capacity} \\(capacity\\.${capacity}\\)\\. The loop is unchanged and keeps working`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `already holds ${limit} ${capacity} \\(capacity\\.${capacity}\\)\\. The loop is unchanged and keeps working`,
+      ),
+    );
   }
 
-  test.each(["html", "node"] as const)("timers (timeouts, intervals and immediates together), %s profile", (profile) => {
-    const cap = 64;
-    const { loop, errors } = collectingLoop({ profile, capacity: { timers: cap } });
-    const fired: string[] = [];
-    for (let round = 0; round < 5; round++) {
-      for (let i = 0; i < cap; i++) {
-        if (i % 3 === 0) loop.setImmediate(() => fired.push(`i${round}`));
-        else if (i % 3 === 1) loop.setTimeout(() => fired.push(`t${round}`), 1 + (i % 7));
-        else {
-          const interval: any = loop.setInterval(() => {
-            fired.push(`v${round}`);
-            loop.clearInterval(interval);
-          }, 2);
+  test.each(["html", "node"] as const)(
+    "timers (timeouts, intervals and immediates together), %s profile",
+    (profile) => {
+      const cap = 64;
+      const { loop, errors } = collectingLoop({ profile, capacity: { timers: cap } });
+      const fired: string[] = [];
+      for (let round = 0; round < 5; round++) {
+        for (let i = 0; i < cap; i++) {
+          if (i % 3 === 0) loop.setImmediate(() => fired.push(`i${round}`));
+          else if (i % 3 === 1) loop.setTimeout(() => fired.push(`t${round}`), 1 + (i % 7));
+          else {
+            const interval: any = loop.setInterval(() => {
+              fired.push(`v${round}`);
+              loop.clearInterval(interval);
+            }, 2);
+          }
         }
+        const before = loop.pending;
+        expectCapacityError(() => loop.setTimeout(() => {}, 1), "timers", cap);
+        expectCapacityError(() => loop.setInterval(() => {}, 1), "timers", cap);
+        expectCapacityError(() => loop.setImmediate(() => {}), "timers", cap);
+        expect(loop.pending).toEqual(before);
+        expect(loop.verifyCore()).toBe(0);
+        loop.runAll(); // everything drains: the capacity is free again
+        expect(loop.pending.timers + loop.pending.immediates).toBe(0);
       }
-      const before = loop.pending;
-      expectCapacityError(() => loop.setTimeout(() => {}, 1), "timers", cap);
-      expectCapacityError(() => loop.setInterval(() => {}, 1), "timers", cap);
-      expectCapacityError(() => loop.setImmediate(() => {}), "timers", cap);
-      expect(loop.pending).toEqual(before);
-      expect(loop.verifyCore()).toBe(0);
-      loop.runAll(); // everything drains: the capacity is free again
-      expect(loop.pending.timers + loop.pending.immediates).toBe(0);
-    }
-    expect(fired).toHaveLength(5 * cap);
-    expect(errors).toEqual([]);
-    // A timer that re-arms itself from its own callback fits in a capacity of one.
-    const { loop: one } = collectingLoop({ profile, capacity: { timers: 1 } });
-    let n = 0;
-    const again = () => {
-      if (++n < 10) one.setTimeout(again, 1);
-    };
-    one.setTimeout(again, 1);
-    one.runAll();
-    expect(n).toBe(10);
-  });
+      expect(fired).toHaveLength(5 * cap);
+      expect(errors).toEqual([]);
+      // A timer that re-arms itself from its own callback fits in a capacity of one.
+      const { loop: one } = collectingLoop({ profile, capacity: { timers: 1 } });
+      let n = 0;
+      const again = () => {
+        if (++n < 10) one.setTimeout(again, 1);
+      };
+      one.setTimeout(again, 1);
+      one.runAll();
+      expect(n).toBe(10);
+    },
+  );
 
   test("tasks: submit at capacity.tasks, from outside and from inside a task", () => {
     const cap = 100;
@@ -416,7 +455,9 @@ describe("a trap inside the WebAssembly core breaks that loop only", () => {
     expect(caught).toBeInstanceOf(LoopStateError);
     const error = caught as CoreTrapError;
     expect(error.code).toBe("ERR_LOOP_CORE_TRAP");
-    expect(error.message).toMatch(/^The loop's WebAssembly core trapped during advance\(\) \(RuntimeError: memory access out of bounds\)\. This loop is now unusable; create a new one\. Other loops are unaffected\.$/);
+    expect(error.message).toMatch(
+      /^The loop's WebAssembly core trapped during advance\(\) \(RuntimeError: memory access out of bounds\)\. This loop is now unusable; create a new one\. Other loops are unaffected\.$/,
+    );
     expect(error.cause).toBeInstanceOf(WebAssembly.RuntimeError);
     expectBroken(loop);
     await expect(loop.run()).rejects.toBe(error);
@@ -459,62 +500,102 @@ describe("a trap inside the WebAssembly core breaks that loop only", () => {
       ["setImmediate", () => (i = loop.setImmediate(() => {}))],
       ["clearImmediate", () => loop.clearImmediate(i)],
       ["submit", () => loop.submit(() => {})],
-      ["queueMicrotask ×2000 (ring overflow)", () => {
-        for (let k = 0; k < 2000; k++) loop.queueMicrotask(() => {});
-      }],
+      [
+        "queueMicrotask ×2000 (ring overflow)",
+        () => {
+          for (let k = 0; k < 2000; k++) loop.queueMicrotask(() => {});
+        },
+      ],
       ["clearTimeout", () => loop.clearTimeout(t)],
-      ["an immediate runs", () => {
-        loop.setImmediate(() => {});
-        loop.runUntilIdle();
-      }],
-      ["600 timers due in one turn (two batches)", () => {
-        for (let k = 0; k < 600; k++) loop.setTimeout(() => {}, 1);
-        loop.advance(1);
-      }],
+      [
+        "an immediate runs",
+        () => {
+          loop.setImmediate(() => {});
+          loop.runUntilIdle();
+        },
+      ],
+      [
+        "600 timers due in one turn (two batches)",
+        () => {
+          for (let k = 0; k < 600; k++) loop.setTimeout(() => {}, 1);
+          loop.advance(1);
+        },
+      ],
       ["runUntilIdle", () => loop.runUntilIdle()],
-      ["interval with nesting", () => {
-        let n = 0;
-        const v = loop.setInterval(() => {
-          if (++n === 8) loop.clearInterval(v);
-        }, 0);
-        loop.advance(40);
-      }],
-      ["advance", () => {
-        loop.setTimeout(() => {}, 1);
-        loop.advance(2);
-      }],
-      ["next", () => {
-        loop.setTimeout(() => {}, 1);
-        loop.next();
-      }],
-      ["runToLast", () => {
-        loop.setTimeout(() => {}, 1);
-        loop.runToLast();
-      }],
+      [
+        "interval with nesting",
+        () => {
+          let n = 0;
+          const v = loop.setInterval(() => {
+            if (++n === 8) loop.clearInterval(v);
+          }, 0);
+          loop.advance(40);
+        },
+      ],
+      [
+        "advance",
+        () => {
+          loop.setTimeout(() => {}, 1);
+          loop.advance(2);
+        },
+      ],
+      [
+        "next",
+        () => {
+          loop.setTimeout(() => {}, 1);
+          loop.next();
+        },
+      ],
+      [
+        "runToLast",
+        () => {
+          loop.setTimeout(() => {}, 1);
+          loop.runToLast();
+        },
+      ],
       ["runAll", () => loop.runAll()],
-      ["refresh (node)", () => {
-        if (loop.profile !== "node") return;
-        node = loop.setTimeout(() => {}, 1) as Timeout;
-        node.refresh();
-        loop.advance(2);
-        node.refresh();
-      }],
+      [
+        "refresh (node)",
+        () => {
+          if (loop.profile !== "node") return;
+          node = loop.setTimeout(() => {}, 1) as Timeout;
+          node.refresh();
+          loop.advance(2);
+          node.refresh();
+        },
+      ],
       ["metrics", () => loop.metrics()],
       ["resetMetrics", () => loop.resetMetrics()],
       ["coreStat", () => loop.coreStat(Stat.handles_live)],
       ["verifyCore", () => loop.verifyCore()],
-      ["shutdown", () => {
-        loop.setTimeout(() => {}, 1);
-        return loop.shutdown();
-      }],
+      [
+        "shutdown",
+        () => {
+          loop.setTimeout(() => {}, 1);
+          return loop.shutdown();
+        },
+      ],
       ["close", () => loop.close()],
     ];
   }
 
   /** Exports only called while a loop is created (tested below). */
-  const CREATE_ONLY = new Set(["zl_init", "zl_metrics_enable", "zl_microtask_ring", "zl_batch_ptr", "zl_set_now"]);
+  const CREATE_ONLY = new Set([
+    "zl_init",
+    "zl_metrics_enable",
+    "zl_microtask_ring",
+    "zl_batch_ptr",
+    "zl_set_now",
+  ]);
 
-  test.each(["zl_abi_version", "zl_init", "zl_batch_ptr", "zl_microtask_ring", "zl_set_now", "zl_metrics_enable"])(
+  test.each([
+    "zl_abi_version",
+    "zl_init",
+    "zl_batch_ptr",
+    "zl_microtask_ring",
+    "zl_set_now",
+    "zl_metrics_enable",
+  ])(
     "a trap in %s while a loop is created: creating it throws, other loops are unaffected",
     (name) => {
       const others = bystanders(2);
@@ -526,7 +607,9 @@ describe("a trap inside the WebAssembly core breaks that loop only", () => {
         caught = error;
       }
       // There is no loop to mark broken: the engine's RuntimeError (or a CoreTrapError) escapes.
-      expect(caught instanceof WebAssembly.RuntimeError || caught instanceof CoreTrapError).toBe(true);
+      expect(caught instanceof WebAssembly.RuntimeError || caught instanceof CoreTrapError).toBe(
+        true,
+      );
       others.check();
     },
   );
@@ -534,71 +617,83 @@ describe("a trap inside the WebAssembly core breaks that loop only", () => {
   /** Exports whose trap escapes as a raw RuntimeError and leaves the loop usable (bugs, below). */
   const UNGUARDED = new Set<string>();
 
-  test.each(["html", "node"] as const)("an injected trap in every core export the host calls (%s profile)", async (profile) => {
-    // Which exports does the scenario reach?
-    const probe = loopWithCoreAccess({ profile, metrics: true, onError: () => {} });
-    for (const [, step] of scenario(probe.loop)) await step();
-    const reached = [...probe.calls.keys()].filter((name) => name !== "zl_debug_trap" && !name.startsWith("zl_abi") && !CREATE_ONLY.has(name));
-    expect(reached.length).toBeGreaterThan(20);
+  test.each(["html", "node"] as const)(
+    "an injected trap in every core export the host calls (%s profile)",
+    async (profile) => {
+      // Which exports does the scenario reach?
+      const probe = loopWithCoreAccess({ profile, metrics: true, onError: () => {} });
+      for (const [, step] of scenario(probe.loop)) await step();
+      const reached = [...probe.calls.keys()].filter(
+        (name) => name !== "zl_debug_trap" && !name.startsWith("zl_abi") && !CREATE_ONLY.has(name),
+      );
+      expect(reached.length).toBeGreaterThan(20);
 
-    const results: string[] = [];
-    for (const name of reached) {
-      const others = bystanders(1);
-      const access = loopWithCoreAccess({ profile, metrics: true, onError: () => {} });
-      const { loop, armed } = access;
-      let outcome = "not reached";
-      for (const [label, step] of scenario(loop)) {
-        const callsBefore = access.calls.get(name) ?? 0;
-        armed.add(name);
-        let thrown: unknown;
-        try {
-          const value = step();
-          if (value instanceof Promise) await value;
-        } catch (error) {
-          thrown = error;
+      const results: string[] = [];
+      for (const name of reached) {
+        const others = bystanders(1);
+        const access = loopWithCoreAccess({ profile, metrics: true, onError: () => {} });
+        const { loop, armed } = access;
+        let outcome = "not reached";
+        for (const [label, step] of scenario(loop)) {
+          const callsBefore = access.calls.get(name) ?? 0;
+          armed.add(name);
+          let thrown: unknown;
+          try {
+            const value = step();
+            if (value instanceof Promise) await value;
+          } catch (error) {
+            thrown = error;
+          }
+          armed.delete(name);
+          if ((access.calls.get(name) ?? 0) === callsBefore && thrown === undefined) continue;
+          injected.traps++;
+          const kind =
+            thrown instanceof CoreTrapError
+              ? "CoreTrapError"
+              : thrown === undefined
+                ? "no error"
+                : (thrown as Error).name;
+          outcome = `${kind} from ${label}, state ${loop.state}`;
+          if (name === "zl_close") {
+            // close() after a graceful shutdown's work is done: the loop ends broken; the
+            // shutdown promise still resolves with its report (the work did complete).
+            expect(loop.state).toBe("broken");
+          } else if (!UNGUARDED.has(name)) {
+            expect(thrown, `${name}: ${outcome}`).toBeInstanceOf(CoreTrapError);
+            expect(loop.state).toBe("broken");
+            await expect(loop.run()).rejects.toBeInstanceOf(CoreTrapError);
+          }
+          break;
         }
-        armed.delete(name);
-        if ((access.calls.get(name) ?? 0) === callsBefore && thrown === undefined) continue;
-        injected.traps++;
-        const kind = thrown instanceof CoreTrapError ? "CoreTrapError" : thrown === undefined ? "no error" : (thrown as Error).name;
-        outcome = `${kind} from ${label}, state ${loop.state}`;
-        if (name === "zl_close") {
-          // close() after a graceful shutdown's work is done: the loop ends broken; the
-          // shutdown promise still resolves with its report (the work did complete).
-          expect(loop.state).toBe("broken");
-        } else if (!UNGUARDED.has(name)) {
-          expect(thrown, `${name}: ${outcome}`).toBeInstanceOf(CoreTrapError);
-          expect(loop.state).toBe("broken");
-          await expect(loop.run()).rejects.toBeInstanceOf(CoreTrapError);
-        }
-        break;
+        results.push(`${name}: ${outcome}`);
+        others.check();
       }
-      results.push(`${name}: ${outcome}`);
-      others.check();
-    }
-    expect(results.filter((r) => r.includes("not reached"))).toEqual([]);
-    if (process.env.ZIGLOOP_VERBOSE) console.log(results.join("\n"));
-  });
-
-  test.each(["zl_timers_last_deadline via runToLast()", "zl_stat via coreStat()", "zl_stat via metrics()", "zl_metrics_reset via resetMetrics()"])(
-    "a trap in %s becomes CoreTrapError and breaks the loop",
-    (which) => {
-      const access = loopWithCoreAccess({ onError: () => {} });
-      const { loop, armed } = access;
-      loop.setTimeout(() => {}, 1);
-      armed.add(which.split(" ")[0]!);
-      injected.traps++;
-      const call = which.endsWith("runToLast()")
-        ? () => loop.runToLast()
-        : which.endsWith("coreStat()")
-          ? () => loop.coreStat(0)
-          : which.endsWith("resetMetrics()")
-            ? () => loop.resetMetrics()
-            : () => loop.metrics();
-      expect(call).toThrow(CoreTrapError);
-      expect(loop.state).toBe("broken");
+      expect(results.filter((r) => r.includes("not reached"))).toEqual([]);
+      if (process.env.ZIGLOOP_VERBOSE) console.log(results.join("\n"));
     },
   );
+
+  test.each([
+    "zl_timers_last_deadline via runToLast()",
+    "zl_stat via coreStat()",
+    "zl_stat via metrics()",
+    "zl_metrics_reset via resetMetrics()",
+  ])("a trap in %s becomes CoreTrapError and breaks the loop", (which) => {
+    const access = loopWithCoreAccess({ onError: () => {} });
+    const { loop, armed } = access;
+    loop.setTimeout(() => {}, 1);
+    armed.add(which.split(" ")[0]!);
+    injected.traps++;
+    const call = which.endsWith("runToLast()")
+      ? () => loop.runToLast()
+      : which.endsWith("coreStat()")
+        ? () => loop.coreStat(0)
+        : which.endsWith("resetMetrics()")
+          ? () => loop.resetMetrics()
+          : () => loop.metrics();
+    expect(call).toThrow(CoreTrapError);
+    expect(loop.state).toBe("broken");
+  });
 
   test("a trap on a real-clock loop rejects run() without throwing into the host's event loop", async () => {
     // The host's timer/immediate callback must never throw: that would be an
@@ -632,7 +727,9 @@ describe("volume", () => {
     const delays = new Int32Array(N);
     for (let i = 0; i < N; i++) delays[i] = (i * 7919) % 1000; // equal deadlines: creation order
     // The firing order: by (deadline, creation).
-    const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => delays[a]! - delays[b]! || a - b);
+    const order = Array.from({ length: N }, (_, i) => i).sort(
+      (a, b) => delays[a]! - delays[b]! || a - b,
+    );
     // In every block of 4 consecutive timers of the firing order, the 1st cancels the 4th and
     // the 2nd cancels the 3rd: victims are due later in the same turn (already collected) or
     // in a later turn, and exactly half of the timers are cancelled.
@@ -644,14 +741,18 @@ describe("volume", () => {
     const ids: unknown[] = new Array(N);
     const fired: number[] = [];
     for (let i = 0; i < N; i++) {
-      ids[i] = loop.setTimeout((index: number) => {
-        fired.push(index);
-        const victim = victimOf[index]!;
-        if (victim >= 0) {
-          loop.clearTimeout(ids[victim] as any);
-          injected.cancellations++;
-        }
-      }, delays[i]!, i);
+      ids[i] = loop.setTimeout(
+        (index: number) => {
+          fired.push(index);
+          const victim = victimOf[index]!;
+          if (victim >= 0) {
+            loop.clearTimeout(ids[victim] as any);
+            injected.cancellations++;
+          }
+        },
+        delays[i]!,
+        i,
+      );
     }
     expect(loop.pending.timers).toBe(N);
     loop.runAll();
@@ -677,7 +778,9 @@ describe("volume", () => {
       resolvers[i] = resolve;
       promise.then(
         () => (promiseOutcome[i] = promiseOutcome[i] === 0 ? 1 : 3),
-        (reason: unknown) => (promiseOutcome[i] = promiseOutcome[i] === 0 && reason instanceof TerminationError ? 2 : 3),
+        (reason: unknown) =>
+          (promiseOutcome[i] =
+            promiseOutcome[i] === 0 && reason instanceof TerminationError ? 2 : 3),
       );
     }
     for (let i = 0; i < N; i++) loop.setTimeout(() => (timerRan[i] = 1), 1 + (i % 1000));
@@ -698,7 +801,11 @@ describe("volume", () => {
     expect(loop.pending).toEqual({ timers: N, immediates: 0, tasks: N, microtasks: 0, refs: N });
     const report = await loop.shutdown();
     const resolvedByTasks = Math.ceil(N / 3);
-    expect(report).toEqual({ cancelledTimers: N, ranTasks: N, rejectedPromises: N - resolvedByTasks });
+    expect(report).toEqual({
+      cancelledTimers: N,
+      ranTasks: N,
+      rejectedPromises: N - resolvedByTasks,
+    });
     expect(taskRan.every((v) => v === 1)).toBe(true);
     expect(timerRan.every((v) => v === 0)).toBe(true);
     let fulfilled = 0;

@@ -41,48 +41,48 @@ export declare const topOpArb: fc.Arbitrary<any>;
  * @param {{ maxOps?: number, size?: "small"|"medium"|"large" }} [options]
  */
 export declare function runArbOf(options?: {
-    maxOps?: number;
-    size?: "small" | "medium" | "large";
+  maxOps?: number;
+  size?: "small" | "medium" | "large";
 }): fc.Arbitrary<{
-    startTime: 0 | 1000.75;
-    timersCap: number | undefined;
-    metrics: boolean;
-    ops: any[];
+  startTime: 0 | 1000.75;
+  timersCap: number | undefined;
+  metrics: boolean;
+  ops: any[];
 }>;
 /** The runs `npm test` checks. */
 export declare const runArb: fc.Arbitrary<{
-    startTime: 0 | 1000.75;
-    timersCap: number | undefined;
-    metrics: boolean;
-    ops: any[];
+  startTime: 0 | 1000.75;
+  timersCap: number | undefined;
+  metrics: boolean;
+  ops: any[];
 }>;
 /** Counts every action in a run, nested bodies included. */
 export declare function countActions(/** @type {any[]} */ ops: any[]): number;
 export type Run = {
-    startTime: number;
-    timersCap?: number;
-    metrics?: boolean;
-    ops: any[];
+  startTime: number;
+  timersCap?: number;
+  metrics?: boolean;
+  ops: any[];
 };
 export type IHandle = {
-    label: number;
-    kind: "timeout" | "interval" | "immediate";
-    body: any[];
-    stopAfter: number;
-    beats: number;
-    chain: null | {
-        k: number;
-        depth: number;
-        delay: any;
-    };
-    ref: any;
+  label: number;
+  kind: "timeout" | "interval" | "immediate";
+  body: any[];
+  stopAfter: number;
+  beats: number;
+  chain: null | {
+    k: number;
+    depth: number;
+    delay: any;
+  };
+  ref: any;
 };
 export type RealApi = {
-    createLoop: (options: any) => any;
-    foreign?: {
-        timeout: any;
-        immediate: any;
-    };
+  createLoop: (options: any) => any;
+  foreign?: {
+    timeout: any;
+    immediate: any;
+  };
 };
 /**
  * Runs `ops` on the model. @param {"html"|"node"} profile @param {Run} run
@@ -92,11 +92,21 @@ export declare function traceModel(profile: "html" | "node", run: Run): Promise<
  * Runs `ops` on a fresh zigloop loop (manual clock). @param {RealApi} api @param {"html"|"node"} profile
  * @param {Run} run
  */
-export declare function traceReal(api: RealApi, profile: "html" | "node", run: Run): Promise<string[]>;
+export declare function traceReal(
+  api: RealApi,
+  profile: "html" | "node",
+  run: Run,
+): Promise<string[]>;
 /** The first index where two traces differ, or -1. */
-export declare function firstDifference(/** @type {string[]} */ a: string[], /** @type {string[]} */ b: string[]): number;
+export declare function firstDifference(
+  /** @type {string[]} */ a: string[],
+  /** @type {string[]} */ b: string[],
+): number;
 /** A side-by-side excerpt of two traces around their first difference. */
-export declare function describeDifference(/** @type {string[]} */ expected: string[], /** @type {string[]} */ actual: string[]): string;
+export declare function describeDifference(
+  /** @type {string[]} */ expected: string[],
+  /** @type {string[]} */ actual: string[],
+): string;
 /**
  * Runs both and throws (with a readable excerpt) when the traces differ.
  * @param {RealApi} api @param {"html"|"node"} profile @param {Run} run

@@ -33,7 +33,17 @@ const delayArb = fc.oneof(
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 3 }) },
   {
     weight: 1,
-    arbitrary: fc.constantFrom("NaN", "undef", "neg", "frac", "str", "big", "huge", "inf", "negzero"),
+    arbitrary: fc.constantFrom(
+      "NaN",
+      "undef",
+      "neg",
+      "frac",
+      "str",
+      "big",
+      "huge",
+      "inf",
+      "negzero",
+    ),
   },
 );
 
@@ -42,10 +52,23 @@ const targetArb = fc.oneof(
   { weight: 2, arbitrary: fc.record({ k: fc.constant("num"), pick: fc.nat(64) }) },
   { weight: 3, arbitrary: fc.constant({ k: "self" }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("bogus"), v: fc.nat(BOGUS.length - 1) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant("foreign"), which: fc.constantFrom("timeout", "immediate") }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant("foreign"),
+      which: fc.constantFrom("timeout", "immediate"),
+    }),
+  },
 );
 
-const viaArb = fc.constantFrom("clearTimeout", "clearTimeout", "clearInterval", "clearImmediate", "close", "dispose");
+const viaArb = fc.constantFrom(
+  "clearTimeout",
+  "clearTimeout",
+  "clearInterval",
+  "clearImmediate",
+  "close",
+  "dispose",
+);
 
 /** @type {Map<string, fc.Arbitrary<any>>} */
 const actionArbs = new Map();
@@ -64,12 +87,18 @@ export function actionArb(depth, forRun = false) {
   const key = `${depth}:${forRun}`;
   const cached = actionArbs.get(key);
   if (cached) return cached;
-  const body = depth <= 0 ? fc.constant([]) : fc.array(actionArb(depth - 1, forRun), { maxLength: 3 });
+  const body =
+    depth <= 0 ? fc.constant([]) : fc.array(actionArb(depth - 1, forRun), { maxLength: 3 });
   const arb = fc.oneof(
     { weight: 12, arbitrary: fc.record({ t: fc.constant("timeout"), delay: delayArb, body }) },
     {
       weight: 4,
-      arbitrary: fc.record({ t: fc.constant("interval"), delay: delayArb, stopAfter: fc.integer({ min: forRun ? 1 : 0, max: 4 }), body }),
+      arbitrary: fc.record({
+        t: fc.constant("interval"),
+        delay: delayArb,
+        stopAfter: fc.integer({ min: forRun ? 1 : 0, max: 4 }),
+        body,
+      }),
     },
     {
       weight: 2,
@@ -84,7 +113,10 @@ export function actionArb(depth, forRun = false) {
     { weight: 6, arbitrary: fc.record({ t: fc.constant("immediate"), body }) },
     { weight: 6, arbitrary: fc.record({ t: fc.constant("task"), body }) },
     { weight: 6, arbitrary: fc.record({ t: fc.constant("micro"), body }) },
-    { weight: 10, arbitrary: fc.record({ t: fc.constant("clear"), via: viaArb, target: targetArb }) },
+    {
+      weight: 10,
+      arbitrary: fc.record({ t: fc.constant("clear"), via: viaArb, target: targetArb }),
+    },
     { weight: 5, arbitrary: fc.record({ t: fc.constant("pnew"), handled: fc.boolean(), body }) },
     {
       weight: 6,
@@ -96,9 +128,15 @@ export function actionArb(depth, forRun = false) {
       }),
     },
     { weight: 3, arbitrary: fc.record({ t: fc.constant("pthen"), pick: fc.nat(64), body }) },
-    { weight: 2, arbitrary: fc.record({ t: fc.constant("ref"), pick: fc.nat(64), ref: fc.boolean() }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ t: fc.constant("ref"), pick: fc.nat(64), ref: fc.boolean() }),
+    },
     // (a callback that refreshes its own timer re-runs forever: not in runs that call run())
-    { weight: forRun ? 0 : 2, arbitrary: fc.record({ t: fc.constant("refresh"), pick: fc.nat(64) }) },
+    {
+      weight: forRun ? 0 : 2,
+      arbitrary: fc.record({ t: fc.constant("refresh"), pick: fc.nat(64) }),
+    },
     { weight: 2, arbitrary: fc.constant({ t: "throw" }) },
     {
       weight: 2,
@@ -123,24 +161,42 @@ const INNER_ONLY = new Set(["throw", "reenter", "verify"]);
  */
 function topOpArbOf(forRun) {
   return fc.oneof(
-  { weight: 24, arbitrary: actionArb(3, forRun).filter((a) => !INNER_ONLY.has(a.t) && a.t !== "shutdown") },
-  { weight: forRun ? 5 : 0, arbitrary: fc.constant({ t: "run" }) },
-  { weight: forRun ? 2 : 0, arbitrary: fc.record({ t: fc.constant("refresh"), pick: fc.nat(64) }) },
-  {
-    weight: 8,
-    arbitrary: fc.record({
-      t: fc.constant("advance"),
-      ms: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 160 }).map((q) => q / 4)),
-      limit: fc.option(fc.integer({ min: 1, max: 3 }), { freq: 6 }),
-    }),
-  },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant("runUntilIdle"), limit: fc.option(fc.integer({ min: 1, max: 3 }), { freq: 4 }) }) },
-  { weight: 4, arbitrary: fc.constant({ t: "next" }) },
-  // Always with a limit: the default (1,000,000 time steps) with a live interval is a
-  // second of zigloop but minutes of the scanning model.
-  { weight: 2, arbitrary: fc.record({ t: fc.constant("runAll"), limit: fc.integer({ min: 1, max: 40 }) }) },
-  { weight: 2, arbitrary: fc.constant({ t: "runToLast" }) },
-  { weight: 1, arbitrary: fc.constant({ t: "shutdown" }) },
+    {
+      weight: 24,
+      arbitrary: actionArb(3, forRun).filter((a) => !INNER_ONLY.has(a.t) && a.t !== "shutdown"),
+    },
+    { weight: forRun ? 5 : 0, arbitrary: fc.constant({ t: "run" }) },
+    {
+      weight: forRun ? 2 : 0,
+      arbitrary: fc.record({ t: fc.constant("refresh"), pick: fc.nat(64) }),
+    },
+    {
+      weight: 8,
+      arbitrary: fc.record({
+        t: fc.constant("advance"),
+        ms: fc.oneof(
+          fc.integer({ min: 0, max: 40 }),
+          fc.integer({ min: 0, max: 160 }).map((q) => q / 4),
+        ),
+        limit: fc.option(fc.integer({ min: 1, max: 3 }), { freq: 6 }),
+      }),
+    },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        t: fc.constant("runUntilIdle"),
+        limit: fc.option(fc.integer({ min: 1, max: 3 }), { freq: 4 }),
+      }),
+    },
+    { weight: 4, arbitrary: fc.constant({ t: "next" }) },
+    // Always with a limit: the default (1,000,000 time steps) with a live interval is a
+    // second of zigloop but minutes of the scanning model.
+    {
+      weight: 2,
+      arbitrary: fc.record({ t: fc.constant("runAll"), limit: fc.integer({ min: 1, max: 40 }) }),
+    },
+    { weight: 2, arbitrary: fc.constant({ t: "runToLast" }) },
+    { weight: 1, arbitrary: fc.constant({ t: "shutdown" }) },
   );
 }
 
@@ -163,7 +219,11 @@ function runArbFor(options, forRun) {
       startTime: fc.constantFrom(0, 0, 0, 1000.75),
       timersCap: fc.option(fc.integer({ min: 1, max: 8 }), { freq: 3 }),
       metrics: fc.boolean(),
-      ops: fc.array(topOpArbOf(forRun), { minLength: 1, maxLength: options.maxOps ?? 40, size: options.size ?? "medium" }),
+      ops: fc.array(topOpArbOf(forRun), {
+        minLength: 1,
+        maxLength: options.maxOps ?? 40,
+        size: options.size ?? "medium",
+      }),
       // Most runs end with a graceful shutdown, so every run also checks its report.
       end: fc.constantFrom("shutdown", "shutdown", "runAll", "none"),
     })
@@ -171,7 +231,10 @@ function runArbFor(options, forRun) {
       startTime,
       timersCap: timersCap ?? undefined,
       metrics,
-      ops: end === "none" ? ops : [...ops, end === "runAll" ? { t: "runAll", limit: 200 } : { t: "shutdown" }],
+      ops:
+        end === "none"
+          ? ops
+          : [...ops, end === "runAll" ? { t: "runAll", limit: 200 } : { t: "shutdown" }],
     }));
 }
 
@@ -273,7 +336,15 @@ class Interpreter {
       }
       case "immediate": {
         /** @type {IHandle} */
-        const h = { label: this.nextLabel++, kind: "immediate", body: a.body, stopAfter: 0, beats: 0, chain: null, ref: undefined };
+        const h = {
+          label: this.nextLabel++,
+          kind: "immediate",
+          body: a.body,
+          stopAfter: 0,
+          beats: 0,
+          chain: null,
+          ref: undefined,
+        };
         const r = this.api(() => b.setImmediate(h));
         if (r.ok) {
           h.ref = r.value;
@@ -390,7 +461,11 @@ class Interpreter {
   }
 
   /** Runs a body; a `throw` action throws out of the callback (to the loop's onError). */
-  runBody(/** @type {any[]} */ body, /** @type {string} */ name, /** @type {IHandle | undefined} */ self) {
+  runBody(
+    /** @type {any[]} */ body,
+    /** @type {string} */ name,
+    /** @type {IHandle | undefined} */ self,
+  ) {
     for (const a of body) this.exec(a, self, name);
   }
 
@@ -552,7 +627,9 @@ class ModelBackend {
     }
     m.outcomes = [];
     const p = m.pending();
-    this.trace.push(`@ ${p.timers},${p.immediates},${p.tasks},${p.microtasks},${p.refs} ${m.state()}`);
+    this.trace.push(
+      `@ ${p.timers},${p.immediates},${p.tasks},${p.microtasks},${p.refs} ${m.state()}`,
+    );
   }
 }
 
@@ -592,15 +669,20 @@ class RealBackend {
     const fn = function (/** @type {any} */ arg) {
       interp.fire(h, html ? this === globalThis : this === h.ref, arg === h.label);
     };
-    return h.kind === "interval" ? this.loop.setInterval(fn, delay, h.label) : this.loop.setTimeout(fn, delay, h.label);
+    return h.kind === "interval"
+      ? this.loop.setInterval(fn, delay, h.label)
+      : this.loop.setTimeout(fn, delay, h.label);
   }
   /** @param {IHandle} h */
   setImmediate(h) {
     const interp = this.interp;
     const html = this.html;
-    return this.loop.setImmediate(/** @this {unknown} */ function (/** @type {any} */ arg) {
-      interp.fire(h, html ? this === globalThis : this === h.ref, arg === h.label);
-    }, h.label);
+    return this.loop.setImmediate(
+      /** @this {unknown} */ function (/** @type {any} */ arg) {
+        interp.fire(h, html ? this === globalThis : this === h.ref, arg === h.label);
+      },
+      h.label,
+    );
   }
   submit(/** @type {() => void} */ fn) {
     this.loop.submit(fn);
@@ -613,7 +695,8 @@ class RealBackend {
     const loop = this.loop;
     let value;
     if (target.type === "value") value = target.v;
-    else if (target.type === "foreign") value = this.api.foreign?.[/** @type {"timeout"|"immediate"} */ (target.which)];
+    else if (target.type === "foreign")
+      value = this.api.foreign?.[/** @type {"timeout"|"immediate"} */ (target.which)];
     else if (target.type === "num") value = Number(target.h.ref);
     else value = target.h.ref;
     const isObject = value !== null && typeof value === "object";
@@ -621,7 +704,8 @@ class RealBackend {
     // close()/dispose would clear it in its own loop, which is not the point).
     const methods = isObject && target.type !== "foreign";
     if (via === "close" && methods && typeof value.close === "function") value.close();
-    else if (via === "dispose" && methods && typeof value[disposeSymbol] === "function") value[disposeSymbol]();
+    else if (via === "dispose" && methods && typeof value[disposeSymbol] === "function")
+      value[disposeSymbol]();
     else if (via === "close") loop.clearTimeout(value);
     else if (via === "dispose") loop.clearImmediate(value);
     else loop[via](value);
@@ -710,7 +794,10 @@ class RealBackend {
       try {
         const value = await o.promise;
         if (o.kind === "run") this.trace.push("run:ok");
-        else this.trace.push(`shutdown:${value.cancelledTimers},${value.ranTasks},${value.rejectedPromises}`);
+        else
+          this.trace.push(
+            `shutdown:${value.cancelledTimers},${value.ranTasks},${value.rejectedPromises}`,
+          );
       } catch (error) {
         this.trace.push(`${o.kind}:${/** @type {any} */ (error).name}`);
       }
@@ -719,7 +806,9 @@ class RealBackend {
     const p = loop.pending;
     const code = loop.verifyCore();
     if (code !== 0) this.trace.push(`CORRUPT:${code}`);
-    this.trace.push(`@ ${p.timers},${p.immediates},${p.tasks},${p.microtasks},${p.refs} ${loop.state}`);
+    this.trace.push(
+      `@ ${p.timers},${p.immediates},${p.tasks},${p.microtasks},${p.refs} ${loop.state}`,
+    );
   }
 }
 
@@ -756,7 +845,9 @@ export async function traceReal(api, profile, run) {
   });
   backend = new RealBackend(loop, profile, api);
   loop.addEventListener("unhandledrejection", (/** @type {any} */ event) => {
-    backend.trace.push(`unh:${backend.promiseLabels.get(event.promise) ?? "?"}:${valueLabel(event.reason)}`);
+    backend.trace.push(
+      `unh:${backend.promiseLabels.get(event.promise) ?? "?"}:${valueLabel(event.reason)}`,
+    );
   });
   loop.addEventListener("rejectionhandled", (/** @type {any} */ event) => {
     backend.trace.push(`rh:${backend.promiseLabels.get(event.promise) ?? "?"}`);
@@ -778,14 +869,19 @@ export function firstDifference(/** @type {string[]} */ a, /** @type {string[]} 
 }
 
 /** A side-by-side excerpt of two traces around their first difference. */
-export function describeDifference(/** @type {string[]} */ expected, /** @type {string[]} */ actual) {
+export function describeDifference(
+  /** @type {string[]} */ expected,
+  /** @type {string[]} */ actual,
+) {
   const at = firstDifference(expected, actual);
   if (at < 0) return "traces are equal";
   const from = Math.max(0, at - 12);
   const lines = [`first difference at trace entry ${at} (model | zigloop):`];
   for (let i = from; i < Math.min(Math.max(expected.length, actual.length), at + 6); i++) {
     const mark = i === at ? ">>" : "  ";
-    lines.push(`${mark} ${String(i).padStart(4)}  ${String(expected[i] ?? "(end)").padEnd(34)} | ${actual[i] ?? "(end)"}`);
+    lines.push(
+      `${mark} ${String(i).padStart(4)}  ${String(expected[i] ?? "(end)").padEnd(34)} | ${actual[i] ?? "(end)"}`,
+    );
   }
   return lines.join("\n");
 }
@@ -798,7 +894,9 @@ export async function checkRun(api, profile, run) {
   const expected = await traceModel(profile, run);
   const actual = await traceReal(api, profile, run);
   if (firstDifference(expected, actual) >= 0) {
-    throw new Error(`model and zigloop disagree (${profile} profile)\n${describeDifference(expected, actual)}`);
+    throw new Error(
+      `model and zigloop disagree (${profile} profile)\n${describeDifference(expected, actual)}`,
+    );
   }
   return expected.length;
 }

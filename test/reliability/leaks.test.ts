@@ -12,7 +12,9 @@ import { collectingLoop } from "./_helpers.ts";
 const totals = { cycles: 0, chains: 0 };
 
 afterAll(() => {
-  console.log(`[leaks] ${totals.cycles} schedule/fire cycles and ${totals.chains} promise chains; live counts back to baseline after every round`);
+  console.log(
+    `[leaks] ${totals.cycles} schedule/fire cycles and ${totals.chains} promise chains; live counts back to baseline after every round`,
+  );
 });
 
 const EMPTY = { timers: 0, immediates: 0, tasks: 0, microtasks: 0, refs: 0 };
@@ -70,10 +72,13 @@ describe.each(["html", "node"] as const)("leaks (%s profile)", (profile) => {
             break;
           case 3: {
             let beats = 0;
-            const interval: any = loop.setInterval(() => {
-              ran++;
-              if (++beats === 3) loop.clearInterval(interval);
-            }, 1 + (i % 5));
+            const interval: any = loop.setInterval(
+              () => {
+                ran++;
+                if (++beats === 3) loop.clearInterval(interval);
+              },
+              1 + (i % 5),
+            );
             handles.push(interval);
             break;
           }
@@ -114,7 +119,10 @@ describe.each(["html", "node"] as const)("leaks (%s profile)", (profile) => {
   test(`${profile === "html" ? "1e6" : "2e5"} settled promise chains leave no queued jobs and no growth; only race losers stay registered`, async () => {
     const ROUNDS = profile === "html" ? 100 : 20;
     const PER_ROUND = 10_000; // html: 1e6 chains (the node profile differs only in rejection reporting)
-    const { loop, errors } = collectingLoop({ profile, unhandledRejections: profile === "node" ? "throw" : "html" });
+    const { loop, errors } = collectingLoop({
+      profile,
+      unhandledRejections: profile === "node" ? "throw" : "html",
+    });
     const P = loop.Promise;
     let settled = 0;
     let first: Snapshot | undefined;
@@ -127,9 +135,11 @@ describe.each(["html", "node"] as const)("leaks (%s profile)", (profile) => {
             chain = promise.then((v) => v + 1).then((v) => v * 2);
             break;
           case 1:
-            chain = promise.then(() => {
-              throw new Error("handled below");
-            }).catch(() => 0);
+            chain = promise
+              .then(() => {
+                throw new Error("handled below");
+              })
+              .catch(() => 0);
             break;
           case 2:
             chain = P.all([promise, P.resolve(i), i]).then(() => 1);
@@ -138,11 +148,15 @@ describe.each(["html", "node"] as const)("leaks (%s profile)", (profile) => {
             chain = promise.finally(() => undefined).then(() => P.resolve(2));
             break;
           default:
-            chain = P.race([promise, new P<number>(() => {})]).then(() => 3, () => 4);
+            chain = P.race([promise, new P<number>(() => {})]).then(
+              () => 3,
+              () => 4,
+            );
         }
         chain.then(() => settled++);
         // settle from a task, a timer or directly, half resolved and half rejected-and-caught
-        const settle = () => (i % 5 === 4 && i % 2 === 0 ? reject(new Error("caught")) : resolve(i));
+        const settle = () =>
+          i % 5 === 4 && i % 2 === 0 ? reject(new Error("caught")) : resolve(i);
         if (i % 3 === 0) loop.submit(settle);
         else if (i % 3 === 1) loop.setTimeout(settle, i % 4);
         else settle();
@@ -158,7 +172,11 @@ describe.each(["html", "node"] as const)("leaks (%s profile)", (profile) => {
     // chains): race() attached a reaction to each, so the registry holds them until shutdown
     // (see the open bug below: unlike native promises they can never be collected).
     const report = await loop.shutdown();
-    expect(report).toEqual({ cancelledTimers: 0, ranTasks: 0, rejectedPromises: (ROUNDS * PER_ROUND) / 5 });
+    expect(report).toEqual({
+      cancelledTimers: 0,
+      ranTasks: 0,
+      rejectedPromises: (ROUNDS * PER_ROUND) / 5,
+    });
   }, 60_000);
 
   test("ids keep increasing and are never reused across 1e5 cycles; a timer table that grew is reused, not regrown", () => {

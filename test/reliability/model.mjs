@@ -51,7 +51,20 @@ export const DELAY_SPECIALS = Object.freeze({
 });
 
 /** Values passed to clear*() that are never a live id or handle of the loop. */
-export const BOGUS = Object.freeze([0, -1, NaN, undefined, null, "x", {}, 1e9, 2 ** 31 + 7, -0, [], () => 1]);
+export const BOGUS = Object.freeze([
+  0,
+  -1,
+  NaN,
+  undefined,
+  null,
+  "x",
+  {},
+  1e9,
+  2 ** 31 + 7,
+  -0,
+  [],
+  () => 1,
+]);
 
 /** @param {unknown} d */
 export function delayValue(d) {
@@ -106,8 +119,19 @@ export function valueLabel(v) {
 /** @returns {MPromise} */
 function newPromise(/** @type {string} */ label) {
   return {
-    label, state: "pending", value: undefined, reactions: [], handled: false, linked: false, attached: false,
-    queued: false, thenable: false, thenableTarget: undefined, onF: undefined, onR: undefined, jobArg: undefined,
+    label,
+    state: "pending",
+    value: undefined,
+    reactions: [],
+    handled: false,
+    linked: false,
+    attached: false,
+    queued: false,
+    thenable: false,
+    thenableTarget: undefined,
+    onF: undefined,
+    onR: undefined,
+    jobArg: undefined,
     jobRejected: false,
   };
 }
@@ -211,12 +235,13 @@ export class Model {
     if (this.html) {
       let delay;
       if (typeof timeout === "number") delay = timeout | 0;
-      else delay = (+(/** @type {any} */ (timeout))) | 0;
+      else delay = +(/** @type {any} */ (timeout)) | 0;
       if (delay < 0) delay = 0;
       if (this.nesting > NESTING_LIMIT && delay < CLAMP_MS) delay = CLAMP_MS;
       return delay;
     }
-    if (typeof timeout === "number" && timeout >= 1 && timeout <= TIMEOUT_MAX) return Math.trunc(timeout);
+    if (typeof timeout === "number" && timeout >= 1 && timeout <= TIMEOUT_MAX)
+      return Math.trunc(timeout);
     const after = timeout === undefined ? undefined : /** @type {number} */ (timeout) * 1;
     if (after !== undefined && !(after >= 1 && after <= TIMEOUT_MAX)) {
       if (after > TIMEOUT_MAX) this.log("warn:TimeoutOverflowWarning");
@@ -243,7 +268,8 @@ export class Model {
   }
 
   checkCapacity() {
-    if (this.timersCap !== undefined && this.timersCounted() >= this.timersCap) throw new ModelThrow("CapacityError");
+    if (this.timersCap !== undefined && this.timersCounted() >= this.timersCap)
+      throw new ModelThrow("CapacityError");
   }
 
   refuse() {
@@ -262,9 +288,25 @@ export class Model {
     this.checkCapacity();
     /** @type {MHandle} */
     const h = {
-      label: 0, name: "", kind, live: true, armed: true, deadline: this.now + delay, seq: this.seq++, delay,
-      nesting: Math.min(this.nesting + 1, 255), body: [], stopAfter: 0, beats: 0, refed: true, cleared: false,
-      primTaken: false, registered: false, chain: null, atShutdown: false, ...extra,
+      label: 0,
+      name: "",
+      kind,
+      live: true,
+      armed: true,
+      deadline: this.now + delay,
+      seq: this.seq++,
+      delay,
+      nesting: Math.min(this.nesting + 1, 255),
+      body: [],
+      stopAfter: 0,
+      beats: 0,
+      refed: true,
+      cleared: false,
+      primTaken: false,
+      registered: false,
+      chain: null,
+      atShutdown: false,
+      ...extra,
     };
     this.handles.push(h);
     return h;
@@ -317,7 +359,8 @@ export class Model {
     h.deadline = this.now + h.delay;
     h.seq = this.seq++;
     if (this.batch) {
-      for (let i = this.batchPos; i < this.batch.length; i++) if (this.batch[i].h === h) this.batch[i].dropped = true;
+      for (let i = this.batchPos; i < this.batch.length; i++)
+        if (this.batch[i].h === h) this.batch[i].dropped = true;
     }
   }
 
@@ -354,9 +397,25 @@ export class Model {
     this.checkCapacity();
     /** @type {MHandle} */
     const h = {
-      label: 0, name: "", kind: "immediate", live: true, armed: false, deadline: 0, seq: 0, delay: 0, nesting: 0,
-      body: [], stopAfter: 0, beats: 0, refed: true, cleared: false, primTaken: false, registered: false, chain: null,
-      atShutdown: false, ...extra,
+      label: 0,
+      name: "",
+      kind: "immediate",
+      live: true,
+      armed: false,
+      deadline: 0,
+      seq: 0,
+      delay: 0,
+      nesting: 0,
+      body: [],
+      stopAfter: 0,
+      beats: 0,
+      refed: true,
+      cleared: false,
+      primTaken: false,
+      registered: false,
+      chain: null,
+      atShutdown: false,
+      ...extra,
     };
     this.handles.push(h);
     this.immediates.push(h);
@@ -394,7 +453,8 @@ export class Model {
     try {
       fn();
     } catch (error) {
-      if (error instanceof ModelThrow) throw new Error(`model bug: uncaught ModelThrow ${error.name}`);
+      if (error instanceof ModelThrow)
+        throw new Error(`model bug: uncaught ModelThrow ${error.name}`);
       this.onError(error);
     }
   }
@@ -671,7 +731,9 @@ export class Model {
 
   /** The asynchronous part of a graceful shutdown (runs when the caller awaits). */
   finishShutdown(/** @type {(h: MHandle) => void} */ onHandle) {
-    const state = /** @type {{ cancelled: number, queuedAtStart: number, report?: string }} */ (this.shutdownState);
+    const state = /** @type {{ cancelled: number, queuedAtStart: number, report?: string }} */ (
+      this.shutdownState
+    );
     if (!this.closed) this.drainNow(DRIVE_LIMIT, onHandle);
     const rejected = this.closed ? 0 : this.terminatePending(TERMINATION);
     // The terminations' reactions, and the rejection reports they cause (the loop's own
@@ -727,7 +789,11 @@ export class Model {
   }
 
   /** The deferred's resolve/reject function (one [[AlreadyResolved]] for the pair). */
-  settleDeferred(/** @type {MDeferred} */ d, /** @type {boolean} */ reject, /** @type {any} */ value) {
+  settleDeferred(
+    /** @type {MDeferred} */ d,
+    /** @type {boolean} */ reject,
+    /** @type {any} */ value,
+  ) {
     if (d.resolved) return;
     d.resolved = true;
     if (reject) this.rejectPromise(d.promise, value);
@@ -815,7 +881,8 @@ export class Model {
     try {
       result = handler(arg);
     } catch (error) {
-      if (error instanceof ModelThrow) throw new Error(`model bug: uncaught ModelThrow ${error.name}`);
+      if (error instanceof ModelThrow)
+        throw new Error(`model bug: uncaught ModelThrow ${error.name}`);
       this.rejectPromise(child, error);
       return;
     }
@@ -856,7 +923,12 @@ export class Model {
   }
 
   /** p.then(onF, onR): returns the derived promise. */
-  then(/** @type {MPromise} */ p, /** @type {string} */ label, /** @type {(v: any) => any} */ onF, /** @type {(v: any) => any} */ onR) {
+  then(
+    /** @type {MPromise} */ p,
+    /** @type {string} */ label,
+    /** @type {(v: any) => any} */ onF,
+    /** @type {(v: any) => any} */ onR,
+  ) {
     const child = newPromise(label);
     child.onF = onF;
     child.onR = onR;
@@ -910,7 +982,10 @@ export class Model {
       if (p.handled) continue;
       this.log(`unh:${p.label}:${valueLabel(reason)}`);
       if (this.html) this.onError(reason);
-      else this.onError(typeof reason === "object" ? reason : { name: "UnhandledPromiseRejection", reason });
+      else
+        this.onError(
+          typeof reason === "object" ? reason : { name: "UnhandledPromiseRejection", reason },
+        );
       if (!p.handled) this.outstanding.add(p);
     }
   }

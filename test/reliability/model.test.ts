@@ -20,11 +20,14 @@
  */
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
-import { checkRun, countActions, type RealApi, runArb, type Run } from "./harness.mjs";
 import { collectingLoop, makeLoop } from "./_helpers.ts";
+import { checkRun, countActions, type RealApi, type Run, runArb } from "./harness.mjs";
 
 const RUNS = Number(process.env.ZIGLOOP_PROPERTY_RUNS ?? 2500);
-const SEED = process.env.ZIGLOOP_PROPERTY_SEED === undefined ? undefined : Number(process.env.ZIGLOOP_PROPERTY_SEED);
+const SEED =
+  process.env.ZIGLOOP_PROPERTY_SEED === undefined
+    ? undefined
+    : Number(process.env.ZIGLOOP_PROPERTY_SEED);
 
 /** A foreign loop whose live Timeout/Immediate are passed to the clears of the loop under test. */
 const foreignLoop = makeLoop({ profile: "node" });
@@ -41,14 +44,27 @@ const EXAMPLES: Run[] = [
   // html nesting clamp: a chain of 0 ms timeouts, the 6th level onward runs 4 ms apart
   {
     startTime: 0,
-    ops: [{ t: "chain", delay: 0, depth: 9, body: [{ t: "micro", body: [{ t: "timeout", delay: 1, body: [] }] }] }, { t: "advance", ms: 40 }],
+    ops: [
+      {
+        t: "chain",
+        delay: 0,
+        depth: 9,
+        body: [{ t: "micro", body: [{ t: "timeout", delay: 1, body: [] }] }],
+      },
+      { t: "advance", ms: 40 },
+    ],
   },
   // intervals clamp as they nest, are cleared from their own callback, skip nothing on a manual clock
   {
     startTime: 1000.75,
     ops: [
       { t: "interval", delay: 0, stopAfter: 9, body: [{ t: "timeout", delay: 0, body: [] }] },
-      { t: "interval", delay: 3, stopAfter: 0, body: [{ t: "clear", via: "clearInterval", target: { k: "self" } }] },
+      {
+        t: "interval",
+        delay: 3,
+        stopAfter: 0,
+        body: [{ t: "clear", via: "clearInterval", target: { k: "self" } }],
+      },
       { t: "runAll", limit: 30 },
     ],
   },
@@ -56,7 +72,11 @@ const EXAMPLES: Run[] = [
   {
     startTime: 0,
     ops: [
-      { t: "timeout", delay: 5, body: [{ t: "clear", via: "clearTimeout", target: { k: "own", pick: 1 } }] },
+      {
+        t: "timeout",
+        delay: 5,
+        body: [{ t: "clear", via: "clearTimeout", target: { k: "own", pick: 1 } }],
+      },
       { t: "timeout", delay: 5, body: [] },
       { t: "advance", ms: 5 },
       { t: "clear", via: "clearTimeout", target: { k: "own", pick: 0 } },
@@ -84,8 +104,23 @@ const EXAMPLES: Run[] = [
   {
     startTime: 0,
     ops: [
-      { t: "timeout", delay: 1, body: [{ t: "reenter", call: "advance" }, { t: "reenter", call: "run" }, { t: "shutdown" }, { t: "task", body: [] }] },
-      { t: "immediate", body: [{ t: "micro", body: [{ t: "verify" }] }, { t: "timeout", delay: 0, body: [] }] },
+      {
+        t: "timeout",
+        delay: 1,
+        body: [
+          { t: "reenter", call: "advance" },
+          { t: "reenter", call: "run" },
+          { t: "shutdown" },
+          { t: "task", body: [] },
+        ],
+      },
+      {
+        t: "immediate",
+        body: [
+          { t: "micro", body: [{ t: "verify" }] },
+          { t: "timeout", delay: 0, body: [] },
+        ],
+      },
       { t: "timeout", delay: 1, body: [] },
       { t: "advance", ms: 2 },
       { t: "timeout", delay: 1, body: [] },
@@ -121,7 +156,13 @@ const EXAMPLES: Run[] = [
   {
     startTime: 0,
     ops: [
-      { t: "immediate", body: [{ t: "clear", via: "dispose", target: { k: "own", pick: 4 } }, { t: "psettle", pick: 0, reject: false, adopt: 0 }] },
+      {
+        t: "immediate",
+        body: [
+          { t: "clear", via: "dispose", target: { k: "own", pick: 4 } },
+          { t: "psettle", pick: 0, reject: false, adopt: 0 },
+        ],
+      },
       { t: "immediate", body: [] },
       { t: "immediate", body: [] },
       { t: "pnew", handled: false, body: [] },
@@ -133,7 +174,14 @@ const EXAMPLES: Run[] = [
     startTime: 0,
     timersCap: 2,
     ops: [
-      { t: "timeout", delay: 1, body: [{ t: "timeout", delay: 1, body: [] }, { t: "immediate", body: [] }] },
+      {
+        t: "timeout",
+        delay: 1,
+        body: [
+          { t: "timeout", delay: 1, body: [] },
+          { t: "immediate", body: [] },
+        ],
+      },
       { t: "immediate", body: [] },
       { t: "timeout", delay: 1, body: [] },
       { t: "advance", ms: 3 },
@@ -142,7 +190,10 @@ const EXAMPLES: Run[] = [
   },
 ];
 
-const counts = { html: { runs: 0, operations: 0, actions: 0, entries: 0 }, node: { runs: 0, operations: 0, actions: 0, entries: 0 } };
+const counts = {
+  html: { runs: 0, operations: 0, actions: 0, entries: 0 },
+  node: { runs: 0, operations: 0, actions: 0, entries: 0 },
+};
 
 afterAll(() => {
   for (const [profile, c] of Object.entries(counts)) {
@@ -224,7 +275,9 @@ describe("fixed bugs (regression tests)", () => {
     const loop = makeLoop();
     await loop.shutdown(); // loop.Promise was never used before
     const seen: unknown[] = [];
-    new loop.Promise(() => {}).then(undefined, (reason: unknown) => seen.push((reason as Error).name));
+    new loop.Promise(() => {}).then(undefined, (reason: unknown) =>
+      seen.push((reason as Error).name),
+    );
     await new Promise((resolve) => setImmediate(resolve));
     expect(seen).toEqual(["TerminationError"]);
   });
@@ -234,7 +287,9 @@ describe("fixed bugs (regression tests)", () => {
     void loop.Promise; // create the class
     await loop.shutdown();
     const seen: unknown[] = [];
-    new loop.Promise(() => {}).then(undefined, (reason: unknown) => seen.push((reason as Error).name));
+    new loop.Promise(() => {}).then(undefined, (reason: unknown) =>
+      seen.push((reason as Error).name),
+    );
     await new Promise((resolve) => setImmediate(resolve));
     expect(seen).toEqual(["TerminationError"]);
   });

@@ -121,9 +121,12 @@ async function main() {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (error) => log.push(`page error: ${error.stack ?? error.message}`));
     page.on("console", (message) => {
-      if (message.type() === "error" || message.type() === "warning") log.push(`console.${message.type()}: ${message.text()}`);
+      if (message.type() === "error" || message.type() === "warning")
+        log.push(`console.${message.type()}: ${message.text()}`);
     });
-    page.on("requestfailed", (request) => log.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+    page.on("requestfailed", (request) =>
+      log.push(`request failed: ${request.url()} ${request.failure()?.errorText}`),
+    );
 
     const asked = Date.now();
     const url = `${server.url}${PAGE}?count=${count}&seed=${seed}`;
@@ -131,7 +134,9 @@ async function main() {
     if (!response?.ok()) throw new Error(`${url} answered HTTP ${response?.status()}`);
     const result = await within(
       (async () => {
-        await page.waitForFunction(() => globalThis.zigloopSmoke !== undefined, null, { timeout: timeoutMs });
+        await page.waitForFunction(() => globalThis.zigloopSmoke !== undefined, null, {
+          timeout: timeoutMs,
+        });
         return page.evaluate(() => globalThis.zigloopSmoke);
       })(),
       timeoutMs,
@@ -147,7 +152,12 @@ async function main() {
     result.flags = FLAGS;
     return { result, log, timings, requests: server.requests };
   } catch (error) {
-    return { result: failure(String(error?.message ?? error)), log, timings, requests: server?.requests ?? [] };
+    return {
+      result: failure(String(error?.message ?? error)),
+      log,
+      timings,
+      requests: server?.requests ?? [],
+    };
   } finally {
     const stopping = Date.now();
     await stop();
@@ -157,7 +167,12 @@ async function main() {
   }
 }
 
-const { result, log, timings = {}, requests = [] } = await main().catch((error) => ({
+const {
+  result,
+  log,
+  timings = {},
+  requests = [],
+} = await main().catch((error) => ({
   result: failure(String(error?.stack ?? error)),
   log: [],
 }));

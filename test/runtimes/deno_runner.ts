@@ -11,7 +11,9 @@
 import { installHostProbe, smoke } from "./smoke.mjs";
 
 const messageChannel = Deno.args.includes("--message-channel");
-const [count = 10_000, seed = 1] = Deno.args.filter((arg) => arg !== "--message-channel").map(Number);
+const [count = 10_000, seed = 1] = Deno.args
+  .filter((arg) => arg !== "--message-channel")
+  .map(Number);
 if (messageChannel) delete (globalThis as { setImmediate?: unknown }).setImmediate;
 // The probe must be in place before zigloop's driver captures the host functions.
 const probe = installHostProbe();

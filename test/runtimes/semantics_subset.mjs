@@ -55,7 +55,11 @@ const CHECKS = [
       loop.submit(() => log.push("task"));
       loop.setImmediate(() => log.push("immediate"));
       loop.advance(10);
-      equal(log, ["task", "immediate", "t5", "m1", "m2 (queued by a microtask)", "t10b", "t10a"], "order");
+      equal(
+        log,
+        ["task", "immediate", "t5", "m1", "m2 (queued by a microtask)", "t10b", "t10a"],
+        "order",
+      );
     },
   ],
   [
@@ -93,7 +97,15 @@ const CHECKS = [
       loop.setTimeout(() => at.push(["2^32+3", loop.now()]), 2 ** 32 + 3);
       loop.setTimeout(() => at.push(["-5", loop.now()]), -5);
       loop.advance(10);
-      equal(at, [["NaN", 0], ["-5", 0], ["2^32+3", 3]], "coercion");
+      equal(
+        at,
+        [
+          ["NaN", 0],
+          ["-5", 0],
+          ["2^32+3", 3],
+        ],
+        "coercion",
+      );
       // Nested zero-delay timers: the first five run at level 1..5 with no clamp; the one
       // created by the task at level 6 (nesting level 6 > 5) and later ones get 4 ms.
       const nested = [];
@@ -111,13 +123,20 @@ const CHECKS = [
     "node profile: Timeout objects (ref, unref, hasRef, refresh, toPrimitive), delays below 1 become 1",
     async (create) => {
       const warnings = [];
-      const loop = await create({ profile: "node", clock: "manual", onWarning: (w) => warnings.push(w.name) });
+      const loop = await create({
+        profile: "node",
+        clock: "manual",
+        onWarning: (w) => warnings.push(w.name),
+      });
       const fired = [];
       const t = loop.setTimeout(function () {
         fired.push([this === t, loop.now()]);
       }, 0);
       truthy(typeof t === "object" && t.hasRef() === true, "a Timeout with hasRef()");
-      truthy(t.unref() === t && t.hasRef() === false && t.ref().hasRef() === true, "ref/unref chain");
+      truthy(
+        t.unref() === t && t.hasRef() === false && t.ref().hasRef() === true,
+        "ref/unref chain",
+      );
       const id = +t;
       truthy(typeof id === "number" && id > 0, "toPrimitive gives a number");
       loop.advance(1);

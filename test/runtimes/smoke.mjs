@@ -44,10 +44,12 @@ import { semanticsSubset } from "./semantics_subset.mjs";
 export function describeRuntime() {
   const g = globalThis;
   const agent = typeof g.navigator?.userAgent === "string" ? g.navigator.userAgent : "";
-  if (typeof g.Deno?.version?.deno === "string") return { runtime: "deno", version: g.Deno.version.deno };
+  if (typeof g.Deno?.version?.deno === "string")
+    return { runtime: "deno", version: g.Deno.version.deno };
   if (typeof g.Bun?.version === "string") return { runtime: "bun", version: g.Bun.version };
   if (agent.startsWith("Cloudflare-Workers")) return { runtime: "workerd", version: "unknown" };
-  if (typeof g.process?.versions?.node === "string") return { runtime: "node", version: g.process.versions.node };
+  if (typeof g.process?.versions?.node === "string")
+    return { runtime: "node", version: g.process.versions.node };
   const chrome = /(?:Chrome|Chromium)\/([\d.]+)/.exec(agent);
   if (chrome) return { runtime: "chromium", version: chrome[1] };
   return { runtime: agent || "unknown", version: "unknown" };
@@ -71,7 +73,13 @@ export function describeRuntime() {
  * ```
  */
 export function installHostProbe(target = globalThis) {
-  const counts = { setTimeout: 0, clearTimeout: 0, setImmediate: 0, messageChannels: 0, postMessage: 0 };
+  const counts = {
+    setTimeout: 0,
+    clearTimeout: 0,
+    setImmediate: 0,
+    messageChannels: 0,
+    postMessage: 0,
+  };
   const saved = [];
   const problems = [];
   const wrap = (name, make) => {
@@ -84,34 +92,46 @@ export function installHostProbe(target = globalThis) {
       problems.push(`could not wrap ${name}: ${describeError(error)}`);
     }
   };
-  wrap("setTimeout", (original) =>
-    function setTimeout(...args) {
-      counts.setTimeout++;
-      return original.apply(this, args);
-    });
-  wrap("clearTimeout", (original) =>
-    function clearTimeout(...args) {
-      counts.clearTimeout++;
-      return original.apply(this, args);
-    });
-  wrap("setImmediate", (original) =>
-    function setImmediate(...args) {
-      counts.setImmediate++;
-      return original.apply(this, args);
-    });
-  wrap("MessageChannel", (Original) =>
-    class MessageChannel extends Original {
-      constructor() {
-        super();
-        counts.messageChannels++;
-        const port = this.port2;
-        const post = port.postMessage;
-        port.postMessage = function postMessage(...args) {
-          counts.postMessage++;
-          return post.apply(this, args);
-        };
-      }
-    });
+  wrap(
+    "setTimeout",
+    (original) =>
+      function setTimeout(...args) {
+        counts.setTimeout++;
+        return original.apply(this, args);
+      },
+  );
+  wrap(
+    "clearTimeout",
+    (original) =>
+      function clearTimeout(...args) {
+        counts.clearTimeout++;
+        return original.apply(this, args);
+      },
+  );
+  wrap(
+    "setImmediate",
+    (original) =>
+      function setImmediate(...args) {
+        counts.setImmediate++;
+        return original.apply(this, args);
+      },
+  );
+  wrap(
+    "MessageChannel",
+    (Original) =>
+      class MessageChannel extends Original {
+        constructor() {
+          super();
+          counts.messageChannels++;
+          const port = this.port2;
+          const post = port.postMessage;
+          port.postMessage = function postMessage(...args) {
+            counts.postMessage++;
+            return post.apply(this, args);
+          };
+        }
+      },
+  );
   const restore = () => {
     for (const [name, descriptor] of saved.splice(0).reverse()) {
       if (descriptor) Object.defineProperty(target, name, descriptor);
@@ -151,7 +171,14 @@ export function installHostProbe(target = globalThis) {
  */
 export async function smoke(
   createEventLoop,
-  { count = 10_000, seed = 1, maxDelayMs = 150, probe, watchdogMs = 60_000, leaveIdleLoop = false } = {},
+  {
+    count = 10_000,
+    seed = 1,
+    maxDelayMs = 150,
+    probe,
+    watchdogMs = 60_000,
+    leaveIdleLoop = false,
+  } = {},
 ) {
   const errors = [];
   let overflow = 0;
@@ -188,7 +215,12 @@ export async function smoke(
     fail(`real clock: threw ${describeError(error)}`);
   }
   try {
-    manual = await manualClockCheck(create, { count: MANUAL_COUNT, seed: seed + 1, maxDelayMs, fail });
+    manual = await manualClockCheck(create, {
+      count: MANUAL_COUNT,
+      seed: seed + 1,
+      maxDelayMs,
+      fail,
+    });
   } catch (error) {
     fail(`manual clock: threw ${describeError(error)}`);
   }
@@ -349,7 +381,10 @@ function schedule(loop, plan, label, fail) {
 
   for (let i = 0; i < count; i++) {
     // Both ways of passing state: extra arguments and closures.
-    ids[i] = i % 2 === 0 ? loop.setTimeout(fire, plan.delays[i], i) : loop.setTimeout(() => fire(i), plan.delays[i]);
+    ids[i] =
+      i % 2 === 0
+        ? loop.setTimeout(fire, plan.delays[i], i)
+        : loop.setTimeout(() => fire(i), plan.delays[i]);
     const targets = plan.clearAfter.get(i);
     if (targets === undefined) continue;
     for (const target of targets) {
@@ -360,9 +395,12 @@ function schedule(loop, plan, label, fail) {
   const survivorsIds = plan.expected.map((i) => ids[i]);
   const badIds = survivorsIds.filter((id) => !(Number.isInteger(id) && id > 0 && id <= 0x7fffffff));
   if (badIds.length > 0) {
-    fail(`${label}: html setTimeout returned ids that are not positive int32, e.g. ${String(badIds[0])}`);
+    fail(
+      `${label}: html setTimeout returned ids that are not positive int32, e.g. ${String(badIds[0])}`,
+    );
   }
-  if (new Set(survivorsIds).size !== survivorsIds.length) fail(`${label}: two live timers share an id`);
+  if (new Set(survivorsIds).size !== survivorsIds.length)
+    fail(`${label}: two live timers share an id`);
   const distinctIds = new Set(ids).size === count;
   return {
     ids,
@@ -387,7 +425,8 @@ function checkFiring(plan, rec, expected, label, fail) {
   for (let i = 0; i < delays.length; i++) {
     if (rec.firedTimes[i] > 1) {
       duplicates++;
-      if (duplicates <= 3) fail(`${label}: timer #${i} (delay ${delays[i]}) fired ${rec.firedTimes[i]} times`);
+      if (duplicates <= 3)
+        fail(`${label}: timer #${i} (delay ${delays[i]}) fired ${rec.firedTimes[i]} times`);
     }
     if (isCancelled[i] && rec.firedTimes[i] > 0) {
       cancelledFired++;
@@ -399,7 +438,9 @@ function checkFiring(plan, rec, expected, label, fail) {
   const missing = expected.filter((i) => rec.firedTimes[i] === 0);
   if (missing.length > 0) {
     const i = missing[0];
-    fail(`${label}: ${missing.length} surviving timers never fired, e.g. #${i} (delay ${delays[i]})`);
+    fail(
+      `${label}: ${missing.length} surviving timers never fired, e.g. #${i} (delay ${delays[i]})`,
+    );
   }
   const order = rec.order;
   const length = Math.min(order.length, expected.length);
@@ -414,25 +455,40 @@ function checkFiring(plan, rec, expected, label, fail) {
       break;
     }
   }
-  if (order.length !== expected.length) fail(`${label}: ${order.length} callbacks ran, expected ${expected.length}`);
+  if (order.length !== expected.length)
+    fail(`${label}: ${order.length} callbacks ran, expected ${expected.length}`);
 }
 
 function delayStats(plan, rec, expected, origin) {
-  const late = expected.filter((i) => !Number.isNaN(rec.firedAt[i])).map((i) =>
-    rec.firedAt[i] - origin - plan.delays[i]
-  );
+  const late = expected
+    .filter((i) => !Number.isNaN(rec.firedAt[i]))
+    .map((i) => rec.firedAt[i] - origin - plan.delays[i]);
   late.sort((a, b) => a - b);
-  const pick = (q) => (late.length === 0 ? NaN : round(late[Math.min(late.length - 1, Math.floor(q * late.length))]));
-  return { early: late.filter((x) => x < -1e-6).length, minLateMs: pick(0), p50LateMs: pick(0.5), maxLateMs: pick(1) };
+  const pick = (q) =>
+    late.length === 0 ? NaN : round(late[Math.min(late.length - 1, Math.floor(q * late.length))]);
+  return {
+    early: late.filter((x) => x < -1e-6).length,
+    minLateMs: pick(0),
+    p50LateMs: pick(0.5),
+    maxLateMs: pick(1),
+  };
 }
 
-async function realClockCheck(createEventLoop, { count, seed, maxDelayMs, probe, watchdogMs, fail }) {
+async function realClockCheck(
+  createEventLoop,
+  { count, seed, maxDelayMs, probe, watchdogMs, fail },
+) {
   const label = "real clock";
   const plan = makePlan(count, seed, maxDelayMs);
   const callbackErrors = [];
-  const loop = await createEventLoop({ clock: "real", onError: (error) => callbackErrors.push(error) });
+  const loop = await createEventLoop({
+    clock: "real",
+    onError: (error) => callbackErrors.push(error),
+  });
   if (loop.manualClock !== false) {
-    fail(`${label}: createEventLoop({ clock: "real" }) returned a loop with manualClock = ${loop.manualClock}`);
+    fail(
+      `${label}: createEventLoop({ clock: "real" }) returned a loop with manualClock = ${loop.manualClock}`,
+    );
   }
   const hostBefore = probe ? { ...probe.counts } : undefined;
 
@@ -442,7 +498,9 @@ async function realClockCheck(createEventLoop, { count, seed, maxDelayMs, probe,
   const scheduleMs = hostNow() - wallStart;
   const upFront = plan.cancelledCount - plan.inRun;
   if (loop.pending.timers !== count - upFront) {
-    fail(`${label}: ${loop.pending.timers} timers pending after scheduling, expected ${count - upFront}`);
+    fail(
+      `${label}: ${loop.pending.timers} timers pending after scheduling, expected ${count - upFront}`,
+    );
   }
 
   const watchdog = await runWithin(loop.run(), watchdogMs);
@@ -459,33 +517,43 @@ async function realClockCheck(createEventLoop, { count, seed, maxDelayMs, probe,
   const stateAfter = loop.state;
   loop.close();
 
-  for (const error of callbackErrors.slice(0, 3)) fail(`${label}: a callback threw: ${describeError(error)}`);
+  for (const error of callbackErrors.slice(0, 3))
+    fail(`${label}: a callback threw: ${describeError(error)}`);
   checkFiring(plan, rec, plan.expected, label, fail);
   if (rec.clearedInRun !== plan.inRun) {
     fail(`${label}: ${rec.clearedInRun} timers cleared during the run, planned ${plan.inRun}`);
   }
   if (watchdog === "ok") {
     if (pendingAfter.timers !== 0 || pendingAfter.refs !== 0) {
-      fail(`${label}: run() resolved with ${pendingAfter.timers} timers and ${pendingAfter.refs} refs pending`);
+      fail(
+        `${label}: run() resolved with ${pendingAfter.timers} timers and ${pendingAfter.refs} refs pending`,
+      );
     }
     if (stateAfter !== "idle") fail(`${label}: state after run() is ${stateAfter}, expected idle`);
   }
   const stats = delayStats(plan, rec, plan.expected, origin);
   if (stats.early > 0) {
-    fail(`${label}: ${stats.early} timers fired before their deadline (min lateness ${stats.minLateMs} ms)`);
+    fail(
+      `${label}: ${stats.early} timers fired before their deadline (min lateness ${stats.minLateMs} ms)`,
+    );
   }
-  const lastDelay = plan.expected.length > 0 ? plan.delays[plan.expected[plan.expected.length - 1]] : 0;
+  const lastDelay =
+    plan.expected.length > 0 ? plan.delays[plan.expected[plan.expected.length - 1]] : 0;
   // Real host timers: the run cannot be faster than the longest surviving delay.
   if (watchdog === "ok" && elapsedMs + 1 < lastDelay) {
-    fail(`${label}: the run took ${round(elapsedMs)} ms but the last timer was due at ${lastDelay} ms: not real time`);
+    fail(
+      `${label}: the run took ${round(elapsedMs)} ms but the last timer was due at ${lastDelay} ms: not real time`,
+    );
   }
 
   let host;
   if (probe) {
     host = Object.fromEntries(Object.entries(probe.counts).map(([k, v]) => [k, v - hostBefore[k]]));
-    if (host.setTimeout === 0) fail(`${label}: the driver never armed a host timer (host setTimeout not called)`);
+    if (host.setTimeout === 0)
+      fail(`${label}: the driver never armed a host timer (host setTimeout not called)`);
     const wakes = host.setImmediate + host.postMessage;
-    if (wakes === 0 && host.setTimeout < 2) fail(`${label}: the driver never requested a host wake-up`);
+    if (wakes === 0 && host.setTimeout < 2)
+      fail(`${label}: the driver never requested a host wake-up`);
   }
   return {
     fired: rec.order.length,
@@ -507,9 +575,14 @@ async function manualClockCheck(createEventLoop, { count, seed, maxDelayMs, fail
   const label = "manual clock";
   const plan = makePlan(count, seed, maxDelayMs);
   const callbackErrors = [];
-  const loop = await createEventLoop({ clock: "manual", onError: (error) => callbackErrors.push(error) });
+  const loop = await createEventLoop({
+    clock: "manual",
+    onError: (error) => callbackErrors.push(error),
+  });
   if (loop.manualClock !== true) {
-    fail(`${label}: createEventLoop({ clock: "manual" }) returned manualClock = ${loop.manualClock}`);
+    fail(
+      `${label}: createEventLoop({ clock: "manual" }) returned manualClock = ${loop.manualClock}`,
+    );
   }
   const origin = loop.now();
   const rec = schedule(loop, plan, label, fail);
@@ -519,7 +592,8 @@ async function manualClockCheck(createEventLoop, { count, seed, maxDelayMs, fail
   const firstPart = plan.expected.filter((i) => plan.delays[i] <= step);
   const firedFirst = rec.order.length;
   checkFiring(plan, rec, firstPart, `${label} after advance(${step})`, fail);
-  if (loop.now() !== origin + step) fail(`${label}: now() is ${loop.now()} after advance(${step}) from ${origin}`);
+  if (loop.now() !== origin + step)
+    fail(`${label}: now() is ${loop.now()} after advance(${step}) from ${origin}`);
 
   loop.advance(maxDelayMs);
   checkFiring(plan, rec, plan.expected, label, fail);
@@ -527,14 +601,18 @@ async function manualClockCheck(createEventLoop, { count, seed, maxDelayMs, fail
   for (const i of plan.expected) {
     if (rec.firedTimes[i] > 0 && rec.firedAt[i] !== origin + plan.delays[i]) {
       if (++offDeadline <= 3) {
-        fail(`${label}: timer #${i} ran at ${rec.firedAt[i]}, its deadline is ${origin + plan.delays[i]}`);
+        fail(
+          `${label}: timer #${i} ran at ${rec.firedAt[i]}, its deadline is ${origin + plan.delays[i]}`,
+        );
       }
     }
   }
   const pendingAfter = loop.pending.timers;
-  if (pendingAfter !== 0) fail(`${label}: ${pendingAfter} timers pending after advancing past the last deadline`);
+  if (pendingAfter !== 0)
+    fail(`${label}: ${pendingAfter} timers pending after advancing past the last deadline`);
   loop.close();
-  for (const error of callbackErrors.slice(0, 3)) fail(`${label}: a callback threw: ${describeError(error)}`);
+  for (const error of callbackErrors.slice(0, 3))
+    fail(`${label}: a callback threw: ${describeError(error)}`);
   if (rec.clearedInRun !== plan.inRun) {
     fail(`${label}: ${rec.clearedInRun} timers cleared during the run, planned ${plan.inRun}`);
   }
@@ -554,7 +632,8 @@ async function leaveAnIdleLoop(createEventLoop, watchdogMs) {
   let fired = false;
   loop.setTimeout(() => (fired = true), 1);
   const outcome = await runWithin(loop.run(), watchdogMs);
-  if (outcome !== "ok" || !fired) throw new Error(`run() ended with ${outcome}, timer fired: ${fired}`);
+  if (outcome !== "ok" || !fired)
+    throw new Error(`run() ended with ${outcome}, timer fired: ${fired}`);
   return true;
 }
 
@@ -569,11 +648,12 @@ async function describeHost() {
   let unref = "none";
   if (handleType === "object" && typeof handle.unref === "function") unref = "handle.unref()";
   else if (typeof g.Deno?.unrefTimer === "function") unref = "Deno.unrefTimer";
-  const wake = typeof g.setImmediate === "function"
-    ? "setImmediate"
-    : typeof g.MessageChannel === "function"
-    ? "MessageChannel"
-    : "setTimeout(0)";
+  const wake =
+    typeof g.setImmediate === "function"
+      ? "setImmediate"
+      : typeof g.MessageChannel === "function"
+        ? "MessageChannel"
+        : "setTimeout(0)";
 
   // Clock resolution: the smallest step performance.now() shows in a bounded spin.
   // A clock frozen while JS runs (workerd) shows no step at all.
@@ -607,9 +687,13 @@ function runWithin(promise, ms) {
   const watchdog = new Promise((resolve) => {
     timer = hostSetTimeout(() => resolve("timeout"), ms);
   });
-  return Promise.race([promise.then(() => "ok", (error) => describeError(error)), watchdog]).finally(() =>
-    hostClearTimeout(timer)
-  );
+  return Promise.race([
+    promise.then(
+      () => "ok",
+      (error) => describeError(error),
+    ),
+    watchdog,
+  ]).finally(() => hostClearTimeout(timer));
 }
 
 function round(x, digits = 2) {

@@ -39,14 +39,22 @@ async function main() {
   const timings = {};
   let server;
   try {
-    server = await startWorkerd({ main: MAIN_MODULE, compatibilityDate: COMPATIBILITY_DATE, flags });
+    server = await startWorkerd({
+      main: MAIN_MODULE,
+      compatibilityDate: COMPATIBILITY_DATE,
+      flags,
+    });
   } catch (error) {
     return { result: failure("unknown", String(error?.message ?? error)), log: "", timings };
   }
   for (const required of ["dist/workerd.js", "wasm/zigloop.wasm"]) {
     if (!server.modules.includes(required)) {
       await server.stop();
-      return { result: failure(server.version, `${required} is not reachable from ${MAIN_MODULE}`), log: "", timings };
+      return {
+        result: failure(server.version, `${required} is not reachable from ${MAIN_MODULE}`),
+        log: "",
+        timings,
+      };
     }
   }
   timings.readyMs = server.readyMs;
@@ -59,13 +67,17 @@ async function main() {
   const timeout = AbortSignal.timeout(timeoutMs);
   try {
     const asked = Date.now();
-    const response = await fetch(`${server.url}/smoke?count=${count}&seed=${seed}`, { signal: timeout });
+    const response = await fetch(`${server.url}/smoke?count=${count}&seed=${seed}`, {
+      signal: timeout,
+    });
     const text = await response.text();
     let result;
     try {
       result = JSON.parse(text);
     } catch {
-      throw new Error(`workerd answered HTTP ${response.status} with non-JSON: ${text.slice(0, 500)}`);
+      throw new Error(
+        `workerd answered HTTP ${response.status} with non-JSON: ${text.slice(0, 500)}`,
+      );
     }
     timings.smokeMs = Date.now() - asked;
     result.version = server.version;
@@ -73,7 +85,9 @@ async function main() {
     result.compatibilityFlags = flags;
     return { result, log: server.log(), timings };
   } catch (error) {
-    const reason = timeout.aborted ? `timed out after ${timeoutMs} ms` : String(error?.message ?? error);
+    const reason = timeout.aborted
+      ? `timed out after ${timeoutMs} ms`
+      : String(error?.message ?? error);
     return { result: failure(server.version, reason), log: server.log(), timings };
   } finally {
     const stopping = Date.now();

@@ -77,7 +77,8 @@ export async function workerdBinary() {
   const module = await import("workerd");
   const exports = module.default ?? module;
   const bin = typeof exports === "string" ? exports : exports.default;
-  if (typeof bin !== "string") throw new Error("the workerd package did not export the path of its binary");
+  if (typeof bin !== "string")
+    throw new Error("the workerd package did not export the path of its binary");
   return { bin, version: String(exports.version ?? module.version ?? "unknown") };
 }
 
@@ -99,7 +100,10 @@ export async function startWorkerd({
   const configPath = join(dir, "config.capnp");
   writeFileSync(configPath, workerdConfig(modules, port, compatibilityDate, flags));
   let output = "";
-  const child = spawn(bin, ["serve", "-I", root, configPath, "config"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(bin, ["serve", "-I", root, configPath, "config"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));
   let exited = null;
@@ -124,19 +128,31 @@ export async function startWorkerd({
   const started = Date.now();
   try {
     for (;;) {
-      if (exited) throw new Error(`workerd exited before it was ready (${JSON.stringify(exited)}):\n${output}`);
+      if (exited)
+        throw new Error(
+          `workerd exited before it was ready (${JSON.stringify(exited)}):\n${output}`,
+        );
       try {
         const response = await fetch(`${url}${readyPath}`, { signal: AbortSignal.timeout(1_000) });
         if (response.ok) break;
       } catch {
         // not listening yet
       }
-      if (Date.now() - started > readyTimeoutMs) throw new Error(`workerd was not ready on ${url} within ${readyTimeoutMs} ms:\n${output}`);
+      if (Date.now() - started > readyTimeoutMs)
+        throw new Error(`workerd was not ready on ${url} within ${readyTimeoutMs} ms:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, version, modules, readyMs: Date.now() - started, log: () => output, stop, exited: () => exited };
+  return {
+    url,
+    version,
+    modules,
+    readyMs: Date.now() - started,
+    log: () => output,
+    stop,
+    exited: () => exited,
+  };
 }

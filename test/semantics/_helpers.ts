@@ -58,7 +58,8 @@ export function busyWait(ms: number): void {
 export async function waitFor(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
   const start = performance.now();
   while (!predicate()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`waitFor: condition not met within ${timeoutMs} ms`);
+    if (performance.now() - start > timeoutMs)
+      throw new Error(`waitFor: condition not met within ${timeoutMs} ms`);
     await sleep(1);
   }
 }

@@ -20,89 +20,98 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe.each(profiles)("%s profile: uncaught errors go to onError and the loop keeps going", (profile) => {
-  test("errors from timers, intervals, tasks, immediates and microtasks are reported in order", async () => {
-    const { loop, errors, log } = await makeLoop({ profile });
-    const fail = (name: string) => () => {
-      log.push(name);
-      throw new Error(name);
-    };
-    loop.setTimeout(fail("timer"), 1);
-    const interval = loop.setInterval(() => {
-      loop.clearInterval(interval);
-      fail("interval")();
-    }, 2);
-    loop.submit(fail("task"));
-    loop.setImmediate(fail("immediate"));
-    loop.queueMicrotask(fail("microtask"));
-    loop.setTimeout(() => log.push("last timer ran"), 3);
-    loop.runAll();
-    expect(errors.map((e) => (e as Error).message)).toEqual(["microtask", "task", "immediate", "timer", "interval"]);
-    expect(log.at(-1)).toBe("last timer ran");
-  });
+describe.each(profiles)(
+  "%s profile: uncaught errors go to onError and the loop keeps going",
+  (profile) => {
+    test("errors from timers, intervals, tasks, immediates and microtasks are reported in order", async () => {
+      const { loop, errors, log } = await makeLoop({ profile });
+      const fail = (name: string) => () => {
+        log.push(name);
+        throw new Error(name);
+      };
+      loop.setTimeout(fail("timer"), 1);
+      const interval = loop.setInterval(() => {
+        loop.clearInterval(interval);
+        fail("interval")();
+      }, 2);
+      loop.submit(fail("task"));
+      loop.setImmediate(fail("immediate"));
+      loop.queueMicrotask(fail("microtask"));
+      loop.setTimeout(() => log.push("last timer ran"), 3);
+      loop.runAll();
+      expect(errors.map((e) => (e as Error).message)).toEqual([
+        "microtask",
+        "task",
+        "immediate",
+        "timer",
+        "interval",
+      ]);
+      expect(log.at(-1)).toBe("last timer ran");
+    });
 
-  test("the checkpoint continues with the next microtask after one throws", async () => {
-    // WPT queue-microtask-exceptions.any.js "It rethrows exceptions" (reported, not fatal).
-    const { loop, errors, log } = await makeLoop({ profile });
-    const boom = new Error("boo");
-    loop.setTimeout(() => {
-      loop.queueMicrotask(() => {
-        log.push("m1");
-        loop.queueMicrotask(() => log.push("m1's child"));
-        throw boom;
-      });
-      loop.queueMicrotask(() => log.push("m2"));
-    }, 1);
-    loop.setTimeout(() => log.push("next timer"), 1);
-    loop.advance(1);
-    expect(log).toEqual(["m1", "m2", "m1's child", "next timer"]);
-    expect(errors).toEqual([boom]);
-  });
+    test("the checkpoint continues with the next microtask after one throws", async () => {
+      // WPT queue-microtask-exceptions.any.js "It rethrows exceptions" (reported, not fatal).
+      const { loop, errors, log } = await makeLoop({ profile });
+      const boom = new Error("boo");
+      loop.setTimeout(() => {
+        loop.queueMicrotask(() => {
+          log.push("m1");
+          loop.queueMicrotask(() => log.push("m1's child"));
+          throw boom;
+        });
+        loop.queueMicrotask(() => log.push("m2"));
+      }, 1);
+      loop.setTimeout(() => log.push("next timer"), 1);
+      loop.advance(1);
+      expect(log).toEqual(["m1", "m2", "m1's child", "next timer"]);
+      expect(errors).toEqual([boom]);
+    });
 
-  test("non-Error values thrown are reported as they are", async () => {
-    const { loop, errors } = await makeLoop({ profile });
-    const values = ["a string", 42, undefined, null, { plain: true }];
-    for (const value of values) {
+    test("non-Error values thrown are reported as they are", async () => {
+      const { loop, errors } = await makeLoop({ profile });
+      const values = ["a string", 42, undefined, null, { plain: true }];
+      for (const value of values) {
+        loop.submit(() => {
+          throw value;
+        });
+      }
+      loop.runUntilIdle();
+      expect(errors).toEqual(values);
+    });
+
+    test("a throwing onError does not stop the loop", async () => {
+      const { loop, log } = await makeLoop({ profile });
+      const consoleError = vi.spyOn(console, "error").mockImplementation(() => {});
+      loop.onError = () => {
+        throw new Error("onError itself threw");
+      };
       loop.submit(() => {
-        throw value;
+        throw new Error("first");
       });
-    }
-    loop.runUntilIdle();
-    expect(errors).toEqual(values);
-  });
-
-  test("a throwing onError does not stop the loop", async () => {
-    const { loop, log } = await makeLoop({ profile });
-    const consoleError = vi.spyOn(console, "error").mockImplementation(() => {});
-    loop.onError = () => {
-      throw new Error("onError itself threw");
-    };
-    loop.submit(() => {
-      throw new Error("first");
+      loop.submit(() => log.push("second task ran"));
+      loop.setTimeout(() => log.push("timer ran"), 1);
+      loop.runAll();
+      expect(log).toEqual(["second task ran", "timer ran"]);
+      expect(consoleError).toHaveBeenCalled();
     });
-    loop.submit(() => log.push("second task ran"));
-    loop.setTimeout(() => log.push("timer ran"), 1);
-    loop.runAll();
-    expect(log).toEqual(["second task ran", "timer ran"]);
-    expect(consoleError).toHaveBeenCalled();
-  });
 
-  test("without an onError option errors are printed, exitCode becomes 1, and the loop keeps going", async () => {
-    const { createEventLoop } = await import("../../src-ts/node.ts");
-    const loop = await createEventLoop({ profile, clock: "manual" });
-    const consoleError = vi.spyOn(console, "error").mockImplementation(() => {});
-    const log: string[] = [];
-    loop.submit(() => {
-      throw new Error("printed");
+    test("without an onError option errors are printed, exitCode becomes 1, and the loop keeps going", async () => {
+      const { createEventLoop } = await import("../../src-ts/node.ts");
+      const loop = await createEventLoop({ profile, clock: "manual" });
+      const consoleError = vi.spyOn(console, "error").mockImplementation(() => {});
+      const log: string[] = [];
+      loop.submit(() => {
+        throw new Error("printed");
+      });
+      loop.submit(() => log.push("next"));
+      loop.runUntilIdle();
+      expect(log).toEqual(["next"]);
+      expect(loop.exitCode).toBe(1);
+      expect(consoleError).toHaveBeenCalledTimes(1);
+      expect(String(consoleError.mock.calls[0]![0])).toContain("printed");
     });
-    loop.submit(() => log.push("next"));
-    loop.runUntilIdle();
-    expect(log).toEqual(["next"]);
-    expect(loop.exitCode).toBe(1);
-    expect(consoleError).toHaveBeenCalledTimes(1);
-    expect(String(consoleError.mock.calls[0]![0])).toContain("printed");
-  });
-});
+  },
+);
 
 describe.each(profiles)("%s profile: queueMicrotask", (profile) => {
   test("throws TypeError for non-functions (queue-microtask.any.js)", async () => {
@@ -118,9 +127,13 @@ describe.each(profiles)("%s profile: queueMicrotask", (profile) => {
   test("calls the callback asynchronously, with no arguments", async () => {
     const { loop } = await makeLoop({ profile });
     let args: unknown[] | undefined;
-    (loop.queueMicrotask as (cb: unknown, ...rest: unknown[]) => void)((...received: unknown[]) => {
-      args = received;
-    }, "x", "y");
+    (loop.queueMicrotask as (cb: unknown, ...rest: unknown[]) => void)(
+      (...received: unknown[]) => {
+        args = received;
+      },
+      "x",
+      "y",
+    );
     expect(args).toBeUndefined();
     loop.runUntilIdle();
     expect(args).toEqual([]);
@@ -167,20 +180,26 @@ describe.each(profiles)("%s profile: argument validation of submit and setImmedi
     ["null", null],
     ["a string", "code()"],
     ["an object", {}],
-  ])("submit and setImmediate with %s throw TypeError ERR_INVALID_ARG_TYPE and queue nothing", async (_name, value) => {
-    const { loop } = await makeLoop({ profile, stringHandler: profile === "html" ? () => () => {} : undefined });
-    for (const schedule of [loop.submit, loop.setImmediate]) {
-      let thrown: unknown;
-      try {
-        (schedule as (fn: unknown) => unknown).call(loop, value);
-      } catch (error) {
-        thrown = error;
+  ])(
+    "submit and setImmediate with %s throw TypeError ERR_INVALID_ARG_TYPE and queue nothing",
+    async (_name, value) => {
+      const { loop } = await makeLoop({
+        profile,
+        stringHandler: profile === "html" ? () => () => {} : undefined,
+      });
+      for (const schedule of [loop.submit, loop.setImmediate]) {
+        let thrown: unknown;
+        try {
+          (schedule as (fn: unknown) => unknown).call(loop, value);
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toBeInstanceOf(TypeError);
+        expect((thrown as { code?: string }).code).toBe("ERR_INVALID_ARG_TYPE");
       }
-      expect(thrown).toBeInstanceOf(TypeError);
-      expect((thrown as { code?: string }).code).toBe("ERR_INVALID_ARG_TYPE");
-    }
-    expect(loop.pending).toMatchObject({ tasks: 0, immediates: 0 });
-  });
+      expect(loop.pending).toMatchObject({ tasks: 0, immediates: 0 });
+    },
+  );
 });
 
 describe.each(profiles)("%s profile: capacities", (profile) => {
@@ -286,7 +305,12 @@ describe.each(profiles)("%s profile: capacities", (profile) => {
     expect(runs).toBe(5);
   });
 
-  test.each([0, -1, 1.5, "3", 2 ** 31])("capacity { timers: %s } is rejected with a RangeError", async (value) => {
-    await expect(makeLoop({ profile, capacity: { timers: value as number } })).rejects.toBeInstanceOf(RangeError);
-  });
+  test.each([0, -1, 1.5, "3", 2 ** 31])(
+    "capacity { timers: %s } is rejected with a RangeError",
+    async (value) => {
+      await expect(
+        makeLoop({ profile, capacity: { timers: value as number } }),
+      ).rejects.toBeInstanceOf(RangeError);
+    },
+  );
 });

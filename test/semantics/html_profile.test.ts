@@ -76,9 +76,22 @@ describe("html: handles (ids)", () => {
     };
     const live: number[] = [];
     for (let round = 0; round < 3000; round++) {
-      live.push(take(loop.setTimeout(() => {}, round % 7), "timer"));
-      if (round % 3 === 0) take(loop.setInterval(() => {}, 5), "timer");
-      if (round % 5 === 0) take(loop.setImmediate(() => {}), "immediate");
+      live.push(
+        take(
+          loop.setTimeout(() => {}, round % 7),
+          "timer",
+        ),
+      );
+      if (round % 3 === 0)
+        take(
+          loop.setInterval(() => {}, 5),
+          "timer",
+        );
+      if (round % 5 === 0)
+        take(
+          loop.setImmediate(() => {}),
+          "immediate",
+        );
       if (round % 2 === 0) loop.clearTimeout(live.shift());
       if (round % 50 === 0) loop.advance(3); // some fire, freeing their slots
     }
@@ -116,7 +129,19 @@ describe("html: handles (ids)", () => {
     loop.clearTimeout(cleared);
     const keep = loop.setTimeout(() => log.push("kept"), 5);
     loop.setImmediate(() => log.push("kept immediate"));
-    for (const id of [fired, cleared, 0, -1, keep + 1000, 2 ** 31, NaN, undefined, null, "abc", {}]) {
+    for (const id of [
+      fired,
+      cleared,
+      0,
+      -1,
+      keep + 1000,
+      2 ** 31,
+      NaN,
+      undefined,
+      null,
+      "abc",
+      {},
+    ]) {
       expect(() => loop.clearTimeout(id)).not.toThrow();
       expect(() => loop.clearInterval(id)).not.toThrow();
       expect(() => loop.clearImmediate(id)).not.toThrow();
@@ -234,7 +259,12 @@ describe("html: delay is converted as a WebIDL long (timer initialization steps 
   test("valueOf of the timeout is called exactly once", async () => {
     const { loop } = await makeLoop({ profile: "html" });
     let calls = 0;
-    loop.setTimeout(() => {}, { valueOf: () => { calls++; return 5; } });
+    loop.setTimeout(() => {}, {
+      valueOf: () => {
+        calls++;
+        return 5;
+      },
+    });
     expect(calls).toBe(1);
   });
 
@@ -271,10 +301,16 @@ describe("html: handler, this and arguments", () => {
     const { loop } = await makeLoop({ profile: "html" });
     const calls: unknown[][] = [];
     loop.setTimeout((...args: unknown[]) => calls.push(["timeout", ...args]), 100, 1, 2, 3);
-    const interval = loop.setInterval((...args: unknown[]) => {
-      calls.push(["interval", ...args]);
-      if (calls.filter((c) => c[0] === "interval").length === 2) loop.clearInterval(interval);
-    }, 100, 1, 2, 3);
+    const interval = loop.setInterval(
+      (...args: unknown[]) => {
+        calls.push(["interval", ...args]);
+        if (calls.filter((c) => c[0] === "interval").length === 2) loop.clearInterval(interval);
+      },
+      100,
+      1,
+      2,
+      3,
+    );
     loop.setImmediate((...args: unknown[]) => calls.push(["immediate", ...args]), "x", undefined);
     loop.runAll();
     expect(calls).toEqual([
@@ -288,9 +324,13 @@ describe("html: handler, this and arguments", () => {
   test("an explicit undefined extra argument is passed (arguments.length counts it)", async () => {
     const { loop } = await makeLoop({ profile: "html" });
     let length = -1;
-    loop.setTimeout(function () {
-      length = arguments.length;
-    }, 0, undefined);
+    loop.setTimeout(
+      function () {
+        length = arguments.length;
+      },
+      0,
+      undefined,
+    );
     loop.runAll();
     expect(length).toBe(1);
   });
@@ -298,7 +338,9 @@ describe("html: handler, this and arguments", () => {
   test("a string handler throws TypeError when the embedder did not opt in, and nothing is scheduled", async () => {
     // semantics.md: "a string handler compiles code: reject it with TypeError unless the embedder opts in".
     const { loop } = await makeLoop({ profile: "html" });
-    expect(() => loop.setTimeout("globalThis.__zl_string_handler_ran = true", 0)).toThrow(TypeError);
+    expect(() => loop.setTimeout("globalThis.__zl_string_handler_ran = true", 0)).toThrow(
+      TypeError,
+    );
     expect(() => loop.setInterval("1 + 1", 0)).toThrow(TypeError);
     expect(loop.pending.timers).toBe(0);
     loop.runAll();
@@ -362,7 +404,13 @@ describe("html: handler, this and arguments", () => {
 describe("html: string handlers with the opt-in follow WebIDL DOMString conversion", () => {
   test("a Symbol handler throws TypeError (ToString(Symbol) throws) and nothing is scheduled", async () => {
     const sources: string[] = [];
-    const { loop } = await makeLoop({ profile: "html", stringHandler: (source) => { sources.push(source); return () => {}; } });
+    const { loop } = await makeLoop({
+      profile: "html",
+      stringHandler: (source) => {
+        sources.push(source);
+        return () => {};
+      },
+    });
     expect(() => loop.setTimeout(Symbol("handler") as never, 0)).toThrow(TypeError);
     expect(sources).toEqual([]);
     expect(loop.pending.timers).toBe(0);
@@ -371,14 +419,36 @@ describe("html: string handlers with the opt-in follow WebIDL DOMString conversi
   test("a throwing toString propagates and nothing is scheduled", async () => {
     const { loop } = await makeLoop({ profile: "html", stringHandler: () => () => {} });
     const boom = new Error("toString");
-    expect(() => loop.setTimeout({ toString: () => { throw boom; } } as never, 0)).toThrow(boom);
+    expect(() =>
+      loop.setTimeout(
+        {
+          toString: () => {
+            throw boom;
+          },
+        } as never,
+        0,
+      ),
+    ).toThrow(boom);
     expect(loop.pending.timers).toBe(0);
   });
 
   test("the handler is converted before the timeout (WebIDL converts arguments in order)", async () => {
     const order: string[] = [];
     const { loop } = await makeLoop({ profile: "html", stringHandler: () => () => {} });
-    loop.setTimeout({ toString: () => { order.push("handler"); return "x"; } } as never, { valueOf: () => { order.push("timeout"); return 1; } });
+    loop.setTimeout(
+      {
+        toString: () => {
+          order.push("handler");
+          return "x";
+        },
+      } as never,
+      {
+        valueOf: () => {
+          order.push("timeout");
+          return 1;
+        },
+      },
+    );
     expect(order).toEqual(["handler", "timeout"]);
   });
 });

@@ -39,9 +39,13 @@ describe("installGlobals(globalThis)", () => {
         expect(typeof g[name]).toBe("function");
       }
       const setTimeout_ = g.setTimeout as (fn: Function, ms?: number, ...args: unknown[]) => number;
-      const id = setTimeout_(function (this: unknown, arg: unknown) {
-        seen.push(this, arg);
-      }, 10, "arg");
+      const id = setTimeout_(
+        function (this: unknown, arg: unknown) {
+          seen.push(this, arg);
+        },
+        10,
+        "arg",
+      );
       expect(typeof id).toBe("number"); // the html loop's id, not a Node Timeout
       (g.queueMicrotask as (fn: () => void) => void)(() => seen.push("microtask"));
       const cleared = setTimeout_(() => seen.push("cleared"), 5);
@@ -50,7 +54,8 @@ describe("installGlobals(globalThis)", () => {
     } finally {
       restore();
     }
-    for (const name of NAMES) expect(Object.getOwnPropertyDescriptor(g, name)).toEqual(before.get(name));
+    for (const name of NAMES)
+      expect(Object.getOwnPropertyDescriptor(g, name)).toEqual(before.get(name));
     loop.advance(10);
     expect(seen).toEqual(["microtask", globalThis, "arg"]);
   });
@@ -72,7 +77,10 @@ describe("installGlobals(globalThis)", () => {
     const target: Record_ = {};
     const restore = loop.installGlobals(target);
     for (const name of NAMES) expect((target[name] as Function).name).toBe(name);
-    const { setTimeout: st, setImmediate: si } = target as { setTimeout: Function; setImmediate: Function };
+    const { setTimeout: st, setImmediate: si } = target as {
+      setTimeout: Function;
+      setImmediate: Function;
+    };
     const log: string[] = [];
     st(() => log.push("timeout"), 1);
     si(() => log.push("immediate"));
@@ -154,13 +162,21 @@ describe("installGlobals(a node:vm context's global)", () => {
     ]);
     restore();
     for (const name of NAMES) expect(vm.runInContext(`typeof ${name}`, context)).toBe("undefined");
-    expect(vm.runInContext(`Object.getOwnPropertyNames(globalThis).filter((n) => /Timeout|Interval|Immediate|queueMicrotask/.test(n))`, context)).toEqual([]);
+    expect(
+      vm.runInContext(
+        `Object.getOwnPropertyNames(globalThis).filter((n) => /Timeout|Interval|Immediate|queueMicrotask/.test(n))`,
+        context,
+      ),
+    ).toEqual([]);
   });
 
   test("properties the context already had are restored", async () => {
     const { loop } = await makeLoop({ profile: "html" });
     const context = vm.createContext({});
-    vm.runInContext(`globalThis.setTimeout = "guest's own"; globalThis.queueMicrotask = 42;`, context);
+    vm.runInContext(
+      `globalThis.setTimeout = "guest's own"; globalThis.queueMicrotask = 42;`,
+      context,
+    );
     const contextGlobal = vm.runInContext("globalThis", context) as object;
     const restore = loop.installGlobals(contextGlobal);
     expect(vm.runInContext("typeof setTimeout", context)).toBe("function");

@@ -29,7 +29,12 @@ describe.each(profiles)("%s profile: state", (profile) => {
     loop.submit(() => seen.push(`task:${loop.state}`));
     loop.setImmediate(() => seen.push(`immediate:${loop.state}`));
     loop.runAll();
-    expect(seen.sort()).toEqual(["immediate:running", "microtask:running", "task:running", "timer:running"]);
+    expect(seen.sort()).toEqual([
+      "immediate:running",
+      "microtask:running",
+      "task:running",
+      "timer:running",
+    ]);
     expect(loop.state).toBe("idle");
   });
 
@@ -231,7 +236,11 @@ describe.each(profiles)("%s profile: graceful shutdown", (profile) => {
     await first;
     const other = await makeLoop({ profile });
     other.loop.close();
-    await expect(other.loop.shutdown()).resolves.toEqual({ cancelledTimers: 0, ranTasks: 0, rejectedPromises: 0 });
+    await expect(other.loop.shutdown()).resolves.toEqual({
+      cancelledTimers: 0,
+      ranTasks: 0,
+      rejectedPromises: 0,
+    });
   });
 
   test("shutdown({ graceful: false }) is close(): queued work is dropped", async () => {

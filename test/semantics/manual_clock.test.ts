@@ -21,7 +21,11 @@ describe.each(profiles)("%s profile: advance(ms)", (profile) => {
     loop.setTimeout(() => seen.push(["late", loop.now()]), 31);
     expect(loop.advance(30)).toBe(30);
     expect(loop.now()).toBe(30);
-    expect(seen).toEqual([["a", 5], ["b", 10], ["c", 15]]);
+    expect(seen).toEqual([
+      ["a", 5],
+      ["b", 10],
+      ["c", 15],
+    ]);
   });
 
   test("runs the tasks, immediates and microtasks a timer queues at that timer's time, before later timers", async () => {
@@ -35,7 +39,13 @@ describe.each(profiles)("%s profile: advance(ms)", (profile) => {
     }, 10);
     loop.setTimeout(() => seen.push(["B", loop.now()]), 20);
     loop.advance(20);
-    expect(seen).toEqual([["A", 10], ["A.microtask", 10], ["A.task", 10], ["A.immediate", 10], ["B", 20]]);
+    expect(seen).toEqual([
+      ["A", 10],
+      ["A.microtask", 10],
+      ["A.task", 10],
+      ["A.immediate", 10],
+      ["B", 20],
+    ]);
   });
 
   test("runs work queued before the call at the current time first", async () => {
@@ -47,7 +57,12 @@ describe.each(profiles)("%s profile: advance(ms)", (profile) => {
     loop.queueMicrotask(() => seen.push(["microtask", loop.now()]));
     loop.setTimeout(() => seen.push(["timer", loop.now()]), 4);
     loop.advance(10);
-    expect(seen).toEqual([["microtask", 3], ["task", 3], ["immediate", 3], ["timer", 7]]);
+    expect(seen).toEqual([
+      ["microtask", 3],
+      ["task", 3],
+      ["immediate", 3],
+      ["timer", 7],
+    ]);
   });
 
   test("fires timers created during the advance that fall due within it, at their own deadlines", async () => {
@@ -60,7 +75,11 @@ describe.each(profiles)("%s profile: advance(ms)", (profile) => {
     }, 10);
     loop.setTimeout(() => seen.push(["B", loop.now()]), 20);
     loop.advance(20);
-    expect(seen).toEqual([["A", 10], ["C (A + 5)", 15], ["B", 20]]);
+    expect(seen).toEqual([
+      ["A", 10],
+      ["C (A + 5)", 15],
+      ["B", 20],
+    ]);
     loop.advance(40);
     expect(seen.at(-1)).toEqual(["D (A + 50)", 60]);
   });
@@ -68,7 +87,10 @@ describe.each(profiles)("%s profile: advance(ms)", (profile) => {
   test("a timer's microtasks see the timer's deadline as now", async () => {
     const { loop } = await makeLoop({ profile });
     const times: number[] = [];
-    loop.setTimeout(() => loop.queueMicrotask(() => loop.queueMicrotask(() => times.push(loop.now()))), 12);
+    loop.setTimeout(
+      () => loop.queueMicrotask(() => loop.queueMicrotask(() => times.push(loop.now()))),
+      12,
+    );
     loop.advance(100);
     expect(times).toEqual([12]);
   });
@@ -82,11 +104,14 @@ describe.each(profiles)("%s profile: advance(ms)", (profile) => {
     expect(log).toEqual(["task"]);
   });
 
-  test.each([-1, NaN, Infinity, "5"])("advance(%s) throws RangeError and moves nothing", async (ms) => {
-    const { loop } = await makeLoop({ profile });
-    expect(() => loop.advance(ms as number)).toThrow(RangeError);
-    expect(loop.now()).toBe(0);
-  });
+  test.each([-1, NaN, Infinity, "5"])(
+    "advance(%s) throws RangeError and moves nothing",
+    async (ms) => {
+      const { loop } = await makeLoop({ profile });
+      expect(() => loop.advance(ms as number)).toThrow(RangeError);
+      expect(loop.now()).toBe(0);
+    },
+  );
 
   test("the startTime option sets the virtual clock's origin", async () => {
     const { loop } = await makeLoop({ profile, startTime: 1000 });
@@ -208,7 +233,11 @@ describe.each(profiles)("%s profile: runToLast()", (profile) => {
     }, 10);
     loop.setTimeout(() => seen.push(["B", loop.now()]), 30);
     expect(loop.runToLast()).toBe(30);
-    expect(seen).toEqual([["A", 10], ["C (due 15)", 15], ["B", 30]]);
+    expect(seen).toEqual([
+      ["A", 10],
+      ["C (due 15)", 15],
+      ["B", 30],
+    ]);
     expect(loop.pending.timers).toBe(1);
   });
 
@@ -276,18 +305,24 @@ describe.each(profiles)("%s profile: runUntilIdle()", (profile) => {
 });
 
 describe.each(profiles)("%s profile: manual-clock methods on a real clock", (profile) => {
-  test.each(["advance", "next", "runAll", "runToLast"] as const)("%s() throws ClockModeError (a TypeError)", async (method) => {
-    const { loop } = await makeLoop({ profile, clock: "real" });
-    let thrown: unknown;
-    try {
-      (loop[method] as (arg?: unknown) => unknown).call(loop, method === "advance" ? 10 : undefined);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ClockModeError);
-    expect(thrown).toBeInstanceOf(TypeError);
-    loop.close();
-  });
+  test.each(["advance", "next", "runAll", "runToLast"] as const)(
+    "%s() throws ClockModeError (a TypeError)",
+    async (method) => {
+      const { loop } = await makeLoop({ profile, clock: "real" });
+      let thrown: unknown;
+      try {
+        (loop[method] as (arg?: unknown) => unknown).call(
+          loop,
+          method === "advance" ? 10 : undefined,
+        );
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ClockModeError);
+      expect(thrown).toBeInstanceOf(TypeError);
+      loop.close();
+    },
+  );
 });
 
 describe.each(profiles)("%s profile: run() on a manual clock", (profile) => {
@@ -297,7 +332,10 @@ describe.each(profiles)("%s profile: run() on a manual clock", (profile) => {
     loop.setTimeout(() => seen.push(["a", loop.now()]), 100);
     loop.setTimeout(() => seen.push(["b", loop.now()]), 5000);
     await loop.run();
-    expect(seen).toEqual([["a", 100], ["b", 5000]]);
+    expect(seen).toEqual([
+      ["a", 100],
+      ["b", 5000],
+    ]);
     expect(loop.now()).toBe(5000);
   });
 
@@ -322,6 +360,9 @@ describe.each(profiles)("%s profile: run() on a manual clock", (profile) => {
       loop.setTimeout(() => seen.push(["after await", loop.now()]), 10);
     }, 10);
     await loop.run();
-    expect(seen).toEqual([["a", 10], ["after await", 20]]);
+    expect(seen).toEqual([
+      ["a", 10],
+      ["after await", 20],
+    ]);
   });
 });

@@ -13,7 +13,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { makeLoop, profiles, type Profile } from "./_helpers.ts";
+import { makeLoop, type Profile, profiles } from "./_helpers.ts";
 
 type Op =
   | { kind: "timeout"; delay: number }
@@ -23,11 +23,36 @@ type Op =
   | { kind: "advance"; ms: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("timeout" as const), delay: fc.integer({ min: 0, max: 30 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("interval" as const), period: fc.integer({ min: 4, max: 15 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("timeout" as const),
+      delay: fc.integer({ min: 0, max: 30 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("interval" as const),
+      period: fc.integer({ min: 4, max: 15 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("clear" as const), pick: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("victim" as const), pick: fc.nat(), victim: fc.nat() }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 40 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("victim" as const),
+      pick: fc.nat(),
+      victim: fc.nat(),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("advance" as const),
+      ms: fc.integer({ min: 0, max: 40 }),
+    }),
+  },
 );
 
 interface ModelTimer {
@@ -78,7 +103,13 @@ function runModel(profile: Profile, ops: Op[]): string[] {
         break;
       }
       case "interval":
-        timers.push({ deadline: now + op.period, seq: seq++, period: op.period, live: true, victim: null });
+        timers.push({
+          deadline: now + op.period,
+          seq: seq++,
+          period: op.period,
+          live: true,
+          victim: null,
+        });
         break;
       case "clear": {
         const ids = live();
@@ -153,9 +184,12 @@ async function runLoop(profile: Profile, ops: Op[]): Promise<string[]> {
 describe.each(profiles)("%s profile: loop vs reference model", (profile) => {
   test("random timeouts, intervals, clears and advances fire exactly like the model", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 120, size: "max" }), async (ops) => {
-        expect(await runLoop(profile, ops)).toEqual(runModel(profile, ops));
-      }),
+      fc.asyncProperty(
+        fc.array(opArb, { minLength: 1, maxLength: 120, size: "max" }),
+        async (ops) => {
+          expect(await runLoop(profile, ops)).toEqual(runModel(profile, ops));
+        },
+      ),
       { numRuns: 300, seed: 0x5eed },
     );
   });
@@ -225,15 +259,40 @@ type Action =
 /** A burst queues many tasks (or creates many timers) at once: the core's memory grows mid-batch. */
 
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant("timeout" as const), delay: fc.integer({ min: 0, max: 20 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("interval" as const), period: fc.integer({ min: 1, max: 10 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant("timeout" as const),
+      delay: fc.integer({ min: 0, max: 20 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("interval" as const),
+      period: fc.integer({ min: 1, max: 10 }),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("immediate" as const) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("task" as const) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("microtask" as const) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("clear" as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("refresh" as const), pick: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 15 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("burst" as const), timers: fc.boolean(), size: fc.integer({ min: 1000, max: 30_000 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("advance" as const),
+      ms: fc.integer({ min: 0, max: 15 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("burst" as const),
+      timers: fc.boolean(),
+      size: fc.integer({ min: 1000, max: 30_000 }),
+    }),
+  },
 );
 
 interface Tracked {
@@ -247,101 +306,144 @@ interface Tracked {
 describe.each(profiles)("%s profile: nothing accepted is lost (semantics.md)", (profile) => {
   test("every timeout, immediate, task and microtask scheduled (from outside or from callbacks) runs exactly once unless cleared first", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(actionArb, { minLength: 1, maxLength: 150, size: "max" }), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 50 }), async (actions, fanout) => {
-        const { loop, errors } = await makeLoop({ profile });
-        const tracked: Tracked[] = [];
-        let cursor = 0;
-        let fan = 0;
-        const perform = (action: Action, fromCallback: boolean): void => {
-          switch (action.kind) {
-            case "timeout":
-            case "interval": {
-              const entry: Tracked = { kind: action.kind, handle: undefined, runs: 0, cleared: false, refreshed: 0 };
-              const callback = (): void => {
-                entry.runs++;
-                work();
-              };
-              entry.handle = action.kind === "timeout" ? loop.setTimeout(callback, action.delay) : loop.setInterval(callback, action.period);
-              tracked.push(entry);
-              break;
-            }
-            case "immediate": {
-              const entry: Tracked = { kind: "immediate", handle: undefined, runs: 0, cleared: false, refreshed: 0 };
-              entry.handle = loop.setImmediate(() => {
-                entry.runs++;
-                work();
-              });
-              tracked.push(entry);
-              break;
-            }
-            case "task":
-            case "microtask": {
-              const entry: Tracked = { kind: action.kind, handle: undefined, runs: 0, cleared: false, refreshed: 0 };
-              const callback = (): void => {
-                entry.runs++;
-                work();
-              };
-              if (action.kind === "task") loop.submit(callback);
-              else loop.queueMicrotask(callback);
-              tracked.push(entry);
-              break;
-            }
-            case "clear": {
-              const clearable = tracked.filter((t) => t.kind === "timeout" || t.kind === "interval" || t.kind === "immediate");
-              if (clearable.length === 0) break;
-              const target = clearable[action.pick % clearable.length]!;
-              if (target.kind === "immediate") loop.clearImmediate(target.handle);
-              else loop.clearTimeout(target.handle);
-              if (target.kind === "interval" || target.runs === 0 || target.refreshed > 0) target.cleared = true;
-              break;
-            }
-            case "refresh": {
-              if (profile !== "node") break;
-              const refreshable = tracked.filter((t) => t.kind === "timeout" && !t.cleared);
-              if (refreshable.length === 0) break;
-              const target = refreshable[action.pick % refreshable.length]!;
-              (target.handle as { refresh(): void }).refresh();
-              target.refreshed++;
-              break;
-            }
-            case "advance":
-              if (!fromCallback) loop.advance(action.ms);
-              break;
-            case "burst": {
-              const entry: Tracked = { kind: "burst", handle: action.size, runs: 0, cleared: false, refreshed: 0 };
-              const count = (): void => void entry.runs++;
-              for (let i = 0; i < action.size; i++) {
-                if (action.timers) loop.setTimeout(count, 1 + (i % 7));
-                else loop.submit(count);
+      fc.asyncProperty(
+        fc.array(actionArb, { minLength: 1, maxLength: 150, size: "max" }),
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 50 }),
+        async (actions, fanout) => {
+          const { loop, errors } = await makeLoop({ profile });
+          const tracked: Tracked[] = [];
+          let cursor = 0;
+          let fan = 0;
+          const perform = (action: Action, fromCallback: boolean): void => {
+            switch (action.kind) {
+              case "timeout":
+              case "interval": {
+                const entry: Tracked = {
+                  kind: action.kind,
+                  handle: undefined,
+                  runs: 0,
+                  cleared: false,
+                  refreshed: 0,
+                };
+                const callback = (): void => {
+                  entry.runs++;
+                  work();
+                };
+                entry.handle =
+                  action.kind === "timeout"
+                    ? loop.setTimeout(callback, action.delay)
+                    : loop.setInterval(callback, action.period);
+                tracked.push(entry);
+                break;
               }
-              tracked.push(entry);
-              break;
+              case "immediate": {
+                const entry: Tracked = {
+                  kind: "immediate",
+                  handle: undefined,
+                  runs: 0,
+                  cleared: false,
+                  refreshed: 0,
+                };
+                entry.handle = loop.setImmediate(() => {
+                  entry.runs++;
+                  work();
+                });
+                tracked.push(entry);
+                break;
+              }
+              case "task":
+              case "microtask": {
+                const entry: Tracked = {
+                  kind: action.kind,
+                  handle: undefined,
+                  runs: 0,
+                  cleared: false,
+                  refreshed: 0,
+                };
+                const callback = (): void => {
+                  entry.runs++;
+                  work();
+                };
+                if (action.kind === "task") loop.submit(callback);
+                else loop.queueMicrotask(callback);
+                tracked.push(entry);
+                break;
+              }
+              case "clear": {
+                const clearable = tracked.filter(
+                  (t) => t.kind === "timeout" || t.kind === "interval" || t.kind === "immediate",
+                );
+                if (clearable.length === 0) break;
+                const target = clearable[action.pick % clearable.length]!;
+                if (target.kind === "immediate") loop.clearImmediate(target.handle);
+                else loop.clearTimeout(target.handle);
+                if (target.kind === "interval" || target.runs === 0 || target.refreshed > 0)
+                  target.cleared = true;
+                break;
+              }
+              case "refresh": {
+                if (profile !== "node") break;
+                const refreshable = tracked.filter((t) => t.kind === "timeout" && !t.cleared);
+                if (refreshable.length === 0) break;
+                const target = refreshable[action.pick % refreshable.length]!;
+                (target.handle as { refresh(): void }).refresh();
+                target.refreshed++;
+                break;
+              }
+              case "advance":
+                if (!fromCallback) loop.advance(action.ms);
+                break;
+              case "burst": {
+                const entry: Tracked = {
+                  kind: "burst",
+                  handle: action.size,
+                  runs: 0,
+                  cleared: false,
+                  refreshed: 0,
+                };
+                const count = (): void => void entry.runs++;
+                for (let i = 0; i < action.size; i++) {
+                  if (action.timers) loop.setTimeout(count, 1 + (i % 7));
+                  else loop.submit(count);
+                }
+                tracked.push(entry);
+                break;
+              }
             }
+          };
+          // A callback performs the next 0-3 actions of the list (advance is skipped inside callbacks).
+          const work = (): void => {
+            const n = fanout[fan++ % fanout.length]!;
+            for (let i = 0; i < n && cursor < actions.length; i++)
+              perform(actions[cursor++]!, true);
+          };
+          while (cursor < actions.length) perform(actions[cursor++]!, false);
+          expect(loop.verifyCore()).toBe(0);
+          for (const t of tracked) if (t.kind === "interval") loop.clearInterval(t.handle);
+          loop.runAll({ limit: 100_000 });
+          for (const t of tracked) if (t.kind === "interval") loop.clearInterval(t.handle); // intervals created late
+          loop.runAll({ limit: 100_000 });
+          expect(loop.verifyCore()).toBe(0);
+          expect(errors).toEqual([]);
+          expect(loop.pending).toEqual({
+            timers: 0,
+            immediates: 0,
+            tasks: 0,
+            microtasks: 0,
+            refs: 0,
+          });
+          for (const [index, t] of tracked.entries()) {
+            const where = `#${index} ${t.kind} runs=${t.runs} cleared=${t.cleared} refreshed=${t.refreshed}`;
+            if (t.kind === "burst") expect(t.runs, where).toBe(t.handle);
+            else if (t.kind === "task" || t.kind === "microtask") expect(t.runs, where).toBe(1);
+            else if (t.kind === "immediate") expect(t.runs, where).toBe(t.cleared ? 0 : 1);
+            else if (t.kind === "timeout" && t.refreshed === 0)
+              expect(t.runs, where).toBe(t.cleared ? 0 : 1);
+            else if (t.kind === "timeout")
+              expect(t.runs, where).toBeLessThanOrEqual(1 + t.refreshed);
           }
-        };
-        // A callback performs the next 0-3 actions of the list (advance is skipped inside callbacks).
-        const work = (): void => {
-          const n = fanout[fan++ % fanout.length]!;
-          for (let i = 0; i < n && cursor < actions.length; i++) perform(actions[cursor++]!, true);
-        };
-        while (cursor < actions.length) perform(actions[cursor++]!, false);
-        expect(loop.verifyCore()).toBe(0);
-        for (const t of tracked) if (t.kind === "interval") loop.clearInterval(t.handle);
-        loop.runAll({ limit: 100_000 });
-        for (const t of tracked) if (t.kind === "interval") loop.clearInterval(t.handle); // intervals created late
-        loop.runAll({ limit: 100_000 });
-        expect(loop.verifyCore()).toBe(0);
-        expect(errors).toEqual([]);
-        expect(loop.pending).toEqual({ timers: 0, immediates: 0, tasks: 0, microtasks: 0, refs: 0 });
-        for (const [index, t] of tracked.entries()) {
-          const where = `#${index} ${t.kind} runs=${t.runs} cleared=${t.cleared} refreshed=${t.refreshed}`;
-          if (t.kind === "burst") expect(t.runs, where).toBe(t.handle);
-          else if (t.kind === "task" || t.kind === "microtask") expect(t.runs, where).toBe(1);
-          else if (t.kind === "immediate") expect(t.runs, where).toBe(t.cleared ? 0 : 1);
-          else if (t.kind === "timeout" && t.refreshed === 0) expect(t.runs, where).toBe(t.cleared ? 0 : 1);
-          else if (t.kind === "timeout") expect(t.runs, where).toBeLessThanOrEqual(1 + t.refreshed);
-        }
-      }),
+        },
+      ),
       { numRuns: 60, seed: 0xc0ffee },
     );
   });

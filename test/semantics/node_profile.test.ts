@@ -27,7 +27,8 @@ describe("node: Timeout and Immediate objects", () => {
     const { loop } = await makeLoop({ profile: "node" });
     for (const t of [loop.setTimeout(() => {}, 1), loop.setInterval(() => {}, 1)]) {
       expect(t).toBeInstanceOf(Timeout);
-      for (const method of ["ref", "unref", "hasRef", "refresh", "close"]) expect(typeof t[method]).toBe("function");
+      for (const method of ["ref", "unref", "hasRef", "refresh", "close"])
+        expect(typeof t[method]).toBe("function");
       expect(typeof t[Symbol.toPrimitive]).toBe("function");
       expect(typeof t[Symbol.dispose]).toBe("function");
       loop.clearTimeout(t);
@@ -83,10 +84,15 @@ describe("node: Timeout and Immediate objects", () => {
     const { loop } = await makeLoop({ profile: "node" });
     const calls: unknown[][] = [];
     loop.setTimeout((...args: unknown[]) => calls.push(["timeout", ...args]), 1, "a", 2);
-    const interval = loop.setInterval((...args: unknown[]) => {
-      calls.push(["interval", ...args]);
-      loop.clearInterval(interval);
-    }, 1, "b", 3);
+    const interval = loop.setInterval(
+      (...args: unknown[]) => {
+        calls.push(["interval", ...args]);
+        loop.clearInterval(interval);
+      },
+      1,
+      "b",
+      3,
+    );
     loop.setImmediate((...args: unknown[]) => calls.push(["immediate", ...args]), "c", 4);
     loop.runAll();
     expect(calls).toEqual([
@@ -155,7 +161,10 @@ describe("node: Symbol.toPrimitive and numeric ids (knownTimersById)", () => {
   test("+timeout is a stable number usable as a key, and clearTimeout(+t) clears it", async () => {
     // Node test/parallel/test-timers-to-primitive.js
     const { loop, log } = await makeLoop({ profile: "node" });
-    for (const t of [loop.setTimeout(() => log.push("timeout"), 1), loop.setInterval(() => log.push("interval"), 1)]) {
+    for (const t of [
+      loop.setTimeout(() => log.push("timeout"), 1),
+      loop.setInterval(() => log.push("interval"), 1),
+    ]) {
       expect(Number.isNaN(+t)).toBe(false);
       expect(+t).toBe(t[Symbol.toPrimitive]());
       expect(`${t}`).toBe(t[Symbol.toPrimitive]().toString());
@@ -226,11 +235,14 @@ describe("node: delay coercion (after *= 1; outside [1, 2^31-1] becomes 1; trunc
     ["-Infinity", -Infinity, 1, ["TimeoutNegativeWarning"]],
     ["NaN", NaN, 1, ["TimeoutNaNWarning"]],
     ['"abc" (NaN)', "abc", 1, ["TimeoutNaNWarning"]],
-  ])("%s: fires at the coerced delay, with Node's warning if any", async (_name, after, expectedAt, expectedWarnings) => {
-    const { at, warnings } = await firesAt(after);
-    expect(at).toBe(expectedAt);
-    expect(warnings).toEqual(expectedWarnings);
-  });
+  ])(
+    "%s: fires at the coerced delay, with Node's warning if any",
+    async (_name, after, expectedAt, expectedWarnings) => {
+      const { at, warnings } = await firesAt(after);
+      expect(at).toBe(expectedAt);
+      expect(warnings).toEqual(expectedWarnings);
+    },
+  );
 
   test("a 0 ms and a 1 ms timeout are the same delay and fire in creation order", async () => {
     // Node test/parallel/test-timers-zero-timeout.js; "Schedule on next tick, follows browser behavior".
@@ -249,8 +261,18 @@ describe("node: delay coercion (after *= 1; outside [1, 2^31-1] becomes 1; trunc
     const { loop } = await makeLoop({ profile: "node" });
     let inRange = 0;
     let outOfRange = 0;
-    loop.setTimeout(() => {}, { valueOf: () => { inRange++; return 5; } });
-    loop.setTimeout(() => {}, { valueOf: () => { outOfRange++; return -5; } });
+    loop.setTimeout(() => {}, {
+      valueOf: () => {
+        inRange++;
+        return 5;
+      },
+    });
+    loop.setTimeout(() => {}, {
+      valueOf: () => {
+        outOfRange++;
+        return -5;
+      },
+    });
     expect(inRange).toBe(1);
     expect(outOfRange).toBe(1);
   });
@@ -258,7 +280,13 @@ describe("node: delay coercion (after *= 1; outside [1, 2^31-1] becomes 1; trunc
   test("a throwing valueOf or a Symbol delay throws and schedules nothing", async () => {
     const { loop } = await makeLoop({ profile: "node" });
     const boom = new Error("valueOf");
-    expect(() => loop.setTimeout(() => {}, { valueOf: () => { throw boom; } })).toThrow(boom);
+    expect(() =>
+      loop.setTimeout(() => {}, {
+        valueOf: () => {
+          throw boom;
+        },
+      }),
+    ).toThrow(boom);
     expect(() => loop.setTimeout(() => {}, Symbol("s"))).toThrow(TypeError);
     expect(loop.pending.timers).toBe(0);
   });
@@ -368,21 +396,24 @@ describe("node: callback validation", () => {
     ["null", null],
     ["false", false],
   ];
-  test.each(bad)("setTimeout/setInterval/setImmediate(%s) throw TypeError ERR_INVALID_ARG_TYPE", async (_name, callback) => {
-    const { loop } = await makeLoop({ profile: "node" });
-    for (const schedule of [loop.setTimeout, loop.setInterval, loop.setImmediate]) {
-      let thrown: unknown;
-      try {
-        schedule.call(loop, callback as never, 0);
-      } catch (error) {
-        thrown = error;
+  test.each(bad)(
+    "setTimeout/setInterval/setImmediate(%s) throw TypeError ERR_INVALID_ARG_TYPE",
+    async (_name, callback) => {
+      const { loop } = await makeLoop({ profile: "node" });
+      for (const schedule of [loop.setTimeout, loop.setInterval, loop.setImmediate]) {
+        let thrown: unknown;
+        try {
+          schedule.call(loop, callback as never, 0);
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toBeInstanceOf(TypeError);
+        expect((thrown as { code?: string }).code).toBe("ERR_INVALID_ARG_TYPE");
+        expect((thrown as Error).message).toMatch(/"callback" argument must be/);
       }
-      expect(thrown).toBeInstanceOf(TypeError);
-      expect((thrown as { code?: string }).code).toBe("ERR_INVALID_ARG_TYPE");
-      expect((thrown as Error).message).toMatch(/"callback" argument must be/);
-    }
-    expect(loop.pending).toMatchObject({ timers: 0, immediates: 0 });
-  });
+      expect(loop.pending).toMatchObject({ timers: 0, immediates: 0 });
+    },
+  );
 
   test("a string handler is a TypeError in the node profile even with the stringHandler option", async () => {
     const { loop } = await makeLoop({ profile: "node", stringHandler: () => () => {} });
@@ -408,12 +439,13 @@ describe("node: refresh()", () => {
     // Node test/parallel/test-timers-refresh.js ("regular timer", "unref()'d timer", "interval").
     for (const kind of ["regular", "unref", "interval"] as const) {
       const { loop, log } = await makeLoop({ profile: "node" });
-      const timer = kind === "interval"
-        ? loop.setInterval(() => {
-          log.push("refreshed");
-          loop.clearInterval(timer);
-        }, 1)
-        : loop.setTimeout(() => log.push("refreshed"), 1);
+      const timer =
+        kind === "interval"
+          ? loop.setInterval(() => {
+              log.push("refreshed");
+              loop.clearInterval(timer);
+            }, 1)
+          : loop.setTimeout(() => log.push("refreshed"), 1);
       if (kind === "unref") timer.unref();
       loop.setTimeout(() => log.push("other"), 1);
       expect(timer.refresh()).toBe(timer);
@@ -434,7 +466,10 @@ describe("node: refresh()", () => {
     }, 10);
     b = loop.setTimeout(() => seen.push(["B", loop.now()]), 10);
     loop.advance(30);
-    expect(seen).toEqual([["A", 10], ["B", 20]]);
+    expect(seen).toEqual([
+      ["A", 10],
+      ["B", 20],
+    ]);
     expect(loop.pending.timers).toBe(0);
   });
 
@@ -453,7 +488,11 @@ describe("node: refresh()", () => {
     // Node (lib/internal/timers.js listOnTimeout): A is removed from the 10 ms list to
     // run; B.refresh() re-appends B; A is re-inserted in the `finally` after its callback,
     // behind B. Both expire at 20, so B runs first.
-    expect(seen).toEqual([["A", 10], ["B", 20], ["A", 20]]);
+    expect(seen).toEqual([
+      ["A", 10],
+      ["B", 20],
+      ["A", 20],
+    ]);
   });
 
   test("refresh() of an interval restarts its period from now", async () => {

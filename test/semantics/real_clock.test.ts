@@ -11,7 +11,7 @@
  *   test-timers-immediate-unref-simple.js.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -124,7 +124,10 @@ describe.each(profiles)("%s profile: driven by the host", (profile) => {
 
   test("run() with nothing to do resolves at once", async () => {
     const { loop } = await makeLoop({ profile, clock: "real" });
-    const result = await Promise.race([loop.run().then(() => "resolved"), sleep(200).then(() => "hung")]);
+    const result = await Promise.race([
+      loop.run().then(() => "resolved"),
+      sleep(200).then(() => "hung"),
+    ]);
     expect(result).toBe("resolved");
     loop.close();
   });
@@ -148,7 +151,10 @@ describe("node profile: ref/unref and run()", () => {
   test("an unref'd timer does not keep run() waiting and does not fire before it is due", async () => {
     const { loop, log } = await makeLoop({ profile: "node", clock: "real" });
     const t = loop.setTimeout(() => log.push("unref'd fired"), 1000).unref();
-    const result = await Promise.race([loop.run().then(() => "resolved"), sleep(500).then(() => "hung")]);
+    const result = await Promise.race([
+      loop.run().then(() => "resolved"),
+      sleep(500).then(() => "hung"),
+    ]);
     expect(result).toBe("resolved");
     expect(log).toEqual([]);
     loop.clearTimeout(t);
@@ -168,7 +174,10 @@ describe("node profile: ref/unref and run()", () => {
 
   test("ref() after unref() keeps run() waiting for the timer again", async () => {
     const { loop, log } = await makeLoop({ profile: "node", clock: "real" });
-    loop.setTimeout(() => log.push("fired"), 20).unref().ref();
+    loop
+      .setTimeout(() => log.push("fired"), 20)
+      .unref()
+      .ref();
     await loop.run();
     expect(log).toEqual(["fired"]);
     loop.close();
@@ -203,16 +212,23 @@ describe("node profile: ref/unref and run()", () => {
     // Node test/parallel/test-timers-immediate-unref-simple.js
     const { loop } = await makeLoop({ profile: "node", clock: "real" });
     loop.setImmediate(() => {}).unref();
-    const result = await Promise.race([loop.run().then(() => "resolved"), sleep(500).then(() => "hung")]);
+    const result = await Promise.race([
+      loop.run().then(() => "resolved"),
+      sleep(500).then(() => "hung"),
+    ]);
     expect(result).toBe("resolved");
     loop.close();
   });
 });
 
 describe("microtask budget (semantics.md: optional, off by default, yields without reordering)", () => {
-  async function flood(budget: number | undefined): Promise<{ hostRanDuringFlood: boolean; order: string[] }> {
+  async function flood(
+    budget: number | undefined,
+  ): Promise<{ hostRanDuringFlood: boolean; order: string[] }> {
     const { loop } = await makeLoop(
-      budget === undefined ? { profile: "node", clock: "real" } : { profile: "node", clock: "real", microtaskBudget: budget },
+      budget === undefined
+        ? { profile: "node", clock: "real" }
+        : { profile: "node", clock: "real", microtaskBudget: budget },
     );
     const order: string[] = [];
     let remaining = 200;
@@ -263,7 +279,15 @@ beforeAll(() => {
   try {
     execFileSync(
       process.execPath,
-      [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json"), "--outDir", join(pkg, "dist"), "--declaration", "false"],
+      [
+        join(root, "node_modules/typescript/bin/tsc"),
+        "-p",
+        join(root, "tsconfig.json"),
+        "--outDir",
+        join(pkg, "dist"),
+        "--declaration",
+        "false",
+      ],
       { cwd: root, stdio: "pipe" },
     );
   } catch (error) {
@@ -290,15 +314,20 @@ function runChild(body: string, timeoutMs = 5000): Promise<ChildResult> {
   writeFileSync(script, `import { createEventLoop } from "./dist/node.js";\n${body}\n`);
   const start = performance.now();
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [script], { timeout: timeoutMs }, (error, stdout, stderr) => {
-      resolve({
-        code: child.exitCode,
-        stdout: String(stdout),
-        stderr: String(stderr),
-        ms: performance.now() - start,
-        killed: child.killed || (error as { killed?: boolean } | null)?.killed === true,
-      });
-    });
+    const child = execFile(
+      process.execPath,
+      [script],
+      { timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        resolve({
+          code: child.exitCode,
+          stdout: String(stdout),
+          stderr: String(stderr),
+          ms: performance.now() - start,
+          killed: child.killed || (error as { killed?: boolean } | null)?.killed === true,
+        });
+      },
+    );
   });
 }
 
@@ -381,8 +410,10 @@ describe("node: process liveness (child processes)", () => {
   test.each([
     ["with a microtask queued", "loop.queueMicrotask(() => {});"],
     ["with nothing queued", ""],
-  ])("close() from inside a timer callback (%s) does not throw out of the host's turn", async (_name, extra) => {
-    const result = await runChild(`
+  ])(
+    "close() from inside a timer callback (%s) does not throw out of the host's turn",
+    async (_name, extra) => {
+      const result = await runChild(`
       process.on("uncaughtException", (error) => { console.log("uncaught", error.name); process.exitCode = 3; });
       for (const profile of ["html", "node"]) {
         const loop = await createEventLoop({ profile });
@@ -391,10 +422,11 @@ describe("node: process liveness (child processes)", () => {
       }
       setTimeout(() => console.log("alive"), 50);
     `);
-    expect(result.killed).toBe(false);
-    expect(result.stdout).toBe("alive\n");
-    expect(result.code).toBe(0);
-  });
+      expect(result.killed).toBe(false);
+      expect(result.stdout).toBe("alive\n");
+      expect(result.code).toBe(0);
+    },
+  );
 
   test("await loop.run() in a script resolves and the process exits when the work is done", async () => {
     const result = await runChild(`

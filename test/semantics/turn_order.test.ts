@@ -93,7 +93,20 @@ describe.each(profiles)("%s profile: phases of a turn", (profile) => {
       });
     }
     loop.runUntilIdle();
-    expect(log).toEqual(["T1", "T1.m", "T1.mm", "T2", "T2.m", "T2.mm", "I1", "I1.m", "I1.mm", "I2", "I2.m", "I2.mm"]);
+    expect(log).toEqual([
+      "T1",
+      "T1.m",
+      "T1.mm",
+      "T2",
+      "T2.m",
+      "T2.mm",
+      "I1",
+      "I1.m",
+      "I1.mm",
+      "I2",
+      "I2.m",
+      "I2.mm",
+    ]);
   });
 
   test("a microtask queued by a microtask runs before the next timer even when it queues a task", async () => {
@@ -196,7 +209,9 @@ describe.each(profiles)("%s profile: phases of a turn", (profile) => {
       );
     }
     loop.runUntilIdle();
-    expect(seen).toEqual(Array.from({ length: count }, (_, i) => i).filter((i) => i !== 1 && i !== 600));
+    expect(seen).toEqual(
+      Array.from({ length: count }, (_, i) => i).filter((i) => i !== 1 && i !== 600),
+    );
     expect(loop.pending.immediates).toBe(0);
   });
 
@@ -327,32 +342,38 @@ describe("html profile: timers started during a turn", () => {
 });
 
 describe("real clock: one clock read per turn", () => {
-  test.each(profiles)("%s: due timers of one turn run in (deadline, start) order, not creation order", async (profile) => {
-    const { loop, log } = await makeLoop({ profile, clock: "real" });
-    loop.setTimeout(() => log.push("A 8 ms"), 8);
-    loop.setTimeout(() => log.push("B 3 ms"), 3);
-    loop.setTimeout(() => log.push("C 3 ms"), 3);
-    loop.submit(() => log.push("task"));
-    busyWait(15); // every deadline passes before the host runs the loop at all
-    await waitFor(() => log.length === 4);
-    // The task was queued before the first turn; the first turn's clock read sees all three timers due.
-    expect(log).toEqual(["B 3 ms", "C 3 ms", "A 8 ms", "task"]);
-    loop.close();
-  });
+  test.each(profiles)(
+    "%s: due timers of one turn run in (deadline, start) order, not creation order",
+    async (profile) => {
+      const { loop, log } = await makeLoop({ profile, clock: "real" });
+      loop.setTimeout(() => log.push("A 8 ms"), 8);
+      loop.setTimeout(() => log.push("B 3 ms"), 3);
+      loop.setTimeout(() => log.push("C 3 ms"), 3);
+      loop.submit(() => log.push("task"));
+      busyWait(15); // every deadline passes before the host runs the loop at all
+      await waitFor(() => log.length === 4);
+      // The task was queued before the first turn; the first turn's clock read sees all three timers due.
+      expect(log).toEqual(["B 3 ms", "C 3 ms", "A 8 ms", "task"]);
+      loop.close();
+    },
+  );
 
-  test.each(profiles)("%s: a 1 ms timer created by a callback that ran long does not fire in that turn", async (profile) => {
-    // The clock is read once per turn (libuv uv_update_time; loop.zig set_now only between
-    // turns): after A's busy wait the 1 ms timer is really due, but only the next turn sees it.
-    const { loop, log } = await makeLoop({ profile, clock: "real" });
-    loop.setTimeout(() => {
-      log.push("A");
-      busyWait(5);
-      loop.setTimeout(() => log.push("B"), 1);
-      loop.setImmediate(() => log.push("immediate from A"));
-    }, 1);
-    loop.setTimeout(() => log.push("C (same deadline as A)"), 1);
-    await waitFor(() => log.length === 4);
-    expect(log).toEqual(["A", "C (same deadline as A)", "immediate from A", "B"]);
-    loop.close();
-  });
+  test.each(profiles)(
+    "%s: a 1 ms timer created by a callback that ran long does not fire in that turn",
+    async (profile) => {
+      // The clock is read once per turn (libuv uv_update_time; loop.zig set_now only between
+      // turns): after A's busy wait the 1 ms timer is really due, but only the next turn sees it.
+      const { loop, log } = await makeLoop({ profile, clock: "real" });
+      loop.setTimeout(() => {
+        log.push("A");
+        busyWait(5);
+        loop.setTimeout(() => log.push("B"), 1);
+        loop.setImmediate(() => log.push("immediate from A"));
+      }, 1);
+      loop.setTimeout(() => log.push("C (same deadline as A)"), 1);
+      await waitFor(() => log.length === 4);
+      expect(log).toEqual(["A", "C (same deadline as A)", "immediate from A", "B"]);
+      loop.close();
+    },
+  );
 });

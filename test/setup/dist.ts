@@ -23,5 +23,9 @@ export default function setup(): void {
   const sources = Math.max(newest(join(root, "src-ts")), newest(join(root, "wasm/zigloop.wasm")));
   const outputs = ["dist/node.js", "dist/cjs/zigloop.cjs"].map((path) => join(root, path));
   const stale = outputs.some((built) => !existsSync(built) || statSync(built).mtimeMs < sources);
-  if (stale) execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { cwd: root, stdio: "inherit" });
+  if (stale)
+    execFileSync(process.execPath, [join(root, "scripts/build.mjs")], {
+      cwd: root,
+      stdio: "inherit",
+    });
 }

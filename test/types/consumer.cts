@@ -1,5 +1,10 @@
 // CommonJS consumers: the .d.cts declarations (see consumer.mts).
 import zigloop = require("zigloop");
 import coreModule = require("zigloop/wasm");
-export const loop: Promise<zigloop.EventLoop<"html", "manual">> = zigloop.createEventLoop({ clock: "manual" });
-export const sync: zigloop.EventLoop<"node", "real"> = zigloop.createEventLoopSync({ module: coreModule, profile: "node" });
+export const loop: Promise<zigloop.EventLoop<"html", "manual">> = zigloop.createEventLoop({
+  clock: "manual",
+});
+export const sync: zigloop.EventLoop<"node", "real"> = zigloop.createEventLoopSync({
+  module: coreModule,
+  profile: "node",
+});

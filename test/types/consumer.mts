@@ -2,7 +2,14 @@
 // file into a project that installed the packed tarball and compiles it with lib es2022 only
 // (no DOM, no Node types) and skipLibCheck false. Every @ts-expect-error must fire (an unused
 // one is an error), so each line below is a mistake the types catch.
-import { createEventLoop, createEventLoopSync, type EventLoop, type Immediate, type PromiseRejectionEvent, type Timeout } from "zigloop";
+import {
+  createEventLoop,
+  createEventLoopSync,
+  type EventLoop,
+  type Immediate,
+  type PromiseRejectionEvent,
+  type Timeout,
+} from "zigloop";
 import coreModule from "zigloop/wasm";
 
 const html = await createEventLoop();
@@ -63,4 +70,5 @@ dispose();
 dispose[Symbol.dispose]();
 t[Symbol.dispose]();
 void html[Symbol.asyncDispose]();
+
 export { id, n, p };
