@@ -462,7 +462,7 @@ export const CASES: Case[] = [
       call: "createEventLoop({ metrics: { latencyGroup } })",
       input: `latencyGroup = ${label}`,
       note: "an integer from 1 to 512",
-      why: "README / metrics.ts (BATCH_CAPACITY)",
+      why: "README / loop/config.ts metricsOption (BATCH_CAPACITY)",
       mode: "create",
       expect: rangeError(/^metrics\.latencyGroup must be an integer from 1 to 512, got type/),
       act: () =>
@@ -1903,7 +1903,7 @@ export const CASES: Case[] = [
     call: "formatMetrics(metrics)",
     input: "metrics = null",
     note: "the engine's TypeError",
-    why: "metrics.ts formatMetrics takes a LoopMetrics",
+    why: "loop/metrics.ts formatMetrics takes a LoopMetrics",
     expect: typeError(/Cannot read properties of null/),
     act: () => formatMetrics(null as any),
   },
