@@ -17,7 +17,9 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const [baseDir, candidateDir, ...only] = args.filter((a) => a !== "--quick");
 if (!baseDir || !candidateDir) {
-  console.error("Usage: node bench/ab_host.mjs <base dist dir> <candidate dist dir> [--quick] [workload ...]");
+  console.error(
+    "Usage: node bench/ab_host.mjs <base dist dir> <candidate dist dir> [--quick] [workload ...]",
+  );
   process.exit(2);
 }
 

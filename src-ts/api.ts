@@ -11,6 +11,7 @@ export {
   ClockModeError,
   CoreMismatchError,
   CoreTrapError,
+  DriveInProgressError,
   LoopClosedError,
   LoopLimitError,
   LoopShuttingDownError,

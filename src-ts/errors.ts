@@ -75,6 +75,18 @@ export class ReentrancyError extends LoopStateError {
   }
 }
 
+/** A drive was asked for while an async drive of the same loop waits for the host. */
+export class DriveInProgressError extends LoopStateError {
+  override name = "DriveInProgressError";
+  constructor(action: string, inProgress: string) {
+    super(
+      "ERR_LOOP_DRIVE_IN_PROGRESS",
+      `Cannot ${action}: ${inProgress} is still driving this loop (it waits for the host between callbacks). ` +
+        "Await it first; one drive at a time.",
+    );
+  }
+}
+
 /** The WebAssembly core trapped. That loop is unusable; other loops are unaffected. */
 export class CoreTrapError extends LoopStateError {
   override name = "CoreTrapError";

@@ -439,11 +439,12 @@ export class EventLoop<
   // ---- running ---------------------------------------------------------------------
 
   /**
-   * Resolves when nothing ref'd is left (no ref'd timers, queued tasks, immediates
-   * or microtasks), or once the loop is closed. Real clock: the loop runs from the
-   * host's event loop; this only waits. Manual clock: runs everything, moving
-   * virtual time from deadline to deadline, yielding to the host between turns so
-   * native promise continuations can run.
+   * Resolves when nothing ref'd is left (no ref'd timers, queued tasks, immediates or
+   * microtasks), after the host's own jobs (native `await` continuations) have had their
+   * turn, or once the loop is closed. Real clock: the loop runs from the host's event
+   * loop; this only waits. Manual clock: runs everything, moving virtual time from
+   * deadline to deadline, and gives the host a macrotask after every callback (see
+   * `advanceAsync`).
    * @throws {ReentrancyError} (as a rejection) when called from inside a loop callback.
    */
   run(): Promise<void> {
@@ -451,7 +452,10 @@ export class EventLoop<
     if (engine.core.broken) return Promise.reject(engine.core.broken);
     if (engine.closed) return Promise.reject(new LoopClosedError("run the loop"));
     if (engine.depth > 0) return Promise.reject(new ReentrancyError("await loop.run()"));
-    return this.#virtualTime?.runAllAsync() ?? this.#realTime!.waitForIdle();
+    return this.#async(() => {
+      this.#virtualTime?.assertIdle("run the loop");
+      return this.#virtualTime?.run() ?? this.#realTime!.waitForIdle();
+    });
   }
 
   /**
@@ -462,21 +466,27 @@ export class EventLoop<
    */
   runUntilIdle(options?: DriveOptions): void {
     this.#assertDrivable("runUntilIdle()");
-    this.#turn.drainNow("runUntilIdle()", limitOption(options, DEFAULT_DRIVE_LIMIT));
+    const limit = limitOption(options, DEFAULT_DRIVE_LIMIT);
+    if (this.#virtualTime !== undefined) this.#virtualTime.runUntilIdle(limit);
+    else this.#turn.drainNow("runUntilIdle()", limit);
   }
 
   /**
    * Manual clock: moves time forward by `ms`, firing every timer that falls due, in
-   * order, each at its own deadline and with its microtask checkpoint. Returns the new time.
+   * order, each at its own deadline and with its microtask checkpoint, and running the
+   * tasks and immediates queued along the way. Returns the new time.
+   * @throws {LoopLimitError} after `limit` turns at one time (default 100,000): work that
+   *   keeps re-arming without time moving (a 0 ms timer scheduled from a microtask).
    */
   advance(ms: ManualOnly<C, number>, options?: DriveOptions): number {
-    const virtual = this.#manual("advance");
-    return virtual.advance(ms, limitOption(options, DEFAULT_DRIVE_LIMIT));
+    return this.#manual("advance").advance(ms, limitOption(options, DEFAULT_DRIVE_LIMIT));
   }
 
   /**
-   * Manual clock: moves time to the earliest timer and fires that one timer (with its
-   * checkpoint). Pending microtasks run first. Returns the new time.
+   * Manual clock: one turn. If something is runnable now (tasks, immediates, a due
+   * timer), a turn at the current time; else the clock moves to the earliest timer and
+   * the turn runs there. The turn fires at most one timer, then its task and immediate
+   * phases. Pending microtasks run first. Returns the new time.
    */
   next(..._: ManualOnly<C, []>): number {
     return this.#manual("next").next();
@@ -489,18 +499,72 @@ export class EventLoop<
    *   scheduling timers (an interval, a timer that re-arms itself).
    */
   runAll(...[options]: ManualOnly<C, [options?: DriveOptions]>): number {
-    const virtual = this.#manual("runAll");
-    return virtual.runAll(limitOption(options, DEFAULT_RUN_ALL_LIMIT));
+    return this.#manual("runAll").runAll(limitOption(options, DEFAULT_RUN_ALL_LIMIT));
   }
 
   /**
    * Manual clock: advances to the deadline of the latest timer that exists now, so
-   * every timer present at the call fires; timers created meanwhile fire only if
-   * they fall due by then. Always terminates.
+   * every timer present at the call fires; timers created meanwhile fire if they fall
+   * due by then. Ends: time moves only up to that deadline, and work that keeps
+   * re-arming at one time stops at `limit` turns with `LoopLimitError`.
    */
   runToLast(...[options]: ManualOnly<C, [options?: DriveOptions]>): number {
-    const virtual = this.#manual("runToLast");
-    return virtual.runToLast(limitOption(options, DEFAULT_DRIVE_LIMIT));
+    return this.#manual("runToLast").runToLast(limitOption(options, DEFAULT_DRIVE_LIMIT));
+  }
+
+  /**
+   * Manual clock: `advance(ms)`, giving the host a macrotask after every callback's
+   * microtask checkpoint, so native `await` continuations run there, before the next
+   * callback and before time moves on: code written with `async`/`await` sees the same
+   * timeline as on a real clock. Resolves with the new time.
+   * @throws {DriveInProgressError} if another drive of this loop is still running.
+   */
+  advanceAsync(ms: ManualOnly<C, number>, options?: DriveOptions): Promise<number> {
+    return this.#async(() =>
+      this.#manual("advanceAsync").advanceAsync(ms, limitOption(options, DEFAULT_DRIVE_LIMIT)),
+    );
+  }
+
+  /** Manual clock: `next()`, with the host's jobs after every callback (see `advanceAsync`). */
+  nextAsync(..._: ManualOnly<C, []>): Promise<number> {
+    return this.#async(() => this.#manual("nextAsync").nextAsync());
+  }
+
+  /** Manual clock: `runAll()`, with the host's jobs after every callback (see `advanceAsync`). */
+  runAllAsync(...[options]: ManualOnly<C, [options?: DriveOptions]>): Promise<number> {
+    return this.#async(() =>
+      this.#manual("runAllAsync").runAllAsync(limitOption(options, DEFAULT_RUN_ALL_LIMIT)),
+    );
+  }
+
+  /** Manual clock: `runToLast()`, with the host's jobs after every callback (see `advanceAsync`). */
+  runToLastAsync(...[options]: ManualOnly<C, [options?: DriveOptions]>): Promise<number> {
+    return this.#async(() =>
+      this.#manual("runToLastAsync").runToLastAsync(limitOption(options, DEFAULT_DRIVE_LIMIT)),
+    );
+  }
+
+  /** Manual clock: `runUntilIdle()`, with the host's jobs after every callback (see `advanceAsync`). */
+  runUntilIdleAsync(...[options]: ManualOnly<C, [options?: DriveOptions]>): Promise<void> {
+    return this.#async(() =>
+      this.#manual("runUntilIdleAsync").runUntilIdleAsync(
+        limitOption(options, DEFAULT_DRIVE_LIMIT),
+      ),
+    );
+  }
+
+  /** The earliest timer's deadline in loop ms, or Infinity when no timer is pending. */
+  nextDeadline(): number {
+    return this.#engine.core.exports.zl_timers_next_deadline() / 1000;
+  }
+
+  /** A drive's promise; what its checks throw becomes a rejection. */
+  #async<T>(drive: () => Promise<T>): Promise<T> {
+    try {
+      return drive();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** The virtual-time driver, after the checks every manual-clock drive makes. */
@@ -515,6 +579,7 @@ export class EventLoop<
     if (engine.core.broken) throw engine.core.broken;
     if (engine.closed) throw new LoopClosedError(action);
     if (engine.depth > 0) throw new ReentrancyError(action);
+    this.#virtualTime?.assertIdle(action);
   }
 
   // ---- lifecycle -------------------------------------------------------------------

@@ -5,7 +5,8 @@
 //!   `Status` code, or zero / a non-negative payload (an id, a count).
 //! - Batches ("every timer due now") are written into fixed buffers in linear
 //!   memory (`zl_batch_ptr`) and returned as a count, so one call replaces many.
-//! - Times are f64 milliseconds from the host; delays are whole milliseconds.
+//! - Times are f64 microseconds (integers up to 2^53 are exact, so nothing rounds on
+//!   the way across; see time.zig); delays are whole milliseconds.
 //! - The module holds exactly one loop; every host loop instantiates its own module.
 //! - Memory grows only inside zl_init, zl_timer_schedule, zl_immediate_push,
 //!   zl_task_push and zl_microtask_push; the host refreshes its views after them.
@@ -34,7 +35,7 @@ const histogram_mod = @import("histogram.zig");
 pub const panic = std.debug.no_panic;
 
 /// Bump when an export's meaning changes; the generated checksum also covers it.
-pub const abi_version: u32 = 2;
+pub const abi_version: u32 = 3;
 
 pub const Batch = loop_mod.Batch;
 pub const Stat = loop_mod.Stat;
@@ -47,9 +48,9 @@ pub const queue_max_limit: u32 = loop_mod.queue_max_limit;
 pub const ring_capacity_min: u32 = loop_mod.ring_capacity_min;
 pub const ring_capacity_max: u32 = loop_mod.ring_capacity_max;
 pub const delay_ms_max: u32 = @import("time.zig").delay_ms_max;
-/// The latest loop time (ms) the host may set: the core's time saturates at
-/// `ticks_max`, and the longest delay must still fit above it.
-pub const time_ms_limit: u64 = @import("time.zig").ticks_max / @import("time.zig").ticks_per_ms - delay_ms_max;
+/// The latest loop time (µs) the host may set: deadlines stay exact up to
+/// `ticks_max` (2^53 µs), and the longest delay must still fit below it.
+pub const time_us_limit: u64 = @import("time.zig").ticks_max - @as(u64, delay_ms_max) * @import("time.zig").ticks_per_ms;
 
 /// u32 word offsets of the shared microtask ring state (`zl_microtask_ring`).
 pub const RingWord = enum(u32) {
@@ -79,7 +80,7 @@ pub const Invariant = enum(i32) {
 /// Every constant the host depends on, as one string. Its FNV-1a hash is the ABI checksum.
 pub const constants_text: []const u8 = blk: {
     @setEvalBranchQuota(100_000);
-    var text: []const u8 = std.fmt.comptimePrint("abi_version={d};batch_capacity={d};time_ms_limit={d};ring_words={d};", .{ abi_version, batch_capacity, time_ms_limit, ring_words });
+    var text: []const u8 = std.fmt.comptimePrint("abi_version={d};batch_capacity={d};time_us_limit={d};ring_words={d};", .{ abi_version, batch_capacity, time_us_limit, ring_words });
     for (.{ Status, Batch, Stat, Life, HistogramWhich, HistogramField, Invariant, RingWord }) |E| {
         const info = @typeInfo(E).@"enum";
         for (info.field_names, info.field_values) |name, value| {
@@ -177,9 +178,9 @@ pub export fn zl_batch_ptr(batch: u32) u32 {
     return @intCast(@intFromPtr(loop.batch_ptr(which)));
 }
 
-pub export fn zl_set_now(now_ms: f64) i32 {
+pub export fn zl_set_now(now_us: f64) i32 {
     const loop = ready() orelse return Status.not_initialized.code();
-    return code(loop.set_now(now_ms));
+    return code(loop.set_now(now_us));
 }
 
 /// Arms a timer (repeating != 0: an interval) and returns its id, or a status.
@@ -198,28 +199,30 @@ pub export fn zl_timer_refresh(id: u32) i32 {
     return code(loop.timer_refresh(id));
 }
 
-/// Like zl_timer_schedule, but the delay counts from `start_ms` (a fresh clock reading).
-pub export fn zl_timer_schedule_at(start_ms: f64, delay_ms: u32, repeating: u32) i32 {
+/// Like zl_timer_schedule, but the delay counts from `start_us` (a fresh clock reading).
+pub export fn zl_timer_schedule_at(start_us: f64, delay_ms: u32, repeating: u32) i32 {
     const loop = ready() orelse return Status.not_initialized.code();
-    return code_u32(loop.timer_schedule_at(start_ms, delay_ms, repeating != 0));
+    return code_u32(loop.timer_schedule_at(start_us, delay_ms, repeating != 0));
 }
 
 /// After an interval's callback: a new start sequence for its next beat, and its delay.
-pub export fn zl_timer_rearmed(id: u32, delay_ms: u32) i32 {
+/// `start_us` < 0 keeps the beat drift-free (counted from when it was due); otherwise
+/// the next beat counts from `start_us` (Node re-inserts an interval from the time it ran).
+pub export fn zl_timer_rearmed(id: u32, delay_ms: u32, start_us: f64) i32 {
     const loop = ready() orelse return Status.not_initialized.code();
-    return code(loop.timer_rearmed(id, delay_ms));
+    return code(loop.timer_rearmed(id, delay_ms, start_us));
 }
 
-/// The earliest armed deadline (ms), or +Infinity.
+/// The earliest armed deadline (µs), or +Infinity.
 pub export fn zl_timers_next_deadline() f64 {
     const loop = ready() orelse return std.math.inf(f64);
-    return loop.next_deadline_ms();
+    return loop.next_deadline_us();
 }
 
-/// The latest armed deadline (ms), or -Infinity. O(n): for test harnesses (runToLast).
+/// The latest armed deadline (µs), or -Infinity. O(n): for test harnesses (runToLast).
 pub export fn zl_timers_last_deadline() f64 {
     const loop = ready() orelse return -std.math.inf(f64);
-    return loop.last_deadline_ms();
+    return loop.last_deadline_us();
 }
 
 pub export fn zl_timers_collect(max: u32) i32 {
@@ -282,12 +285,12 @@ pub export fn zl_microtasks_refill() i32 {
     return code_u32(loop.microtasks_refill());
 }
 
-/// Starts a turn at `now_ms` and collects up to `max` due timers: returns the count
+/// Starts a turn at `now_us` and collects up to `max` due timers: returns the count
 /// (the timer batch is filled) or a status. Equals zl_set_now + zl_turn_begin +
 /// zl_timers_collect.
-pub export fn zl_turn_start(now_ms: f64, max: u32) i32 {
+pub export fn zl_turn_start(now_us: f64, max: u32) i32 {
     const loop = ready() orelse return Status.not_initialized.code();
-    return code_u32(loop.turn_start(now_ms, max));
+    return code_u32(loop.turn_start(now_us, max));
 }
 
 pub export fn zl_turn_begin() i32 {
@@ -326,9 +329,9 @@ pub export fn zl_metrics_enable(on: u32) i32 {
 }
 
 /// Moves the clock metrics measure against; unlike zl_set_now it is allowed inside a turn.
-pub export fn zl_metrics_clock(now_ms: f64) i32 {
+pub export fn zl_metrics_clock(now_us: f64) i32 {
     const loop = ready() orelse return Status.not_initialized.code();
-    return code(loop.set_metrics_now(now_ms));
+    return code(loop.set_metrics_now(now_us));
 }
 
 pub export fn zl_metrics_reset() i32 {
@@ -395,8 +398,8 @@ test "exports work natively end to end" {
     try std.testing.expectEqual(Status.not_initialized.code(), zl_init(1000, 1000, 1000, 64));
     const id = zl_timer_schedule(5, 0);
     try std.testing.expect(id > 0);
-    try std.testing.expectEqual(@as(f64, 5), zl_timers_next_deadline());
-    try std.testing.expectEqual(@as(i32, 0), zl_set_now(5));
+    try std.testing.expectEqual(@as(f64, 5000), zl_timers_next_deadline());
+    try std.testing.expectEqual(@as(i32, 0), zl_set_now(5000));
     try std.testing.expectEqual(@as(i32, 0), zl_turn_begin());
     try std.testing.expectEqual(@as(i32, 1), zl_timers_collect(16));
     const batch: [*]u32 = @ptrFromInt(zl_batch_ptr(@intFromEnum(Batch.timers)));

@@ -32,7 +32,7 @@ fn write(out: *std.Io.Writer) !void {
     try out.print("export const RING_CAPACITY_MIN = {d};\n", .{abi.ring_capacity_min});
     try out.print("export const RING_CAPACITY_MAX = {d};\n", .{abi.ring_capacity_max});
     try out.print("export const DELAY_MS_MAX = {d};\n", .{abi.delay_ms_max});
-    try out.print("export const TIME_MS_LIMIT = {d};\n", .{abi.time_ms_limit});
+    try out.print("export const TIME_US_LIMIT = {d};\n", .{abi.time_us_limit});
     try out.print("export const RING_WORDS = {d};\n\n", .{abi.ring_words});
 
     try write_enum(out, "Status", @import("status.zig").Status);

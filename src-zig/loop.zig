@@ -105,7 +105,7 @@ pub const Stat = enum(u32) {
     peak_microtasks = 17,
     life = 18,
     in_turn = 19,
-    now_ms = 20,
+    now_us = 20,
 };
 
 pub const Which = enum(u32) { task_latency = 0, timer_lateness = 1 };
@@ -239,11 +239,11 @@ pub const Loop = struct {
         loop.turn_seq_limit = loop.next_seq;
     }
 
-    /// `set_now(now_ms)`, `turn_begin()` and `timers_collect(max)` in one call: the start
+    /// `set_now(now_us)`, `turn_begin()` and `timers_collect(max)` in one call: the start
     /// of every turn, one boundary crossing instead of three.
-    pub fn turn_start(loop: *Loop, now_ms: f64, max: u32) Error!u32 {
+    pub fn turn_start(loop: *Loop, now_us: f64, max: u32) Error!u32 {
         if (loop.life != .closed and loop.in_turn) return error.Reentrant;
-        try loop.set_now(now_ms);
+        try loop.set_now(now_us);
         try loop.turn_begin();
         return loop.timers_collect(max);
     }
@@ -298,20 +298,20 @@ pub const Loop = struct {
     }
 
     /// Sets the loop time from the host clock. Only between turns; time never goes back.
-    pub fn set_now(loop: *Loop, now_ms: f64) Error!void {
+    pub fn set_now(loop: *Loop, now_us: f64) Error!void {
         if (loop.life == .closed) return error.Closed;
         if (loop.in_turn) return error.IllegalTransition;
-        const floor = time.now_ticks(now_ms) orelse return error.InvalidArgument;
-        const ceil = time.now_ticks_ceil(now_ms).?;
+        const floor = time.now_ticks(now_us) orelse return error.InvalidArgument;
+        const ceil = time.now_ticks_ceil(now_us).?;
         loop.now = @max(loop.now, floor);
         loop.now_ceil = @max(loop.now_ceil, ceil);
         loop.metrics_now = @max(loop.metrics_now, loop.now);
     }
 
     /// Moves only the clock metrics measure against (allowed inside a turn).
-    pub fn set_metrics_now(loop: *Loop, now_ms: f64) Error!void {
+    pub fn set_metrics_now(loop: *Loop, now_us: f64) Error!void {
         if (loop.life == .closed) return error.Closed;
-        const floor = time.now_ticks(now_ms) orelse return error.InvalidArgument;
+        const floor = time.now_ticks(now_us) orelse return error.InvalidArgument;
         loop.metrics_now = @max(loop.metrics_now, floor);
     }
 
@@ -389,15 +389,21 @@ pub const Loop = struct {
     /// timers created during the callback for the same deadline run before it (Node
     /// re-inserts the interval after the callback; HTML re-runs the timer
     /// initialization steps after it), and optionally change its delay (HTML's
-    /// nesting clamp; `delay_ms` equal to the current delay changes nothing). The
-    /// deadline stays drift-free, moved only by a delay change.
-    pub fn timer_rearmed(loop: *Loop, id: u32, delay_ms: u32) Error!void {
+    /// nesting clamp; `delay_ms` equal to the current delay changes nothing).
+    /// `start_us` < 0: the deadline stays drift-free, moved only by a delay change.
+    /// Otherwise the next beat counts from `start_us` (never earlier than the loop
+    /// time), as Node's interval does: lateness accumulates.
+    pub fn timer_rearmed(loop: *Loop, id: u32, delay_ms: u32, start_us: f64) Error!void {
         if (loop.life == .closed) return error.Closed;
         if (delay_ms > time.delay_ms_max) return error.InvalidArgument;
         const record = loop.handles.get(id) orelse return error.StaleHandle;
         if (!State.is_armed(record.state)) return error.StaleHandle;
         var entry = loop.heap.entries[record.state];
-        if (delay_ms != record.delay.ms) {
+        if (start_us >= 0) {
+            const start = time.now_ticks_ceil(start_us) orelse return error.InvalidArgument;
+            entry.deadline = time.deadline_ticks(@max(loop.now_ceil, start), delay_ms);
+            record.delay.ms = @intCast(delay_ms);
+        } else if (delay_ms != record.delay.ms) {
             const old_ticks = @as(Ticks, record.delay.ms) * time.ticks_per_ms;
             const base = if (entry.deadline >= old_ticks) entry.deadline - old_ticks else 0;
             entry.deadline = time.deadline_ticks(base, delay_ms);
@@ -407,29 +413,29 @@ pub const Loop = struct {
         loop.heap.update_at(&loop.handles, record.state, entry);
     }
 
-    /// Arms a timer whose delay counts from `start_ms` (a fresh clock reading, HTML's
+    /// Arms a timer whose delay counts from `start_us` (a fresh clock reading, HTML's
     /// "current high resolution time") instead of the loop time of this turn. Allowed
-    /// inside a turn; `start_ms` earlier than the loop time counts from the loop time.
-    pub fn timer_schedule_at(loop: *Loop, start_ms: f64, delay_ms: u32, repeating: bool) Error!u32 {
-        const start = time.now_ticks_ceil(start_ms) orelse return error.InvalidArgument;
+    /// inside a turn; `start_us` earlier than the loop time counts from the loop time.
+    pub fn timer_schedule_at(loop: *Loop, start_us: f64, delay_ms: u32, repeating: bool) Error!u32 {
+        const start = time.now_ticks_ceil(start_us) orelse return error.InvalidArgument;
         const saved = loop.now_ceil;
         loop.now_ceil = @max(loop.now_ceil, start);
         defer loop.now_ceil = saved;
         return loop.timer_schedule(delay_ms, repeating);
     }
 
-    /// The earliest armed deadline in milliseconds, or +inf when no timer is armed.
-    pub fn next_deadline_ms(loop: *const Loop) f64 {
+    /// The earliest armed deadline in microseconds, or +inf when no timer is armed.
+    pub fn next_deadline_us(loop: *const Loop) f64 {
         const top = loop.heap.peek() orelse return std.math.inf(f64);
-        return time.to_ms(top.deadline);
+        return time.to_host(top.deadline);
     }
 
-    /// The latest armed deadline in milliseconds, or -inf when no timer is armed. O(n).
-    pub fn last_deadline_ms(loop: *const Loop) f64 {
+    /// The latest armed deadline in microseconds, or -inf when no timer is armed. O(n).
+    pub fn last_deadline_us(loop: *const Loop) f64 {
         if (loop.heap.len == 0) return -std.math.inf(f64);
         var last: Ticks = 0;
         for (loop.heap.entries[0..loop.heap.len]) |entry| last = @max(last, entry.deadline);
-        return time.to_ms(last);
+        return time.to_host(last);
     }
 
     fn release_timer_batch(loop: *Loop) void {
@@ -680,7 +686,7 @@ pub const Loop = struct {
             .peak_microtasks => @floatFromInt(c.peak_microtasks),
             .life => @floatFromInt(@intFromEnum(loop.life)),
             .in_turn => if (loop.in_turn) 1 else 0,
-            .now_ms => time.to_ms(loop.now),
+            .now_us => time.to_host(loop.now),
         };
     }
 
@@ -776,6 +782,11 @@ fn fire_all(loop: *Loop, out: *std.ArrayListUnmanaged(u32)) !void {
     try loop.turn_end();
 }
 
+/// Tests: a time in milliseconds as the host passes it (microseconds).
+fn ms(value: f64) f64 {
+    return value * 1000;
+}
+
 /// Tests: pops up to `max` microtasks the way the host does (ring first, refilled from
 /// the overflow when empty), oldest first.
 fn drain_microtasks(loop: *Loop, max: u32, out: *[batch_capacity]u32) u32 {
@@ -793,12 +804,12 @@ test "timers fire in deadline order, equal deadlines in start order" {
     const late = try loop.timer_schedule(20, false);
     const a = try loop.timer_schedule(10, false);
     const b = try loop.timer_schedule(10, false);
-    try loop.set_now(10);
+    try loop.set_now(ms(10));
     var fired: std.ArrayListUnmanaged(u32) = .empty;
     defer fired.deinit(testing.allocator);
     try fire_all(loop, &fired);
     try testing.expectEqualSlices(u32, &.{ a, b }, fired.items);
-    try loop.set_now(25);
+    try loop.set_now(ms(25));
     fired.clearRetainingCapacity();
     try fire_all(loop, &fired);
     try testing.expectEqualSlices(u32, &.{late}, fired.items);
@@ -811,12 +822,12 @@ test "turn_start sets the time, begins the turn and collects the first batch" {
     const loop = h.loop;
     const a = try loop.timer_schedule(10, false);
     _ = try loop.timer_schedule(20, false);
-    try testing.expectEqual(@as(u32, 1), try loop.turn_start(15, batch_capacity));
+    try testing.expectEqual(@as(u32, 1), try loop.turn_start(ms(15), batch_capacity));
     try testing.expectEqual(a, loop.out_timers[0]);
     try testing.expect(loop.in_turn);
-    try testing.expectError(error.Reentrant, loop.turn_start(16, 1));
+    try testing.expectError(error.Reentrant, loop.turn_start(ms(16), 1));
     try loop.turn_end();
-    try testing.expectEqual(@as(f64, 15), loop.stat(.now_ms));
+    try testing.expectEqual(ms(15), loop.stat(.now_us));
 }
 
 test "a timer started during a turn never fires in that turn" {
@@ -840,18 +851,18 @@ test "intervals re-arm drift-free and skip missed beats" {
     defer h.destroy();
     const loop = h.loop;
     const id = try loop.timer_schedule(100, true);
-    try loop.set_now(100);
+    try loop.set_now(ms(100));
     var fired: std.ArrayListUnmanaged(u32) = .empty;
     defer fired.deinit(testing.allocator);
     try fire_all(loop, &fired);
-    try testing.expectEqual(@as(f64, 200), loop.next_deadline_ms());
-    try testing.expectEqual(@as(f64, 200), loop.last_deadline_ms());
-    try loop.set_now(450); // late by 2.5 periods: fires once, next beat at 500
+    try testing.expectEqual(ms(200), loop.next_deadline_us());
+    try testing.expectEqual(ms(200), loop.last_deadline_us());
+    try loop.set_now(ms(450)); // late by 2.5 periods: fires once, next beat at 500
     try fire_all(loop, &fired);
-    try testing.expectEqual(@as(f64, 500), loop.next_deadline_ms());
+    try testing.expectEqual(ms(500), loop.next_deadline_us());
     try testing.expectEqualSlices(u32, &.{ id, id }, fired.items);
     try loop.timer_cancel(id);
-    try testing.expectEqual(std.math.inf(f64), loop.next_deadline_ms());
+    try testing.expectEqual(std.math.inf(f64), loop.next_deadline_us());
 }
 
 test "clearing a collected timer before it runs marks it cancelled and keeps its slot" {
@@ -877,19 +888,46 @@ test "an interval re-stamped after its callback runs after a timer created in th
     defer h.destroy();
     const loop = h.loop;
     const interval = try loop.timer_schedule(10, true);
-    try loop.set_now(10);
+    try loop.set_now(ms(10));
     try loop.turn_begin();
     try testing.expectEqual(@as(u32, 1), try loop.timers_collect(batch_capacity));
     const inside = try loop.timer_schedule(10, false); // due at 20, like the next beat
-    try loop.timer_rearmed(interval, 10);
+    try loop.timer_rearmed(interval, 10, -1);
     try loop.turn_end();
-    try loop.set_now(20);
+    try loop.set_now(ms(20));
     try loop.turn_begin();
     try testing.expectEqual(@as(u32, 2), try loop.timers_collect(batch_capacity));
     try testing.expectEqualSlices(u32, &.{ inside, interval }, loop.out_timers[0..2]);
     // A delay change (the HTML clamp) moves the armed deadline.
-    try loop.timer_rearmed(interval, 40);
-    try testing.expectEqual(@as(f64, 60), loop.next_deadline_ms());
+    try loop.timer_rearmed(interval, 40, -1);
+    try testing.expectEqual(ms(60), loop.next_deadline_us());
+    try loop.turn_end();
+    try loop.verify();
+}
+
+test "an interval re-armed from a start time is not drift-free: a late beat moves the next one" {
+    var h = try Harness.create(default_options);
+    defer h.destroy();
+    const loop = h.loop;
+    const interval = try loop.timer_schedule(10, true);
+    try loop.set_now(ms(13)); // 3 ms late
+    try loop.turn_begin();
+    try testing.expectEqual(@as(u32, 1), try loop.timers_collect(batch_capacity));
+    const inside = try loop.timer_schedule(10, false); // due at 23
+    try loop.timer_rearmed(interval, 10, ms(13)); // Node: counted from when it ran
+    try testing.expectEqual(ms(23), loop.next_deadline_us());
+    try loop.turn_end();
+    try loop.set_now(ms(23));
+    try loop.turn_begin();
+    try testing.expectEqual(@as(u32, 2), try loop.timers_collect(batch_capacity));
+    try testing.expectEqualSlices(u32, &.{ inside, interval }, loop.out_timers[0..2]);
+    try loop.turn_end();
+    // A start before the loop time counts from the loop time.
+    try loop.set_now(ms(40));
+    try loop.turn_begin();
+    try testing.expectEqual(@as(u32, 1), try loop.timers_collect(batch_capacity));
+    try loop.timer_rearmed(interval, 10, ms(1));
+    try testing.expectEqual(ms(50), loop.next_deadline_us());
     try loop.turn_end();
     try loop.verify();
 }
@@ -898,14 +936,14 @@ test "schedule_at counts the delay from a fresh clock reading, never earlier tha
     var h = try Harness.create(default_options);
     defer h.destroy();
     const loop = h.loop;
-    try loop.set_now(100);
+    try loop.set_now(ms(100));
     try loop.turn_begin();
-    _ = try loop.timer_schedule_at(130.5, 10, false); // the callback ran 30.5 ms
-    try testing.expectEqual(@as(f64, 140.5), loop.next_deadline_ms());
-    _ = try loop.timer_schedule_at(50, 1, false); // a stale reading: counts from loop time
-    try testing.expectEqual(@as(f64, 101), loop.next_deadline_ms());
+    _ = try loop.timer_schedule_at(ms(130.5), 10, false); // the callback ran 30.5 ms
+    try testing.expectEqual(ms(140.5), loop.next_deadline_us());
+    _ = try loop.timer_schedule_at(ms(50), 1, false); // a stale reading: counts from loop time
+    try testing.expectEqual(ms(101), loop.next_deadline_us());
     try loop.turn_end();
-    try testing.expectEqual(@as(f64, 100), loop.stat(.now_ms));
+    try testing.expectEqual(ms(100), loop.stat(.now_us));
 }
 
 test "refresh re-arms a running one-shot" {
@@ -913,12 +951,12 @@ test "refresh re-arms a running one-shot" {
     defer h.destroy();
     const loop = h.loop;
     const id = try loop.timer_schedule(5, false);
-    try loop.set_now(5);
+    try loop.set_now(ms(5));
     try loop.turn_begin();
     try testing.expectEqual(@as(u32, 1), try loop.timers_collect(batch_capacity));
     try loop.timer_refresh(id);
     try loop.turn_end();
-    try testing.expectEqual(@as(f64, 10), loop.next_deadline_ms());
+    try testing.expectEqual(ms(10), loop.next_deadline_us());
     try loop.verify();
 }
 
@@ -954,7 +992,7 @@ test "lifecycle: illegal transitions are refused and nothing is corrupted" {
     try testing.expectError(error.IllegalTransition, loop.turn_end());
     try loop.turn_begin();
     try testing.expectError(error.Reentrant, loop.turn_begin());
-    try testing.expectError(error.IllegalTransition, loop.set_now(1));
+    try testing.expectError(error.IllegalTransition, loop.set_now(ms(1)));
     try loop.turn_end();
     _ = try loop.timer_schedule(10, false);
     try loop.task_push(7, false);
@@ -1038,7 +1076,7 @@ test "memory exhaustion while growing is a status and the loop keeps working" {
     try testing.expectEqual(error.OutOfMemory, result);
     try testing.expect(scheduled > 1000);
     try loop.verify();
-    try loop.set_now(1000);
+    try loop.set_now(ms(1000));
     var fired: std.ArrayListUnmanaged(u32) = .empty;
     defer fired.deinit(testing.allocator);
     try fire_all(loop, &fired);
@@ -1055,7 +1093,7 @@ test "chunk growth moves the timer block and timers still fire correctly" {
     while (i < 200_000) : (i += 1) try loop.task_push(i, false);
     try testing.expect(loop.arena.moves > 0);
     try loop.verify();
-    try loop.set_now(100);
+    try loop.set_now(ms(100));
     var fired: std.ArrayListUnmanaged(u32) = .empty;
     defer fired.deinit(testing.allocator);
     try fire_all(loop, &fired);
@@ -1130,7 +1168,7 @@ test "fuzz: the whole loop against a model" {
         } else {
             // A full turn at a later time.
             now += @as(Ticks, random.uintLessThan(u32, 30)) * 1000;
-            try loop.set_now(time.to_ms(now));
+            try loop.set_now(time.to_host(now));
             try loop.turn_begin();
             const seq_limit = seq;
             while (true) {

@@ -89,8 +89,8 @@ export function coreSubject(n, streams, workload, options = {}) {
   // ZIGLOOP_BENCH_WASM) get the three calls.
   const turnStart =
     ex.zl_turn_start ??
-    ((nowMs, max) => {
-      const status = ex.zl_set_now(nowMs);
+    ((nowUs, max) => {
+      const status = ex.zl_set_now(nowUs);
       if (status < 0) return status;
       const begun = ex.zl_turn_begin();
       return begun < 0 ? begun : ex.zl_timers_collect(max);
@@ -115,7 +115,7 @@ export function coreSubject(n, streams, workload, options = {}) {
       now += 1;
       let popped = 0;
       let want = Math.min(left, BATCH);
-      let k = turnStart(now, want);
+      let k = turnStart(now * 1000, want); // the core takes µs
       for (;;) {
         if (k < 0) fail(k, "zl_turn_start/zl_timers_collect");
         for (let i = 0; i < k; i++) sum = (sum + batch[i]) | 0;
@@ -404,7 +404,7 @@ export function crossCheck(seed, ops = 20000) {
     } else {
       now += Math.floor(random() * 4);
       const firedBefore = fired[0].length;
-      check(ex.zl_set_now(now), "zl_set_now");
+      check(ex.zl_set_now(now * 1000), "zl_set_now"); // µs
       check(ex.zl_turn_begin(), "zl_turn_begin");
       const max = 1 + Math.floor(random() * 8);
       for (;;) {

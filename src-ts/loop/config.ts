@@ -13,7 +13,7 @@ import {
   QUEUE_MAX_LIMIT,
   RING_CAPACITY_MAX,
   RING_CAPACITY_MIN,
-  TIME_MS_LIMIT,
+  TIME_US_LIMIT,
   TIMERS_MAX_LIMIT,
 } from "../core/abi.generated.ts";
 import { describeValue, invalidArgType } from "../errors.ts";
@@ -69,6 +69,14 @@ export interface EventLoopOptions {
    * more per call). Manual clocks are the same either way.
    */
   timerStart?: "turn" | "call";
+  /**
+   * Whether an interval's next beat counts from when the beat was due (drift-free: a
+   * late beat does not delay the next one, and beats a late loop missed are skipped)
+   * or from the time its callback ran (lateness accumulates). Default: `true` in the
+   * html profile (Chromium's repeating timers), `false` in the node profile (Node
+   * re-inserts an interval from the time it ran).
+   */
+  driftFreeIntervals?: boolean;
   /** html profile: compiles string handlers (`setTimeout("code")`). Without it they throw TypeError. */
   stringHandler?: StringHandlerCompiler;
   /**
@@ -108,6 +116,7 @@ export interface LoopConfig {
   readonly microtaskBudget: number;
   /** Read the clock at every schedule (real clock with timerStart "call"). */
   readonly startAtCall: boolean;
+  readonly driftFreeIntervals: boolean;
   readonly stringHandler: StringHandlerCompiler | undefined;
   readonly drainHostMicrotasks: (() => void) | undefined;
   readonly unhandledRejections: UnhandledRejectionsMode;
@@ -124,6 +133,7 @@ const OPTION_NAMES = [
   "metrics",
   "microtaskBudget",
   "timerStart",
+  "driftFreeIntervals",
   "stringHandler",
   "drainHostMicrotasks",
   "unhandledRejections",
@@ -179,13 +189,10 @@ export function resolveConfig(options: unknown, extraNames: readonly string[] = 
     UNHANDLED_REJECTION_MODES,
     "unhandledRejections",
   );
-  if (o.trackPromiseCreation !== undefined && typeof o.trackPromiseCreation !== "boolean") {
-    throw invalidArgType(
-      "trackPromiseCreation",
-      "a boolean",
-      o.trackPromiseCreation,
-      "createEventLoop(options)",
-    );
+  for (const name of ["trackPromiseCreation", "driftFreeIntervals"] as const) {
+    if (o[name] !== undefined && typeof o[name] !== "boolean") {
+      throw invalidArgType(name, "a boolean", o[name], "createEventLoop(options)");
+    }
   }
   return Object.freeze({
     profile,
@@ -199,6 +206,7 @@ export function resolveConfig(options: unknown, extraNames: readonly string[] = 
     latencyGroup,
     microtaskBudget: budget,
     startAtCall: timerStart === "call" && !manual,
+    driftFreeIntervals: o.driftFreeIntervals ?? profile === "html",
     stringHandler: functionOption(o.stringHandler, "stringHandler"),
     drainHostMicrotasks: functionOption(o.drainHostMicrotasks, "drainHostMicrotasks"),
     unhandledRejections,
@@ -274,11 +282,14 @@ function functionOption<T>(value: T | undefined, name: string): T | undefined {
   return value;
 }
 
+/** The latest loop time in ms: the core's exact range (2^53 µs) less the longest delay. */
+export const TIME_MS_LIMIT = Math.floor(TIME_US_LIMIT / 1000);
+
 function startTimeOption(value: unknown): number {
   const start = value ?? 0;
   if (typeof start !== "number" || !(start >= 0) || !(start <= TIME_MS_LIMIT)) {
     throw new RangeError(
-      `startTime must be a finite number >= 0 and at most ${TIME_MS_LIMIT} (ms, the core's clock range), got ${describeValue(start)}.`,
+      `startTime must be a finite number >= 0 and at most ${TIME_MS_LIMIT} (ms, about 285 years: the range in which every microsecond is exact), got ${describeValue(start)}.`,
     );
   }
   return start + 0; // -0 → 0

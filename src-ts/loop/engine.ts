@@ -61,8 +61,8 @@ export const Phase = { none: 0, timers: 1, tasks: 2, immediates: 3 } as const;
 
 /** What the engine asks of its real-clock driver (absent on a manual clock). */
 export interface Wakeable {
-  /** The earliest deadline moved (or may have): arm the host timer for it. */
-  arm(deadline: number, now: number): void;
+  /** The earliest deadline moved (or may have): arm the host timer for it (both in µs). */
+  arm(deadlineUs: number, nowUs: number): void;
   /** Work was queued outside a turn: run a turn soon. */
   wake(): void;
 }
@@ -72,6 +72,8 @@ type Job = (arg?: any) => void;
 export class Engine implements HandleOwner {
   readonly config: LoopConfig;
   readonly html: boolean;
+  /** Intervals keep their deadline grid (html's default) instead of counting from when they ran. */
+  readonly driftFree: boolean;
   readonly core: CoreBridge;
   readonly clock: Clock;
   /** The manual clock, when the loop has one. */
@@ -109,7 +111,8 @@ export class Engine implements HandleOwner {
   thisArg: unknown = globalThis;
 
   // Time.
-  now = 0;
+  /** The loop time the core was last given, in µs (read once per turn / host task). */
+  nowUs = 0;
   nowValid = false;
   readonly #invalidateNow = (): void => {
     this.nowValid = false;
@@ -128,6 +131,7 @@ export class Engine implements HandleOwner {
   constructor(core: CoreExports, config: LoopConfig, hooks: ErrorHooks) {
     this.config = config;
     this.html = config.profile === "html";
+    this.driftFree = config.driftFreeIntervals;
     this.hooks = hooks;
     this.manual = config.manual ? new ManualClock(config.startTime) : undefined;
     this.clock = this.manual ?? new RealClock();
@@ -151,8 +155,8 @@ export class Engine implements HandleOwner {
     this.mirror = new HandleMirror(() =>
       this.core.guard("grow the handle mirror", () => core.zl_stat(Stat.handles_capacity)),
     );
-    this.setCoreNow(this.clock.now());
-    this.metrics = new MetricsRecorder(core, this.micro, this.now, config.metrics);
+    this.setCoreNow(this.clock.nowUs());
+    this.metrics = new MetricsRecorder(core, this.micro, this.clock.now(), config.metrics);
   }
 
   // ---- reporting -------------------------------------------------------------------
@@ -209,9 +213,9 @@ export class Engine implements HandleOwner {
 
   // ---- time ------------------------------------------------------------------------
 
-  setCoreNow(now: number): void {
-    this.now = now;
-    const status = this.core.exports.zl_set_now(now);
+  setCoreNow(nowUs: number): void {
+    this.nowUs = nowUs;
+    const status = this.core.exports.zl_set_now(nowUs);
     if (status < 0) this.core.fail(status, "set the loop time");
   }
 
@@ -219,7 +223,7 @@ export class Engine implements HandleOwner {
   refreshNow(): void {
     if (this.phase !== Phase.none) return;
     if (this.manual === undefined) {
-      this.core.guard("read the clock", () => this.setCoreNow(this.clock.now()));
+      this.core.guard("read the clock", () => this.setCoreNow(this.clock.nowUs()));
       this.nowValid = true;
       queueHostMicrotask(this.#invalidateNow);
     } else {
@@ -265,10 +269,10 @@ export class Engine implements HandleOwner {
     if (!this.nowValid) this.refreshNow();
     const repeating = kind === Kind.interval ? 1 : 0;
     let id: number;
-    let start = this.now;
+    let start = this.nowUs;
     try {
       if (this.config.startAtCall) {
-        start = this.clock.now();
+        start = this.clock.nowUs();
         id = this.core.exports.zl_timer_schedule_at(start, delay, repeating);
       } else {
         id = this.core.timerSchedule(delay, repeating);
@@ -282,7 +286,8 @@ export class Engine implements HandleOwner {
     this.mirror.store(id, kind, fn, args, true, this.nesting + 1, delay, object);
     this.live.retain();
     const driver = this.driver;
-    if (driver !== undefined && this.phase === Phase.none) driver.arm(start + delay, this.now);
+    if (driver !== undefined && this.phase === Phase.none)
+      driver.arm(start + delay * 1000, this.nowUs);
     return object ?? id;
   }
 
@@ -358,7 +363,7 @@ export class Engine implements HandleOwner {
       if (timeout[kRefed]) this.live.retain();
     }
     if (this.driver !== undefined && this.phase === Phase.none)
-      this.driver.arm(this.now + timeout[kDelay], this.now);
+      this.driver.arm(this.nowUs + timeout[kDelay] * 1000, this.nowUs);
   }
 
   /**
@@ -376,6 +381,8 @@ export class Engine implements HandleOwner {
 
   handleSetRef(handle: Timeout | Immediate, ref: boolean): void {
     if (handle[kRefed] === ref) return;
+    // An Immediate that ran or was cleared stays unref'd, as Node's (kRefed = null).
+    if (handle instanceof Immediate && handle[kId] === 0) return;
     handle[kRefed] = ref;
     const slot = this.mirror.find(handle[kId]);
     if (slot < 0 || this.closed) return;
@@ -444,7 +451,10 @@ export class Engine implements HandleOwner {
     }
     this.queuedImmediates--;
     const object = mirror.objects[slot] as Immediate | undefined;
-    if (object !== undefined) object[kId] = 0;
+    if (object !== undefined) {
+      object[kId] = 0;
+      object[kRefed] = false;
+    }
     const ref = mirror.refs[slot] === 1;
     mirror.clear(slot);
     if (ref) this.live.release();

@@ -48,13 +48,41 @@ export function queueHostMicrotask(fn: () => void): void {
   hostQueueMicrotask(fn);
 }
 
-/** Resolves on a later host macrotask: native microtasks queued before it all run first. */
+/**
+ * Resolves on a later host macrotask: every native microtask queued before it (and
+ * every one those queue) has run by then. setImmediate where it exists; else a
+ * MessageChannel (browsers: setTimeout(0) is clamped to 4 ms once nested), closed again
+ * when nothing waits, so it never keeps a process alive; else setTimeout(0).
+ */
 export function hostMacrotask(): Promise<void> {
   return new Promise((resolve) => {
     if (hostSetImmediate) hostSetImmediate(resolve);
+    else if (HostMessageChannel) macrotaskChannel.post(resolve);
     else hostSetTimeout(resolve, 0);
   });
 }
+
+const macrotaskChannel = {
+  channel: undefined as MessageChannel | undefined,
+  waiting: [] as Array<() => void>,
+  post(resolve: () => void): void {
+    this.waiting.push(resolve);
+    if (this.channel === undefined) {
+      this.channel = new HostMessageChannel!();
+      this.channel.port1.onmessage = () => this.deliver();
+    }
+    this.channel.port2.postMessage(null);
+  },
+  deliver(): void {
+    this.waiting.shift()?.();
+    if (this.waiting.length > 0 || this.channel === undefined) return;
+    const channel = this.channel;
+    this.channel = undefined;
+    channel.port1.onmessage = null;
+    channel.port1.close();
+    channel.port2.close();
+  },
+};
 
 /** The default: host timers that are objects with ref()/unref() (Node, Bun, workerd). */
 function refTimerObject(timer: HostTimer, ref: boolean): void {
@@ -69,7 +97,7 @@ export class HostDriver {
   #onWake: () => void;
   readonly #setTimerRef: (timer: HostTimer, ref: boolean) => void;
   #timer: HostTimer = undefined;
-  /** The deadline (loop ms) the host timer is armed for; Infinity when disarmed. */
+  /** The deadline (loop µs) the host timer is armed for; Infinity when disarmed. */
   #armedAt = Infinity;
   #timerRef = true;
   #wakePending = false;
@@ -91,13 +119,16 @@ export class HostDriver {
     this.#setTimerRef = runtime.setTimerRef ?? refTimerObject;
   }
 
-  /** Arms the host timer for `deadline` unless it is already armed for an earlier time. */
-  arm(deadline: number, now: number): void {
-    if (this.#disposed || deadline >= this.#armedAt) return;
+  /**
+   * Arms the host timer for `deadlineUs` unless it is already armed for an earlier
+   * time. Both times are the loop's, in microseconds.
+   */
+  arm(deadlineUs: number, nowUs: number): void {
+    if (this.#disposed || deadlineUs >= this.#armedAt) return;
     if (this.#timer !== undefined) hostClearTimeout(this.#timer);
-    this.#armedAt = deadline;
+    this.#armedAt = deadlineUs;
     // Round up: a host timer that fires a fraction early would find nothing due.
-    const delay = Math.max(0, Math.ceil(deadline - now));
+    const delay = Math.max(0, Math.ceil((deadlineUs - nowUs) / 1000));
     this.#timer = hostSetTimeout(this.#fireTimer, delay);
     if (!this.#timerRef) this.#setTimerRef(this.#timer, false);
   }

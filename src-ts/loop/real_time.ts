@@ -12,9 +12,9 @@
 
 import type { RuntimeHooks } from "../runtime.ts";
 import { type Engine, Phase, type Wakeable } from "./engine.ts";
-import { HostDriver, queueHostMicrotask } from "./host_driver.ts";
+import { HostDriver, hostMacrotask, queueHostMicrotask } from "./host_driver.ts";
 import type { LoopPromises } from "./promises.ts";
-import type { Turn } from "./turn.ts";
+import { type Turn, TurnEnd } from "./turn.ts";
 
 interface Waiter {
   resolve(): void;
@@ -40,8 +40,8 @@ export class RealTime implements Wakeable {
     turn.afterDrive = () => this.#checkIdle();
   }
 
-  arm(deadline: number, now: number): void {
-    this.#driver.arm(deadline, now);
+  arm(deadlineUs: number, nowUs: number): void {
+    this.#driver.arm(deadlineUs, nowUs);
   }
 
   wake(): void {
@@ -115,7 +115,7 @@ export class RealTime implements Wakeable {
     const engine = this.#engine;
     if (engine.closed || engine.depth > 0) return;
     this.#hostWork("run a turn", () => {
-      if (this.#turn.runnableNow() && !this.#turn.run(true)) {
+      if (this.#turn.runnableNow() && this.#turn.run(true) !== TurnEnd.done) {
         this.#driver.wake(); // a microtask budget suspended the turn: resume it soon
         return;
       }
@@ -143,7 +143,7 @@ export class RealTime implements Wakeable {
     const engine = this.#engine;
     if (engine.closed) return;
     const next = engine.core.exports.zl_timers_next_deadline();
-    if (next !== Infinity) this.#driver.arm(next, engine.clock.now());
+    if (next !== Infinity) this.#driver.arm(next, engine.clock.nowUs());
     this.#driver.setTimerRef(engine.live.refs > 0);
     if (engine.hasQueuedWork()) this.#driver.wake();
   }
@@ -168,10 +168,25 @@ export class RealTime implements Wakeable {
       return;
     }
     if (!this.#isIdle()) return;
-    if (this.#waiters.length > 0) this.#settleWaiters();
+    if (this.#waiters.length > 0 && !this.#confirming) {
+      this.#confirming = true;
+      void hostMacrotask().then(this.#confirmIdle);
+    }
     // Nothing queued: a MessageChannel wake-up must not keep the host alive.
     if (!engine.hasQueuedWork()) this.#driver.release();
   }
+
+  /**
+   * The loop looked idle at the end of a host task, but native continuations of its
+   * callbacks (`await` in a timer callback) run after that task, and may schedule more
+   * work. Idle is confirmed on a later host macrotask, when they have all run.
+   */
+  #confirming = false;
+  readonly #confirmIdle = (): void => {
+    this.#confirming = false;
+    if (this.#waiters.length === 0) return;
+    if (this.#engine.closed || this.#isIdle()) this.#settleWaiters();
+  };
 
   #settleWaiters(): void {
     const waiters = this.#waiters;

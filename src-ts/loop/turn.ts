@@ -17,10 +17,21 @@
 
 import { Kind } from "../core/handle_mirror.ts";
 import { LoopLimitError } from "../errors.ts";
-import { type Immediate, kId, kPrimitive, type Timeout } from "../profile/handles.ts";
+import { type Immediate, kId, kPrimitive, kRefed, type Timeout } from "../profile/handles.ts";
 import { NESTING_CLAMP_MS, NESTING_LIMIT } from "../profile/html.ts";
 import { type Engine, Phase } from "./engine.ts";
 import type { LoopPromises } from "./promises.ts";
+
+/** How a call to {@linkcode Turn.run} ended. */
+export const TurnEnd = {
+  /** The turn finished (or the loop closed). */
+  done: 0,
+  /** A microtask budget suspended a checkpoint; the next call resumes it. */
+  suspended: 1,
+  /** `pause` was asked for: one callback and its checkpoint ran; the next call goes on. */
+  paused: 2,
+} as const;
+export type TurnEnd = (typeof TurnEnd)[keyof typeof TurnEnd];
 
 export class Turn {
   readonly #engine: Engine;
@@ -31,8 +42,16 @@ export class Turn {
   readonly #metricsClock: boolean;
   #pos = 0;
   #len = 0;
-  /** next(): the turn runs one timer and no other phase. */
+  /** next(): the turn fires at most one timer (its task and immediate phases run as usual). */
   #oneTimer = false;
+  /**
+   * Node profile: a timer callback threw, so the next timer of this timers phase runs
+   * before the checkpoint. Node's processTimers lets the exception out to C++, which
+   * reports it and re-enters processTimers, whose first timer runs without
+   * runNextTicks (src/env.cc RunTimers, lib/internal/timers.js). The checkpoint is owed
+   * and runs after that timer, or when the timers phase ends.
+   */
+  #checkpointOwed = false;
   #timersDone = false;
   #tasksBegun = false;
   #immediatesBegun = false;
@@ -56,19 +75,25 @@ export class Turn {
   }
 
   /**
-   * Runs (or resumes) one turn. Returns false if a microtask budget suspended it;
-   * the next call resumes exactly where it stopped.
+   * Runs (or resumes) one turn. With `pause`, returns after each callback's checkpoint
+   * (async driving lets the host's own jobs run there). A microtask budget may suspend a
+   * checkpoint. Either way the next call resumes exactly where this one stopped.
    */
-  run(budgeted: boolean): boolean {
+  run(budgeted: boolean, pause = false): TurnEnd {
     const engine = this.#engine;
     const core = engine.core;
     if (engine.phase === Phase.none) this.#start();
     engine.depth++;
     try {
-      if (engine.suspended && !this.checkpoint(budgeted)) return false;
+      if (engine.suspended && !this.checkpoint(budgeted)) return TurnEnd.suspended;
       for (;;) {
-        if (engine.closed) return true;
+        if (engine.closed) return TurnEnd.done;
         if (this.#pos === this.#len) {
+          // The timers phase ends: a checkpoint a throwing node timer left owed runs now.
+          if (this.#checkpointOwed && this.#timersDone && engine.phase === Phase.timers) {
+            this.#checkpointOwed = false;
+            if (!this.checkpoint(budgeted)) return TurnEnd.suspended;
+          }
           if (!this.#nextBatch()) break;
           continue;
         }
@@ -76,9 +101,10 @@ export class Turn {
         // A callback may have grown linear memory, detaching the batch views (length 0):
         // the batch itself never moves, so re-create the views and read on.
         if (core.timerBatch.length === 0) core.refreshViews();
+        let threw = false;
         switch (engine.phase) {
           case Phase.timers:
-            this.#runTimer(core.timerBatch[item]!);
+            threw = this.#runTimer(core.timerBatch[item]!);
             break;
           case Phase.tasks:
             this.#runTask(core.taskBatch[item]!);
@@ -86,7 +112,13 @@ export class Turn {
           default:
             this.#runImmediate(core.immediateBatch[item]!);
         }
-        if (!this.checkpoint(budgeted)) return false;
+        if (threw && !engine.html) {
+          this.#checkpointOwed = true;
+          continue;
+        }
+        this.#checkpointOwed = false;
+        if (!this.checkpoint(budgeted)) return TurnEnd.suspended;
+        if (pause) return TurnEnd.paused;
       }
     } finally {
       engine.depth--;
@@ -97,31 +129,36 @@ export class Turn {
     }
     engine.phase = Phase.none;
     if (engine.manual === undefined) engine.nowValid = false;
-    return true;
+    return TurnEnd.done;
   }
 
   /** One call sets the time, begins the turn and collects the first timer batch. */
   #start(): void {
     const engine = this.#engine;
-    const now = engine.clock.now();
+    const now = engine.clock.nowUs();
     const max = this.#oneTimer ? 1 : this.#collectMax;
     const count = engine.core.exports.zl_turn_start(now, max);
     if (count < 0) engine.core.fail(count, "run a turn");
-    engine.now = now;
+    engine.nowUs = now;
     engine.nowValid = true;
     engine.phase = Phase.timers;
     this.#pos = 0;
     this.#len = count;
     // A short batch means no other timer is due in this turn: skip the next collect.
+    // next() fires one timer: the phase then goes on to tasks and immediates.
     this.#timersDone = count < max || this.#oneTimer;
     if (count > 0) engine.core.refreshViews();
   }
 
-  /** next(): a turn that runs only the earliest due timer. */
-  runOneTimer(): void {
-    this.#oneTimer = true;
+  /**
+   * next(): a turn that fires at most the earliest due timer, then runs its task and
+   * immediate phases like any turn. With `pause`, see {@linkcode run}; the one-timer
+   * limit holds for the whole turn.
+   */
+  runOneTimer(pause = false): TurnEnd {
+    if (this.#engine.phase === Phase.none) this.#oneTimer = true;
     try {
-      this.run(false);
+      return this.run(false, pause);
     } finally {
       this.#oneTimer = false;
     }
@@ -141,13 +178,13 @@ export class Turn {
       switch (engine.phase) {
         case Phase.timers:
           if (!this.#timersDone) {
-            if (this.#metricsClock) exports.zl_metrics_clock(engine.clock.now());
+            if (this.#metricsClock) exports.zl_metrics_clock(engine.clock.nowUs());
             count = exports.zl_timers_collect(max);
             if (count < 0) core.fail(count, "collect due timers");
             this.#timersDone = count < max;
           }
-          if (count > 0) break;
-          if (this.#oneTimer) return false;
+          // An owed checkpoint runs before the phase moves on (run() pays it at pos === len).
+          if (count > 0 || this.#checkpointOwed) break;
           engine.phase = Phase.tasks;
           this.#tasksBegun = false;
           continue;
@@ -157,7 +194,7 @@ export class Turn {
               this.#tasksBegun = true;
               if ((count = exports.zl_tasks_begin()) < 0) core.fail(count, "begin the task phase");
             }
-            if (this.#metricsClock) exports.zl_metrics_clock(engine.clock.now());
+            if (this.#metricsClock) exports.zl_metrics_clock(engine.clock.nowUs());
             count = exports.zl_tasks_collect(max);
             if (count < 0) core.fail(count, "collect tasks");
           }
@@ -172,7 +209,7 @@ export class Turn {
               if ((count = exports.zl_immediates_begin()) < 0)
                 core.fail(count, "begin the immediate phase");
             }
-            if (this.#metricsClock) exports.zl_metrics_clock(engine.clock.now());
+            if (this.#metricsClock) exports.zl_metrics_clock(engine.clock.nowUs());
             count = exports.zl_immediates_collect(max);
             if (count < 0) core.fail(count, "collect immediates");
           }
@@ -186,13 +223,14 @@ export class Turn {
     }
   }
 
-  #runTimer(id: number): void {
+  /** Runs the timer `id` of the batch; returns whether its callback threw. */
+  #runTimer(id: number): boolean {
     const engine = this.#engine;
     const mirror = engine.mirror;
     const slot = mirror.find(id);
     if (slot < 0) {
       engine.metrics.skippedTimers++; // cleared after it was collected
-      return;
+      return false;
     }
     const fn = mirror.fns[slot]!;
     const args = mirror.args[slot];
@@ -210,14 +248,17 @@ export class Turn {
     }
     engine.nesting = level;
     const thisArg = object ?? engine.thisArg;
+    let threw = false;
     try {
       if (args === undefined) fn.call(thisArg);
       else fn.apply(thisArg, args);
     } catch (error) {
+      threw = true;
       engine.report(error);
     }
     engine.nesting = 0;
     if (kind === Kind.interval) this.#rearmInterval(id, level);
+    return threw;
   }
 
   /**
@@ -225,6 +266,9 @@ export class Turn {
    * armed when it was collected; like Node's re-insert and HTML's re-run of the
    * initialization steps, it now takes a start sequence after everything its callback
    * scheduled, and (html) its timeout is clamped once its nesting level passes 5.
+   * Drift-free (html's default), the beat keeps its deadline; otherwise (node's) it
+   * counts from now, the loop time after its callback, so a timeout the callback
+   * created with the same delay runs first, as in Node's per-duration lists.
    */
   #rearmInterval(id: number, level: number): void {
     const engine = this.#engine;
@@ -234,7 +278,12 @@ export class Turn {
     if (engine.html && level > NESTING_LIMIT && mirror.delays[live]! < NESTING_CLAMP_MS) {
       mirror.delays[live] = NESTING_CLAMP_MS;
     }
-    const status = engine.core.exports.zl_timer_rearmed(id, mirror.delays[live]!);
+    const start = engine.driftFree
+      ? -1
+      : engine.config.startAtCall
+        ? engine.clock.nowUs()
+        : engine.nowUs;
+    const status = engine.core.exports.zl_timer_rearmed(id, mirror.delays[live]!, start);
     if (status < 0) engine.core.fail(status, "re-arm an interval");
     if (level < 255) mirror.nesting[live] = level + 1;
   }
@@ -269,7 +318,11 @@ export class Turn {
     engine.queuedImmediates--;
     engine.immediatesRun++;
     mirror.clear(slot);
-    if (object !== undefined) (object as Immediate)[kId] = 0;
+    if (object !== undefined) {
+      // Node clears kRefed before the callback runs: hasRef() inside it is false.
+      (object as Immediate)[kId] = 0;
+      (object as Immediate)[kRefed] = false;
+    }
     if (ref) engine.live.release();
     const thisArg = object ?? engine.thisArg;
     try {
@@ -346,7 +399,7 @@ export class Turn {
       engine.phase !== Phase.none ||
       this.#promises.pendingNotifications() > 0 ||
       engine.hasQueuedWork() ||
-      engine.core.exports.zl_timers_next_deadline() <= engine.clock.now()
+      engine.core.exports.zl_timers_next_deadline() <= engine.clock.nowUs()
     );
   }
 

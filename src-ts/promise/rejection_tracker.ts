@@ -24,7 +24,11 @@
  * not matter for the weak set; it only decides whether the rejection is reported.
  *
  * Node's `--unhandled-rejections` modes (lib/internal/process/promises.js) are mapped onto the same
- * tracking; only the reporting step differs per mode (see {@link UnhandledRejectionsMode}).
+ * tracking; the reporting step differs per mode (see {@link UnhandledRejectionsMode}), and so does
+ * its timing: Node processes rejections in `processTicksAndRejections`, right after the microtasks
+ * drain (between two timers, after every callback), not from a task. So in the node modes the
+ * end of every checkpoint first emits `rejectionhandled` for handlers attached late, then notifies
+ * about the rejections still unhandled, synchronously.
  * @module
  */
 import { describeValue } from "../errors.ts";
@@ -173,6 +177,8 @@ export class RejectionTracker {
   #aboutToBeNotified = new Map<object, unknown>();
   /** HTML's outstanding rejected promises weak set (with the reason and Node-style rejection id). */
   #outstanding = new WeakMap<object, OutstandingRecord>();
+  /** Node modes: reported rejections that got a handler since the last checkpoint end. */
+  #handledLater: Array<[object, OutstandingRecord]> = [];
   #nextRejectionId = 1;
 
   /**
@@ -225,9 +231,9 @@ export class RejectionTracker {
     this.#inspector = inspector;
   }
 
-  /** How many rejected promises wait for the end of the current checkpoint. */
+  /** How many rejected (or late-handled) promises wait for the end of the current checkpoint. */
   get pendingNotifications(): number {
-    return this.#aboutToBeNotified.size;
+    return this.#aboutToBeNotified.size + this.#handledLater.length;
   }
 
   /**
@@ -267,16 +273,22 @@ export class RejectionTracker {
     const record = this.#outstanding.get(promise);
     if (record === undefined) return;
     this.#outstanding.delete(promise);
-    const host = this.#host;
-    host.queueTask(() => {
-      host.dispatchEvent(
-        new PromiseRejectionEvent("rejectionhandled", {
-          promise,
-          reason: record.reason,
-          creationStack: record.creationStack,
-        }),
-      );
-    });
+    if (this.mode !== "html") {
+      this.#handledLater.push([promise, record]);
+      if (this.pendingNotifications === 1) this.onPending?.();
+      return;
+    }
+    this.#host.queueTask(() => this.#fireHandled(promise, record));
+  }
+
+  #fireHandled(promise: object, record: OutstandingRecord): void {
+    this.#host.dispatchEvent(
+      new PromiseRejectionEvent("rejectionhandled", {
+        promise,
+        reason: record.reason,
+        creationStack: record.creationStack,
+      }),
+    );
   }
 
   /**
@@ -290,10 +302,31 @@ export class RejectionTracker {
    * ```
    */
   checkpointEnd(): void {
+    if (this.mode !== "html") {
+      this.#processNow();
+      return;
+    }
     const pending = this.#aboutToBeNotified;
     if (pending.size === 0) return;
     this.#aboutToBeNotified = new Map();
     this.#host.queueTask(() => this.#notify(pending));
+  }
+
+  /** Node's processPromiseRejections: late handlers first, then the rejections still unhandled. */
+  #processNow(): void {
+    const handled = this.#handledLater;
+    if (handled.length > 0) {
+      this.#handledLater = [];
+      for (const [promise, record] of handled) this.#fireHandled(promise, record);
+    }
+    const pending = this.#aboutToBeNotified;
+    if (pending.size === 0) return;
+    this.#aboutToBeNotified = new Map();
+    try {
+      this.#notify(pending);
+    } catch (error) {
+      this.#host.reportError(error); // inside a checkpoint: nothing may escape into the turn
+    }
   }
 
   /** The queued task of "notify about rejected promises". Processes every entry even if one report throws. */

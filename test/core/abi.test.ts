@@ -75,7 +75,7 @@ describe("core behaviour through the ABI", () => {
   it("a batch of due timers comes back in (deadline, start) order, in one call", () => {
     const core = rawCore();
     const ids = [30, 10, 20, 10, 0].map((delay) => core.zl_timer_schedule(delay, 0));
-    core.zl_set_now(30);
+    core.zl_set_now(30_000); // µs
     expect(core.zl_turn_begin()).toBe(0);
     expect(core.zl_timers_collect(BATCH_CAPACITY)).toBe(5);
     const batch = new Uint32Array(
@@ -121,7 +121,7 @@ describe("core behaviour through the ABI", () => {
     for (let i = 0; i < 200_000; i++) core.zl_timer_schedule(1000 + (i % 977), 0);
     expect(core.memory.buffer).not.toBe(before);
     expect(before.byteLength).toBe(0); // the old buffer is detached: hosts must refresh views
-    core.zl_set_now(5000);
+    core.zl_set_now(5_000_000); // µs
     core.zl_turn_begin();
     let fired = 0;
     let previous = -1;

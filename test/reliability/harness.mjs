@@ -616,6 +616,9 @@ class ModelBackend {
   }
   async afterOp() {
     const m = this.m;
+    // Microtasks are not time: what the op left queued runs on the host's microtask
+    // queue before anything else the host does.
+    m.hostCheckpoint();
     if (m.shutdownState && m.shutdownState.report === undefined) m.finishShutdown(this.onHandle);
     if (this.topRun !== undefined) this.trace.push(`run:${this.topRun}`);
     this.topRun = undefined;
@@ -774,6 +777,8 @@ class RealBackend {
   }
   async afterOp() {
     const loop = this.loop;
+    // The host checkpoint the op requested (if any) was queued first: it runs here.
+    await Promise.resolve();
     if (this.shutdownPromise) {
       await this.shutdownPromise.catch(() => undefined);
     }

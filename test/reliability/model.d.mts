@@ -178,6 +178,8 @@ export declare class Model {
   aboutToBeNotified: Map<MPromise, any>;
   /** @type {Set<MPromise>} HTML's outstanding rejected promises weak set */
   outstanding: Set<MPromise>;
+  /** @type {MPromise[]} node: reported rejections handled since the last checkpoint end */
+  handledLater: MPromise[];
   /** The handle whose callback runs (for `self` targets), or undefined. */
   /** @type {MHandle | undefined} */
   current: MHandle | undefined;
@@ -243,16 +245,16 @@ export declare class Model {
   enqueueJob(/** @type {() => void} */ job: () => void): void;
   /** Tasks the loop queues for itself (rejection events): real tasks, also while stopping. */
   queueInternalTask(/** @type {() => void} */ task: () => void): void;
-  /** Runs a user callback: errors go to onError. */
-  call(/** @type {() => void} */ fn: () => void): void;
+  /** Runs a user callback: errors go to onError. Returns whether it threw. */
+  call(/** @type {() => void} */ fn: () => void): boolean;
   /** The microtask checkpoint. */
   checkpoint(): void;
   /** A checkpoint outside a turn (start of a driving call). */
   checkpointNow(): void;
   /** @param {(h: MHandle) => void} body @param {MHandle} h */
-  runHandle(h: MHandle, body: (h: MHandle) => void): void;
+  runHandle(h: MHandle, body: (h: MHandle) => void): boolean;
   /** @param {MHandle} h @param {(h: MHandle) => void} callback */
-  runTimer(h: MHandle, callback: (h: MHandle) => void): void;
+  runTimer(h: MHandle, callback: (h: MHandle) => void): boolean;
   /**
    * One turn at `this.now`. `callbacks` maps a handle to what its callback does.
    * @param {boolean} oneTimer @param {(h: MHandle) => void} onHandle
@@ -261,11 +263,15 @@ export declare class Model {
   runnableNow(): boolean;
   /** @param {number} limit @param {(h: MHandle) => void} onHandle */
   drainNow(limit: number, onHandle: (h: MHandle) => void): void;
-  /** @param {number} target @param {number} drainLimit @param {number} maxSteps @param {(h: MHandle) => void} onHandle */
-  advanceTo(
-    target: number,
-    drainLimit: number,
-    maxSteps: number,
+  /** A drive: turns while runnable at the current time (bounded), then the next deadline, up to target. */
+  drive(
+    d: {
+      target: number;
+      turnsPerInstant: number;
+      maxSteps: number;
+      oneTurn?: boolean;
+      untilUnrefd?: boolean;
+    },
     onHandle: (h: MHandle) => void,
   ): void;
   assertDrivable(): void;
@@ -286,6 +292,8 @@ export declare class Model {
    * @param {(h: MHandle) => void} onHandle
    */
   runVirtual(onHandle: (h: MHandle) => void): string;
+  /** The host's microtask checkpoint after a top-level operation (microtasks are not time). */
+  hostCheckpoint(): void;
   /** shutdown() (graceful): the synchronous part. Returns what the call's promise will resolve to. */
   shutdown(): {
     cancelled: number;

@@ -20,14 +20,23 @@
  * - A timer's deadline is now + delay (html: WebIDL long, negatives 0, nesting clamp to
  *   4 ms when the creating timer task's level is > 5; node: outside [1, 2^31-1] -> 1,
  *   truncated, warnings). Equal deadlines fire in start order.
- * - Intervals are drift-free (next = due + period, missed beats skipped); after its
- *   callback a still-live interval takes a new start sequence (so timers its callback
- *   created for the same deadline run first) and, html, is clamped once its level > 5.
+ * - html intervals are drift-free (next = due + period, missed beats skipped); node
+ *   intervals count their next beat from the turn's time after the callback (Node
+ *   re-inserts them). After its callback a still-live interval takes a new start
+ *   sequence (so timers its callback created for the same deadline run first) and, html,
+ *   is clamped once its level > 5.
+ * - node: after a timer callback throws, the next timer of the same timers phase runs
+ *   before the checkpoint (Node re-enters processTimers without runNextTicks); the
+ *   checkpoint follows that timer, or ends the timers phase.
+ * - Microtasks are not time: a checkpoint runs on the host's microtask queue after any
+ *   top-level operation that left microtasks or rejections waiting.
  * - Clearing a due-but-not-run timer or immediate prevents it; clearing unknown, stale
  *   or foreign ids does nothing; nothing works after close except promise settlement,
  *   whose jobs then run on the host's microtask queue.
- * - advance/next/runAll/runToLast/runUntilIdle as in README "Virtual time"; a
- *   re-entrant drive from a callback throws ReentrancyError.
+ * - advance/next/runAll/runToLast/runUntilIdle as in README "Virtual time": a drive runs
+ *   what is runnable at the current time, then moves to the next deadline; `limit`
+ *   bounds the turns at one time (runAll's bounds its time steps); next() is one turn
+ *   firing at most one timer. A re-entrant drive from a callback throws ReentrancyError.
  * - Graceful shutdown: cancel timers, refuse new timers/tasks/immediates, run what is
  *   queued, reject waiting promises with TerminationError (handled), close.
  *
@@ -188,6 +197,8 @@ export class Model {
     this.aboutToBeNotified = new Map();
     /** @type {Set<MPromise>} HTML's outstanding rejected promises weak set */
     this.outstanding = new Set();
+    /** @type {MPromise[]} node: reported rejections handled since the last checkpoint end */
+    this.handledLater = [];
     /** The handle whose callback runs (for `self` targets), or undefined. */
     /** @type {MHandle | undefined} */
     this.current = undefined;
@@ -452,10 +463,12 @@ export class Model {
   call(/** @type {() => void} */ fn) {
     try {
       fn();
+      return false;
     } catch (error) {
       if (error instanceof ModelThrow)
         throw new Error(`model bug: uncaught ModelThrow ${error.name}`);
       this.onError(error);
+      return true;
     }
   }
 
@@ -481,7 +494,7 @@ export class Model {
 
   /** A checkpoint outside a turn (start of a driving call). */
   checkpointNow() {
-    const notify = this.aboutToBeNotified.size > 0;
+    const notify = this.aboutToBeNotified.size > 0 || this.handledLater.length > 0;
     if (this.micro.length === 0 && !notify) return;
     this.depth++;
     try {
@@ -491,18 +504,18 @@ export class Model {
     }
   }
 
-  /** @param {(h: MHandle) => void} body @param {MHandle} h */
+  /** @param {(h: MHandle) => void} body @param {MHandle} h @returns {boolean} whether it threw */
   runHandle(h, body) {
     const saved = this.current;
     this.current = h;
     try {
-      this.call(() => body(h));
+      return this.call(() => body(h));
     } finally {
       this.current = saved;
     }
   }
 
-  /** @param {MHandle} h @param {(h: MHandle) => void} callback */
+  /** @param {MHandle} h @param {(h: MHandle) => void} callback @returns {boolean} whether it threw */
   runTimer(h, callback) {
     const level = h.nesting;
     if (h.kind === "timeout") {
@@ -510,7 +523,7 @@ export class Model {
       h.registered = false;
     }
     this.nesting = level;
-    this.runHandle(h, callback);
+    const threw = this.runHandle(h, callback);
     this.nesting = 0;
     if (h.kind === "interval" && h.live) {
       if (this.html && level > NESTING_LIMIT && h.delay < CLAMP_MS) {
@@ -518,9 +531,11 @@ export class Model {
         h.deadline = base + CLAMP_MS;
         h.delay = CLAMP_MS;
       }
+      if (!this.html) h.deadline = this.now + h.delay; // Node: from when it ran
       h.seq = this.seq++;
       if (level < 255) h.nesting = level + 1;
     }
+    return threw;
   }
 
   /**
@@ -548,14 +563,24 @@ export class Model {
       }
       batchHandles = due;
       this.batch = due.map((h) => ({ h, dropped: false }));
+      let owed = false;
       for (this.batchPos = 0; this.batchPos < this.batch.length; ) {
         const entry = this.batch[this.batchPos++];
-        if (!entry.dropped && entry.h.live) this.runTimer(entry.h, onHandle);
+        const threw = !entry.dropped && entry.h.live && this.runTimer(entry.h, onHandle);
+        if (this.closed) return;
+        if (threw && !this.html) {
+          owed = true;
+          continue;
+        }
+        owed = false;
         this.checkpoint();
         if (this.closed) return;
       }
       this.batch = null;
-      if (oneTimer) return;
+      if (owed) {
+        this.checkpoint();
+        if (this.closed) return;
+      }
       const taskCount = this.tasks.length;
       for (let i = 0; i < taskCount; i++) {
         const task = /** @type {{ run: () => void, atShutdown?: boolean }} */ (this.tasks.shift());
@@ -607,25 +632,33 @@ export class Model {
     }
   }
 
-  /** @param {number} target @param {number} drainLimit @param {number} maxSteps @param {(h: MHandle) => void} onHandle */
-  advanceTo(target, drainLimit, maxSteps, onHandle) {
-    this.drainNow(drainLimit, onHandle);
+  /**
+   * A drive: turns at the current time while something is runnable (at most
+   * `turnsPerInstant` of them), then the next deadline, up to `target`.
+   * @param {{ target: number, turnsPerInstant: number, maxSteps: number, oneTurn?: boolean, untilUnrefd?: boolean }} d
+   * @param {(h: MHandle) => void} onHandle
+   */
+  drive(d, onHandle) {
+    let turns = 0;
     let steps = 0;
     for (;;) {
       if (this.closed) return;
-      const next = this.nextDeadline();
-      if (next === Infinity || next > target) break;
-      if (steps++ >= maxSteps) throw new ModelThrow("LoopLimitError");
-      if (next > this.now) this.now = next;
-      this.runTurn(false, onHandle);
-      if (this.tasks.length > 0 || this.immediates.some((h) => h.live) || this.micro.length > 0) {
-        this.drainNow(drainLimit, onHandle);
+      this.checkpointNow();
+      if (this.closed || (d.oneTurn && turns === 1)) return;
+      if (this.runnableNow()) {
+        if (++turns > d.turnsPerInstant) throw new ModelThrow("LoopLimitError");
+        this.runTurn(d.oneTurn === true, onHandle);
+        continue;
       }
+      if (d.untilUnrefd && this.pending().refs === 0) return;
+      const next = this.nextDeadline();
+      if (next === Infinity || next > d.target) break;
+      if (++steps > d.maxSteps) throw new ModelThrow("LoopLimitError");
+      if (next > this.now) this.now = next;
+      if (!d.oneTurn) turns = 0;
     }
-    if (target !== Infinity && !this.closed) {
-      if (target > this.now) this.now = target;
-      this.drainNow(drainLimit, onHandle);
-    }
+    if (d.target !== Infinity && !d.oneTurn && !this.closed && d.target > this.now)
+      this.now = d.target;
   }
 
   assertDrivable() {
@@ -636,65 +669,68 @@ export class Model {
   /** @param {number} ms @param {number | undefined} limit @param {(h: MHandle) => void} onHandle */
   advance(ms, limit, onHandle) {
     this.assertDrivable();
-    this.advanceTo(this.now + ms, limit ?? DRIVE_LIMIT, Infinity, onHandle);
+    const target = Math.round((this.now + ms) * 1000) / 1000;
+    this.drive({ target, turnsPerInstant: limit ?? DRIVE_LIMIT, maxSteps: Infinity }, onHandle);
     return this.now;
   }
 
   /** @param {number | undefined} limit @param {(h: MHandle) => void} onHandle */
   runUntilIdle(limit, onHandle) {
     this.assertDrivable();
-    this.drainNow(limit ?? DRIVE_LIMIT, onHandle);
+    this.drive(
+      { target: this.now, turnsPerInstant: limit ?? DRIVE_LIMIT, maxSteps: Infinity },
+      onHandle,
+    );
   }
 
   /** @param {(h: MHandle) => void} onHandle */
   next(onHandle) {
     this.assertDrivable();
-    this.checkpointNow();
-    const next = this.nextDeadline();
-    if (next === Infinity) return this.now;
-    if (next > this.now) this.now = next;
-    this.runTurn(true, onHandle);
+    this.drive({ target: Infinity, turnsPerInstant: 1, maxSteps: 1, oneTurn: true }, onHandle);
     return this.now;
   }
 
   /** @param {number | undefined} limit @param {(h: MHandle) => void} onHandle */
   runAll(limit, onHandle) {
     this.assertDrivable();
-    this.advanceTo(Infinity, DRIVE_LIMIT, limit ?? RUN_ALL_LIMIT, onHandle);
+    this.drive(
+      { target: Infinity, turnsPerInstant: DRIVE_LIMIT, maxSteps: limit ?? RUN_ALL_LIMIT },
+      onHandle,
+    );
     return this.now;
   }
 
   /** @param {(h: MHandle) => void} onHandle */
   runToLast(onHandle) {
     this.assertDrivable();
-    const last = this.lastDeadline();
-    return this.advance(last > this.now ? last - this.now : 0, undefined, onHandle);
+    const target = Math.max(this.lastDeadline(), this.now);
+    this.drive({ target, turnsPerInstant: DRIVE_LIMIT, maxSteps: Infinity }, onHandle);
+    return this.now;
   }
 
   /**
-   * `await run()` on the manual clock: drains, then moves time from deadline to deadline
-   * (one turn per step) until nothing ref'd is left (README Lifecycle, `uv_loop_alive`).
-   * Returns "ok" or the name of the error it rejects with.
+   * `await run()` on the manual clock: a drive to no deadline that stops once nothing
+   * ref'd is left (README Lifecycle, `uv_loop_alive`). Returns "ok" or the name of the
+   * error it rejects with.
    * @param {(h: MHandle) => void} onHandle
    */
   runVirtual(onHandle) {
     try {
-      for (;;) {
-        if (this.closed) return "ok";
-        if (this.depth === 0) this.drainNow(DRIVE_LIMIT, onHandle);
-        // (yields to the host here)
-        if (this.closed || this.depth > 0 || this.runnableNow()) continue;
-        if (this.pending().refs === 0) return "ok";
-        const next = this.nextDeadline();
-        if (next !== Infinity) {
-          if (next > this.now) this.now = next;
-          this.runTurn(false, onHandle);
-        }
-      }
+      this.drive(
+        { target: Infinity, turnsPerInstant: DRIVE_LIMIT, maxSteps: Infinity, untilUnrefd: true },
+        onHandle,
+      );
+      return "ok";
     } catch (error) {
       if (error instanceof ModelThrow) return error.name;
       throw error;
     }
+  }
+
+  /** The host's microtask checkpoint after a top-level operation (microtasks are not time). */
+  hostCheckpoint() {
+    if (this.closed || this.depth > 0) return;
+    this.checkpointNow();
   }
 
   // ---- lifecycle --------------------------------------------------------------------
@@ -966,14 +1002,23 @@ export class Model {
     if (this.aboutToBeNotified.delete(p)) return;
     if (!this.outstanding.has(p)) return;
     this.outstanding.delete(p);
-    this.queueInternalTask(() => this.log(`rh:${p.label}`));
+    // node: Node emits rejectionHandled in processPromiseRejections (the checkpoint's end).
+    if (this.html) this.queueInternalTask(() => this.log(`rh:${p.label}`));
+    else this.handledLater.push(p);
   }
 
   checkpointEnd() {
+    if (!this.html) {
+      // Node's processPromiseRejections: late handlers, then unhandled rejections, at once.
+      const handled = this.handledLater;
+      this.handledLater = [];
+      for (const p of handled) this.log(`rh:${p.label}`);
+    }
     if (this.aboutToBeNotified.size === 0) return;
     const list = this.aboutToBeNotified;
     this.aboutToBeNotified = new Map();
-    this.queueInternalTask(() => this.notify(list));
+    if (this.html) this.queueInternalTask(() => this.notify(list));
+    else this.notify(list);
   }
 
   /** @param {Map<MPromise, any>} list */

@@ -77,7 +77,7 @@ describe.each(profiles)("%s profile: driven by the host", (profile) => {
     loop.close();
   });
 
-  test("each host-driven callback gets its microtask checkpoint, and errors go to onError", async () => {
+  test("each host-driven callback gets its microtask checkpoint (node: not between a throwing timer and the next), errors go to onError", async () => {
     const { loop, log, errors } = await makeLoop({ profile, clock: "real" });
     loop.setTimeout(() => {
       log.push("A");
@@ -86,7 +86,9 @@ describe.each(profiles)("%s profile: driven by the host", (profile) => {
     }, 2);
     loop.setTimeout(() => log.push("B"), 2);
     await loop.run();
-    expect(log).toEqual(["A", "A.microtask", "B"]);
+    // Node lets the exception out of processTimers; C++ reports it and re-enters
+    // processTimers, whose first timer runs before runNextTicks (src/env.cc RunTimers).
+    expect(log).toEqual(profile === "html" ? ["A", "A.microtask", "B"] : ["A", "B", "A.microtask"]);
     expect(errors.map((e) => (e as Error).message)).toEqual(["A threw"]);
     loop.close();
   });
