@@ -562,3 +562,129 @@ describe("node: refresh()", () => {
     expect(loop.pending.refs).toBe(0);
   });
 });
+
+describe("node: orderings measured against Node 20 and 24", () => {
+  // Each row is what real Node prints for the same script (test/differential runs them).
+
+  test("a timer callback queues a microtask and throws; the next timer of the phase runs before the microtask", async () => {
+    // Node: A | uncaught | B | mA | C. processTimers lets the exception out; C++ (src/env.cc
+    // RunTimers) reports it and re-enters processTimers, whose first timer runs before
+    // runNextTicks. The checkpoint runs after B, before C.
+    const { loop, log, errors } = await makeLoop({ profile: "node" });
+    loop.setTimeout(() => {
+      log.push("A");
+      loop.queueMicrotask(() => log.push("mA"));
+      throw new Error("A");
+    }, 5);
+    loop.setTimeout(() => log.push("B"), 5);
+    loop.setTimeout(() => log.push("C"), 5);
+    loop.advance(5);
+    expect(log).toEqual(["A", "B", "mA", "C"]);
+    expect(errors).toHaveLength(1);
+  });
+
+  test("a throwing timer that ends the timers phase: its microtasks run before the task phase", async () => {
+    const { loop, log } = await makeLoop({ profile: "node" });
+    loop.setTimeout(() => {
+      loop.queueMicrotask(() => log.push("mA"));
+      loop.submit(() => log.push("task"));
+      throw new Error("A");
+    }, 5);
+    loop.setImmediate(() => log.push("immediate"));
+    loop.advance(5);
+    expect(log).toEqual(["immediate", "mA", "task"]);
+  });
+
+  test("an unhandled rejection raised in a timer callback is reported before the next timer", async () => {
+    // Node's processTicksAndRejections runs between timers (runNextTicks).
+    const { loop, log } = await makeLoop({ profile: "node", unhandledRejections: "warn" });
+    loop.addEventListener("unhandledrejection", () => log.push("unhandled"));
+    loop.setTimeout(() => {
+      log.push("A");
+      void loop.Promise.reject(new Error("r"));
+    }, 5);
+    loop.setTimeout(() => log.push("B"), 5);
+    loop.advance(5);
+    expect(log).toEqual(["A", "unhandled", "B"]);
+  });
+
+  test("a rejection handled later: rejectionhandled at the end of the next checkpoint, not from a task", async () => {
+    const { loop, log } = await makeLoop({ profile: "node", unhandledRejections: "warn" });
+    loop.addEventListener("unhandledrejection", () => log.push("unhandled"));
+    loop.addEventListener("rejectionhandled", () => log.push("handled"));
+    let p: Promise<never> | undefined;
+    loop.setTimeout(() => {
+      p = loop.Promise.reject(new Error("r"));
+    }, 5);
+    loop.setTimeout(() => {
+      log.push("B");
+      p!.catch(() => log.push("caught"));
+    }, 5);
+    loop.setTimeout(() => log.push("C"), 5);
+    loop.advance(5);
+    expect(log).toEqual(["unhandled", "B", "caught", "handled", "C"]);
+  });
+
+  test("hasRef() inside an Immediate's own callback is false, and stays false after it ran", async () => {
+    const { loop } = await makeLoop({ profile: "node" });
+    let inside: boolean | undefined;
+    const immediate = loop.setImmediate(function (this: Immediate) {
+      inside = this.hasRef();
+    });
+    expect(immediate.hasRef()).toBe(true);
+    loop.runUntilIdle();
+    expect(inside).toBe(false);
+    immediate.ref();
+    expect(immediate.hasRef()).toBe(false); // Node: kRefed is null once it ran
+    expect(loop.pending.refs).toBe(0);
+  });
+
+  test("a cleared Immediate: hasRef() false, ref() changes nothing", async () => {
+    const { loop } = await makeLoop({ profile: "node" });
+    const immediate = loop.setImmediate(() => {});
+    loop.clearImmediate(immediate);
+    expect(immediate.hasRef()).toBe(false);
+    immediate.ref();
+    expect(immediate.hasRef()).toBe(false);
+    expect(loop.pending.refs).toBe(0);
+  });
+
+  test("real clock: an interval and a same-delay timeout created in its first beat: the timeout runs before beat 2", async () => {
+    // Node re-inserts the interval after its callback (listOnTimeout's finally) into the
+    // same duration list, after the timeout: on a real clock too, whatever the lateness.
+    const { loop, log } = await makeLoop({ profile: "node", clock: "real" });
+    let beats = 0;
+    const interval = loop.setInterval(() => {
+      beats++;
+      log.push(`beat ${beats}`);
+      if (beats === 1) loop.setTimeout(() => log.push("timeout"), 10);
+      if (beats === 2) loop.clearInterval(interval);
+    }, 10);
+    await loop.run();
+    expect(log).toEqual(["beat 1", "timeout", "beat 2"]);
+    loop.close();
+  });
+
+  test("driftFreeIntervals: true keeps the grid in the node profile too", async () => {
+    const { loop } = await makeLoop({ profile: "node", clock: "real", driftFreeIntervals: true });
+    let armedFor = Number.NaN;
+    let ranAt = Number.NaN;
+    const interval = loop.setInterval(() => {
+      ranAt = loop.now();
+      loop.queueMicrotask(() => {
+        armedFor = loop.nextDeadline();
+        loop.clearInterval(interval);
+      });
+    }, 40);
+    const base = loop.nextDeadline() - 40;
+    while (loop.now() < base + 110) {
+      // spin: the beat due at 40 runs late
+    }
+    await loop.run();
+    // On the 40 ms grid, the first grid point after the late beat.
+    const offsetUs = Math.round((armedFor - base) * 1000);
+    expect(offsetUs % 40_000).toBe(0);
+    expect(armedFor).toBeGreaterThan(ranAt - 1);
+    expect(armedFor).toBeLessThanOrEqual(ranAt + 40);
+  });
+});
