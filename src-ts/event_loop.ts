@@ -39,6 +39,7 @@ import {
   type InstallGlobalsOptions,
   installOnto,
 } from "./loop/globals.ts";
+import { GuestBinding } from "./loop/guest.ts";
 import {
   type CloseReport,
   Lifecycle,
@@ -61,7 +62,7 @@ import {
 import type { Immediate, Timeout } from "./profile/handles.ts";
 import type { LoopPromiseConstructor } from "./promise/promise.ts";
 import type { PromiseRejectionEvent } from "./promise/rejection_tracker.ts";
-import type { RuntimeHooks } from "./runtime.ts";
+import type { RealmHooks, RuntimeHooks } from "./runtime.ts";
 import { HostEventTarget, type LoopEventListener, type LoopListenerOptions } from "./web.ts";
 
 export type { CapacityOptions, ClockKind, EventLoopOptions, Profile } from "./loop/config.ts";
@@ -141,8 +142,11 @@ export class EventLoop<
   readonly #lifecycle: Lifecycle;
   readonly #watches: Watches;
   readonly #listeners: ListenerWrappers;
-  /** Targets this loop's globals are installed on, newest last (the html `this` is the newest). */
+  /** The `this` of each installation (a target, or a guest's global), newest last. */
   readonly #installedOn: unknown[] = [];
+  /** Guest realms this loop is installed in. */
+  readonly #guests = new Set<GuestBinding>();
+  readonly #runtime: RuntimeHooks;
 
   /** @internal Use createEventLoop / createEventLoopSync. */
   constructor(
@@ -152,6 +156,7 @@ export class EventLoop<
     extraOptionNames: readonly string[] = [],
   ) {
     super();
+    this.#runtime = runtime;
     const config = resolveConfig(options, extraOptionNames);
     this.profile = config.profile as P;
     this.manualClock = config.manual as this["manualClock"];
@@ -264,6 +269,8 @@ export class EventLoop<
     const engine = this.#engine;
     if (engine.core.broken) throw engine.core.broken;
     engine.micro.flush();
+    // Guest microtasks ran on their realms' queues: counted there, added here.
+    for (const guest of this.#guests) engine.micro.executed += guest.takeMicrotaskCount();
     return engine.core.guard("read the metrics", () =>
       engine.metrics.snapshot(engine.clock.now(), engine.live.refs, this.#watches.listening),
     );
@@ -305,6 +312,8 @@ export class EventLoop<
     const engine = this.#engine;
     if (engine.core.broken) throw engine.core.broken;
     engine.micro.flush();
+    // Guest microtasks ran on their realms' queues: counted there, added here.
+    for (const guest of this.#guests) engine.micro.executed += guest.takeMicrotaskCount();
     return engine.core.guard(action, () => call(engine.core.exports));
   }
 
@@ -445,16 +454,20 @@ export class EventLoop<
    * loop; this only waits. Manual clock: runs everything, moving virtual time from
    * deadline to deadline, and gives the host a macrotask after every callback (see
    * `advanceAsync`).
+   * `limit` (manual clock): most moves of the clock before `LoopLimitError` (default: none).
    * @throws {ReentrancyError} (as a rejection) when called from inside a loop callback.
    */
-  run(): Promise<void> {
+  run(options?: DriveOptions): Promise<void> {
     const engine = this.#engine;
     if (engine.core.broken) return Promise.reject(engine.core.broken);
     if (engine.closed) return Promise.reject(new LoopClosedError("run the loop"));
     if (engine.depth > 0) return Promise.reject(new ReentrancyError("await loop.run()"));
     return this.#async(() => {
       this.#virtualTime?.assertIdle("run the loop");
-      return this.#virtualTime?.run() ?? this.#realTime!.waitForIdle();
+      const virtual = this.#virtualTime;
+      return virtual === undefined
+        ? this.#realTime!.waitForIdle()
+        : virtual.run(limitOption(options, Infinity));
     });
   }
 
@@ -615,6 +628,12 @@ export class EventLoop<
    * (globalThis, or a `node:vm` context's global), so code there uses the loop.
    * Returns a Disposable that restores the previous values; disposers of several
    * loops installed on one target may run in any order.
+   *
+   * A vm context is a guest realm: the functions installed there are made in that realm
+   * (nothing installed is a host object; see loop/guest.ts), its `queueMicrotask` queues
+   * on the realm's own job queue, FIFO with its `await`s, and the loop drains that queue
+   * at every checkpoint. The guest keeps its realm's own `Promise` (its jobs already run at
+   * the loop's checkpoints), with or without `promise: true`.
    */
   installGlobals(target: object = globalThis, options?: InstallGlobalsOptions): GlobalsDisposer {
     if (target === null || (typeof target !== "object" && typeof target !== "function")) {
@@ -623,6 +642,8 @@ export class EventLoop<
     if (options !== undefined && (options === null || typeof options !== "object")) {
       throw invalidArgType("options", "an object", options, "installGlobals(target, options)");
     }
+    const realm = this.#runtime.realm;
+    if (realm?.isContext(target)) return this.#installGuest(target, realm);
     const values = new Map<string, unknown>();
     for (const name of GLOBAL_NAMES) {
       const method = (this as unknown as Record<string, Function>)[name]!.bind(this);
@@ -630,12 +651,35 @@ export class EventLoop<
       values.set(name, method);
     }
     if (options?.promise) values.set("Promise", this.Promise);
-    const dispose = installOnto(target, values, () => {
-      this.#installedOn.splice(this.#installedOn.lastIndexOf(target), 1);
-      this.#engine.thisArg = this.#installedOn.at(-1) ?? globalThis;
+    return this.#install(target, target, values, () => {});
+  }
+
+  #installGuest(target: object, realm: RealmHooks): GlobalsDisposer {
+    const engine = this.#engine;
+    const guest = new GuestBinding(engine, realm, target);
+    const drain = () => realm.drain(target);
+    engine.drains.push(drain);
+    this.#guests.add(guest);
+    return this.#install(target, guest.global, new Map(Object.entries(guest.functions)), () => {
+      engine.drains.splice(engine.drains.indexOf(drain), 1);
+      this.#guests.delete(guest);
     });
-    this.#installedOn.push(target);
-    this.#engine.thisArg = target;
+  }
+
+  /** Installs `values` on `target`; html callbacks get `thisArg` while this is the newest install. */
+  #install(
+    target: object,
+    thisArg: object,
+    values: Map<string, unknown>,
+    removed: () => void,
+  ): GlobalsDisposer {
+    const dispose = installOnto(target, values, () => {
+      this.#installedOn.splice(this.#installedOn.lastIndexOf(thisArg), 1);
+      this.#engine.thisArg = this.#installedOn.at(-1) ?? globalThis;
+      removed();
+    });
+    this.#installedOn.push(thisArg);
+    this.#engine.thisArg = thisArg;
     return dispose;
   }
 }

@@ -7,18 +7,32 @@
  * @module
  */
 
+import vm from "node:vm";
 import { loadCoreModule } from "./core/load_node.ts";
 import { type LoopFactories, makeFactories } from "./create.ts";
 import type { RuntimeHooks } from "./runtime.ts";
 
 export * from "./api.ts";
 
-/** Node's and Bun's warning channel (it prints `(node:pid) Name: message` once per warning). */
+/** An empty script: running it in an "afterEvaluate" context drains that context's microtasks. */
+let drainScript: vm.Script | undefined;
+
 const runtime: RuntimeHooks = {
+  // Node's and Bun's warning channel (it prints `(node:pid) Name: message` once per warning).
   emitWarning:
     typeof process === "object" && typeof process.emitWarning === "function"
       ? (warning) => process.emitWarning(warning)
       : undefined,
+  // node:vm contexts are guest realms (installGlobals(context)).
+  realm: {
+    isContext: (target) => vm.isContext(target),
+    evaluate: (target, source, filename) =>
+      vm.runInContext(source, target as vm.Context, { filename }),
+    drain: (target) => {
+      drainScript ??= new vm.Script("", { filename: "zigloop:checkpoint" });
+      drainScript.runInContext(target as vm.Context);
+    },
+  },
 };
 
 const factories = makeFactories(loadCoreModule, runtime);

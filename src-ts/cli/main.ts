@@ -1,21 +1,25 @@
 /// <reference types="node" />
 /**
- * `zigloop run <file.js> [--profile html|node] [--virtual-time] [--metrics]`
+ * `zigloop run <file.js> [--profile html|node] [--virtual-time] [--max-steps N] [--metrics]`
  *
- * Runs a classic script in a `node:vm` context whose timers, immediates and
- * microtasks come from a zigloop loop, and exits when the loop is idle.
+ * Runs a classic script in a `node:vm` context (a guest realm) whose timers, immediates
+ * and microtasks come from a zigloop loop, and exits when nothing ref'd is left.
  *
- * Microtask ordering for guest code: the context is created with
- * `microtaskMode: "afterEvaluate"`, so native promise jobs (every `await`) queue
- * in the context's own queue instead of Node's. The loop drains that queue at
- * every checkpoint, right after its own microtasks, so a guest's `await`
- * continuations run after the task that queued them and before the next task,
- * exactly as in a browser. Within one checkpoint, loop microtasks
- * (`queueMicrotask`) run before native jobs queued in the same round; see
- * docs/CLI.md for the measured orderings of each embedding mode.
+ * - The guest's `setTimeout` & co. are made in its own realm (loop/guest.ts), and so are
+ *   its `console` and `performance` (cli/guest_host.ts): no host object reaches it.
+ * - One job queue: the context is created with `microtaskMode: "afterEvaluate"`; the
+ *   guest's `await`s, `.then`s and `queueMicrotask`s share the realm's queue, which the
+ *   loop drains at every checkpoint, so a guest sees the order a real runtime gives.
+ * - Uncaught errors print with their stack (file:line of the script). node profile: the
+ *   first one ends the run with exit code 1, as Node ends the process; html profile: it
+ *   is reported and the loop goes on (repeats of the same error are counted, not
+ *   reprinted), and the exit code is 1.
+ * - `--virtual-time`: a manual clock driven to completion; `--max-steps` (default
+ *   1,000,000 moves of the clock) stops a script that never ends, with a message that
+ *   names the flag.
  *
- * Exit code: 0, or 1 if the script threw, a callback threw, or a rejection went
- * unhandled; 2 for usage errors.
+ * Exit code: 0; 1 if the script or a callback threw or a rejection went unhandled, or the
+ * step limit was hit; 2 for usage errors.
  *
  * @module
  */
@@ -25,7 +29,12 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import vm from "node:vm";
 import { formatMetrics as formatLoopMetrics } from "../loop/metrics.ts";
-import { createEventLoop, type EventLoop } from "../node.ts";
+import { errorText } from "../loop/report.ts";
+import { createEventLoop, type EventLoop, LoopLimitError } from "../node.ts";
+import { ErrorPrinter } from "./errors_out.ts";
+import { installHostGlobals } from "./guest_host.ts";
+
+const DEFAULT_MAX_STEPS = 1_000_000;
 
 const USAGE = `Usage: zigloop run <file.js> [options]
 
@@ -36,6 +45,8 @@ Options:
   --profile html|node   timer semantics (default: html)
   --virtual-time        use a manual clock: timers fire as soon as nothing else
                         is runnable, so a script full of long timers ends instantly
+  --max-steps N         with --virtual-time: most moves of the clock before the
+                        run stops with an error (default ${DEFAULT_MAX_STEPS})
   --metrics             print the loop's metrics when the script ends
   -h, --help            show this help
   -v, --version         show the version`;
@@ -43,6 +54,7 @@ Options:
 const CLI_OPTIONS = {
   profile: { type: "string", default: "html" },
   "virtual-time": { type: "boolean", default: false },
+  "max-steps": { type: "string" },
   metrics: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
   version: { type: "boolean", short: "v", default: false },
@@ -52,22 +64,48 @@ export interface CliResult {
   exitCode: number;
 }
 
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+interface RunOptions {
+  profile: "html" | "node";
+  virtualTime: boolean;
+  maxSteps: number;
+  metrics: boolean;
+}
+
 /** Runs the CLI with `argv` (without node and the script path). Never calls process.exit. */
 export async function main(
   argv: string[],
-  io: { out: (text: string) => void; err: (text: string) => void } = {
+  io: Io = {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
   },
 ): Promise<CliResult> {
+  const parsed = parse(argv, io);
+  if ("exitCode" in parsed) return parsed;
+  const { path, options } = parsed;
+  let source: string;
+  try {
+    source = readFileSync(path, "utf8");
+  } catch (error) {
+    io.err(`zigloop: cannot read ${path}: ${(error as Error).message}\n`);
+    return { exitCode: 2 };
+  }
+  return runScript(source, path, options, io);
+}
+
+/** The command line: what to run and how, or an exit code (usage, help, version). */
+function parse(argv: string[], io: Io): CliResult | { path: string; options: RunOptions } {
   let parsed: ReturnType<
     typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof CLI_OPTIONS }>
   >;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: CLI_OPTIONS });
   } catch (error) {
-    io.err(`zigloop: ${(error as Error).message}\n\n${USAGE}\n`);
-    return { exitCode: 2 };
+    return usageError(io, (error as Error).message);
   }
   const { values, positionals } = parsed;
   if (values.version) {
@@ -83,99 +121,106 @@ export async function main(
   }
   const [command, file, ...rest] = positionals;
   if (command !== "run" || file === undefined || rest.length > 0) {
-    io.err(
-      `zigloop: expected \`run <file.js>\`, got ${positionals.length ? positionals.join(" ") : "nothing"}\n\n${USAGE}\n`,
-    );
-    return { exitCode: 2 };
+    const got = positionals.length ? positionals.join(" ") : "nothing";
+    return usageError(io, `expected \`run <file.js>\`, got ${got}`);
   }
-  const profile = values.profile;
-  if (profile !== "html" && profile !== "node") {
-    io.err(`zigloop: --profile must be "html" or "node", got "${profile}"\n`);
-    return { exitCode: 2 };
+  const profile: RunOptions["profile"] | undefined =
+    values.profile === "html" ? "html" : values.profile === "node" ? "node" : undefined;
+  if (profile === undefined) {
+    return usageError(io, `--profile must be "html" or "node", got "${values.profile}"`);
   }
-  const path = resolve(file);
-  let source: string;
-  try {
-    source = readFileSync(path, "utf8");
-  } catch (error) {
-    io.err(`zigloop: cannot read ${path}: ${(error as Error).message}\n`);
-    return { exitCode: 2 };
+  const maxSteps =
+    values["max-steps"] === undefined ? DEFAULT_MAX_STEPS : Number(values["max-steps"]);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) {
+    return usageError(io, `--max-steps must be a whole number >= 1, got "${values["max-steps"]}"`);
   }
-  return runScript(
-    source,
-    path,
-    { profile, virtualTime: values["virtual-time"], metrics: values.metrics },
-    io,
-  );
+  const options: RunOptions = {
+    profile,
+    virtualTime: values["virtual-time"],
+    maxSteps,
+    metrics: values.metrics,
+  };
+  return { path: resolve(file), options };
 }
 
-interface RunOptions {
-  profile: "html" | "node";
-  virtualTime: boolean;
-  metrics: boolean;
+function usageError(io: Io, message: string): CliResult {
+  io.err(`zigloop: ${message}\n\n${USAGE}\n`);
+  return { exitCode: 2 };
 }
 
 async function runScript(
   source: string,
   filename: string,
   options: RunOptions,
-  io: { out: (text: string) => void; err: (text: string) => void },
+  io: Io,
 ): Promise<CliResult> {
+  const printer = new ErrorPrinter(io.err);
   let failed = false;
-  const report = (label: string, error: unknown) => {
+  let loop: EventLoop | undefined;
+  const uncaught = (label: string, error: unknown) => {
+    if (failed && options.profile === "node") return; // the run already ended
     failed = true;
-    const text = error instanceof Error ? (error.stack ?? String(error)) : String(error);
-    io.err(`${label}: ${text}\n`);
+    if (options.profile === "html") {
+      printer.report(label, error);
+      return;
+    }
+    // Node: an uncaught exception ends the process with exit code 1.
+    io.err(`${label}: ${errorText(error)}\n`);
+    loop?.close();
   };
 
-  const sandbox: Record<string, unknown> = {};
-  const context = vm.createContext(sandbox, { name: filename, microtaskMode: "afterEvaluate" });
-  const drain = new vm.Script("", { filename: "zigloop:checkpoint" });
-  const loop: EventLoop = await createEventLoop({
+  const context = vm.createContext({}, { name: filename, microtaskMode: "afterEvaluate" });
+  loop = await createEventLoop({
     profile: options.profile,
     clock: options.virtualTime ? "manual" : "real",
     metrics: options.metrics,
-    drainHostMicrotasks: () => drain.runInContext(context),
-    onError: (error) => report("Uncaught", error),
+    onError: (error) => uncaught("Uncaught", error),
   });
-  loop.installGlobals(sandbox);
-  Object.assign(sandbox, guestGlobals(loop));
+  loop.installGlobals(context);
+  const guestLoop = loop;
+  installHostGlobals(
+    context,
+    (stream, text) => (stream === 2 ? io.err(text) : io.out(text)),
+    () => guestLoop.now(),
+  );
 
   // Native promises of the guest that reject unhandled reach Node's process-level
-  // tracking (one per isolate); report them instead of crashing the host.
-  const onRejection = (reason: unknown) => report("Uncaught (in promise)", reason);
+  // tracking (one per isolate); report them as the runtime would, without crashing the host.
+  const onRejection = (reason: unknown) => uncaught("Uncaught (in promise)", reason);
   process.on("unhandledRejection", onRejection);
   try {
     try {
       new vm.Script(source, { filename }).runInContext(context);
     } catch (error) {
-      report("Uncaught", error);
+      uncaught("Uncaught", error);
     }
-    if (!failed || loop.state !== "closed") await loop.run();
+    if (loop.state !== "closed")
+      await drive(loop, options, io).catch((error) => uncaught("zigloop", error));
     // Let Node deliver unhandledRejection for the guest's last native promises.
     await new Promise<void>((resolve) => setImmediate(resolve));
   } finally {
     process.off("unhandledRejection", onRejection);
   }
-  if (options.metrics) io.err(`\n${formatLoopMetrics(loop.metrics())}`);
+  printer.summary();
+  if (options.metrics && loop.state !== "broken") io.err(`\n${formatLoopMetrics(loop.metrics())}`);
   loop.close();
   return { exitCode: failed || loop.exitCode !== 0 ? 1 : 0 };
 }
 
-/** Web-standard globals the guest gets besides the loop's (its realm has the JS intrinsics). */
-function guestGlobals(loop: EventLoop): Record<string, unknown> {
-  return {
-    console,
-    // Under --virtual-time, performance.now() follows the virtual clock (Date does not).
-    performance: { now: () => loop.now(), timeOrigin: performance.timeOrigin },
-    URL,
-    URLSearchParams,
-    TextEncoder,
-    TextDecoder,
-    AbortController,
-    AbortSignal,
-    Event,
-    EventTarget,
-    structuredClone,
-  };
+/** Runs the loop until nothing ref'd is left (virtual time: at most `maxSteps` moves of the clock). */
+async function drive(loop: EventLoop, options: RunOptions, io: Io): Promise<void> {
+  try {
+    await loop.run(options.virtualTime ? { limit: options.maxSteps } : undefined);
+  } catch (error) {
+    if (!(error instanceof LoopLimitError) || !options.virtualTime) throw error;
+    const p = loop.pending;
+    io.err(
+      error.limit === options.maxSteps
+        ? `zigloop: --virtual-time stopped after ${options.maxSteps} moves of the clock, at ${loop.now()} ms ` +
+            `of virtual time, with ${p.timers} timers still pending (a timer that never stops?). ` +
+            "Raise --max-steps to go further.\n"
+        : `zigloop: --virtual-time stopped: ${error.message}\n`,
+    );
+    loop.exitCode = 1;
+  }
 }

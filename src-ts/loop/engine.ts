@@ -56,6 +56,11 @@ import { Liveness } from "./liveness.ts";
 import { MetricsRecorder } from "./metrics.ts";
 import { type ErrorHooks, reportSafely } from "./report.ts";
 
+/** Makes the guest-realm facade a guest sees for a node-profile handle (loop/guest.ts). */
+export interface GuestFacades {
+  facade(handle: Timeout | Immediate, kind: "timeout" | "immediate"): object;
+}
+
 /** The phase of the turn in progress. */
 export const Phase = { none: 0, timers: 1, tasks: 2, immediates: 3 } as const;
 
@@ -87,6 +92,11 @@ export class Engine implements HandleOwner {
   readonly hooks: ErrorHooks;
   /** The real-clock driver; undefined on a manual clock. */
   driver: Wakeable | undefined = undefined;
+  /**
+   * Microtask queues of other realms, drained at every checkpoint after the loop's own
+   * (guests' vm contexts, `drainHostMicrotasks`); they alternate until all are empty.
+   */
+  readonly drains: Array<() => void> = [];
   /** Called when a loop microtask or rejection needs a checkpoint outside any turn. */
   requestCheckpoint: () => void = () => {};
   /** A checkpoint outside any turn is already requested (checked first on the microtask fast path). */
@@ -157,6 +167,7 @@ export class Engine implements HandleOwner {
     );
     this.setCoreNow(this.clock.nowUs());
     this.metrics = new MetricsRecorder(core, this.micro, this.clock.now(), config.metrics);
+    if (config.drainHostMicrotasks !== undefined) this.drains.push(config.drainHostMicrotasks);
   }
 
   // ---- reporting -------------------------------------------------------------------
@@ -233,12 +244,17 @@ export class Engine implements HandleOwner {
 
   // ---- timers ----------------------------------------------------------------------
 
+  /**
+   * setTimeout/setInterval. `guest`: the call came from a guest realm (loop/guest.ts); a
+   * node-profile Timeout is then returned as that guest's facade.
+   */
   addTimer(
     kind: Kind,
     handler: unknown,
     timeout: unknown,
     args: unknown[] | undefined,
-  ): number | Timeout {
+    guest?: GuestFacades,
+  ): number | object {
     const fn =
       typeof handler === "function"
         ? handler
@@ -288,7 +304,8 @@ export class Engine implements HandleOwner {
     const driver = this.driver;
     if (driver !== undefined && this.phase === Phase.none)
       driver.arm(start + delay * 1000, this.nowUs);
-    return object ?? id;
+    if (object === undefined) return id;
+    return guest === undefined ? object : guest.facade(object, "timeout");
   }
 
   clearTimer(id: unknown): void {
@@ -412,7 +429,11 @@ export class Engine implements HandleOwner {
 
   // ---- immediates ------------------------------------------------------------------
 
-  addImmediate(callback: unknown, args: unknown[] | undefined): number | Immediate {
+  addImmediate(
+    callback: unknown,
+    args: unknown[] | undefined,
+    guest?: GuestFacades,
+  ): number | object {
     if (typeof callback !== "function") throw handlerTypeError("setImmediate", callback, false);
     if (this.refusing) this.refuse("setImmediate");
     let id: number;
@@ -427,7 +448,8 @@ export class Engine implements HandleOwner {
     this.live.retain();
     this.queuedImmediates++;
     if (this.phase === Phase.none) this.driver?.wake();
-    return object ?? id;
+    if (object === undefined) return id;
+    return guest === undefined ? object : guest.facade(object, "immediate");
   }
 
   clearImmediate(id: unknown): void {
@@ -508,9 +530,19 @@ export class Engine implements HandleOwner {
 
   /** queueMicrotask's checks, then the job. */
   queueMicrotask(callback: unknown): void {
-    if (typeof callback !== "function")
-      throw invalidArgType("callback", "of type function", callback);
+    this.checkMicrotask(callback);
     this.enqueueJob(callback as Job, undefined, false);
+  }
+
+  /** What queueMicrotask refuses (a guest's queueMicrotask checks here, then queues in its realm). */
+  checkMicrotask(callback: unknown): void {
+    if (typeof callback !== "function") {
+      throw invalidArgType("callback", "of type function", callback);
+    }
+    if (this.closed) {
+      if (this.core.broken) throw this.core.broken;
+      throw new LoopClosedError("queue a microtask");
+    }
   }
 
   /** The ring is full (or its overflow in the core is not empty): the job goes to the core's overflow. */

@@ -85,14 +85,15 @@ function warningText(warning: Error): string {
  * conversion throws. Never throws.
  */
 export function errorText(error: unknown): string {
-  try {
-    if (error instanceof Error) {
-      const stack = error.stack;
+  if (error !== null && typeof error === "object") {
+    // Any realm's error (a guest's is not an instance of this realm's Error): its stack.
+    try {
+      const stack = (error as { stack?: unknown }).stack;
       if (typeof stack === "string" && stack !== "") return stack;
-      return `${String(error.name)}: ${String(error.message)}`;
+      if (error instanceof Error) return `${String(error.name)}: ${String(error.message)}`;
+    } catch {
+      // fall through to the plainer forms
     }
-  } catch {
-    // fall through to the plainer forms
   }
   try {
     return String(error);

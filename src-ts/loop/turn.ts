@@ -17,7 +17,14 @@
 
 import { Kind } from "../core/handle_mirror.ts";
 import { LoopLimitError } from "../errors.ts";
-import { type Immediate, kId, kPrimitive, kRefed, type Timeout } from "../profile/handles.ts";
+import {
+  type Immediate,
+  kId,
+  kPrimitive,
+  kRefed,
+  kThis,
+  type Timeout,
+} from "../profile/handles.ts";
 import { NESTING_CLAMP_MS, NESTING_LIMIT } from "../profile/html.ts";
 import { type Engine, Phase } from "./engine.ts";
 import type { LoopPromises } from "./promises.ts";
@@ -247,7 +254,7 @@ export class Turn {
       if (ref) engine.live.release();
     }
     engine.nesting = level;
-    const thisArg = object ?? engine.thisArg;
+    const thisArg = object === undefined ? engine.thisArg : (object as Timeout)[kThis];
     let threw = false;
     try {
       if (args === undefined) fn.call(thisArg);
@@ -324,7 +331,7 @@ export class Turn {
       (object as Immediate)[kRefed] = false;
     }
     if (ref) engine.live.release();
-    const thisArg = object ?? engine.thisArg;
+    const thisArg = object === undefined ? engine.thisArg : (object as Immediate)[kThis];
     try {
       if (args === undefined) fn.call(thisArg);
       else fn.apply(thisArg, args);
@@ -347,7 +354,7 @@ export class Turn {
     engine.nesting = 0;
     let budget = budgeted ? engine.config.microtaskBudget : Infinity;
     const micro = engine.micro;
-    const drainHost = engine.config.drainHostMicrotasks;
+    const drains = engine.drains;
     try {
       for (;;) {
         // close() (or a trap) inside a job empties the queue, which ends runJobs.
@@ -357,14 +364,16 @@ export class Turn {
           engine.suspended = true; // the budget ran out
           return false;
         }
-        if (drainHost === undefined) break;
-        // The embedder's queue may queue loop microtasks and vice versa: alternate until both are empty.
-        try {
-          drainHost();
-        } catch (error) {
-          engine.report(error);
+        if (drains.length === 0) break;
+        // Other realms' queues may queue loop microtasks and vice versa: alternate until all are empty.
+        for (let i = 0; i < drains.length; i++) {
+          try {
+            drains[i]!();
+          } catch (error) {
+            engine.report(error);
+          }
+          if (engine.closed) return true;
         }
-        if (engine.closed) return true;
         if (micro.length === 0) break;
       }
     } finally {

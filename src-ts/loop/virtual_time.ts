@@ -149,9 +149,10 @@ export class VirtualTime {
   }
 
   /** run() on a manual clock: everything, deadline to deadline, until nothing ref'd is left. */
-  run(): Promise<void> {
+  run(maxSteps: number): Promise<void> {
     return this.#driveAsync({
       ...this.#plan("run()", Infinity, DEFAULT_DRIVE_LIMIT),
+      maxSteps,
       untilUnrefd: true,
     });
   }

@@ -19,6 +19,8 @@ export const kCallback: unique symbol = Symbol("zigloop.callback");
 export const kArgs: unique symbol = Symbol("zigloop.args");
 export const kDelay: unique symbol = Symbol("zigloop.delay");
 export const kRepeat: unique symbol = Symbol("zigloop.repeat");
+/** What guest code sees for this handle: a guest-realm facade (loop/guest.ts), or the handle itself. */
+export const kThis: unique symbol = Symbol("zigloop.this");
 
 /** What a Timeout or Immediate asks of the loop that created it (internal, not public API). */
 export interface HandleOwner {
@@ -51,6 +53,8 @@ export class Timeout {
   [kArgs]: unknown[] | undefined;
   [kDelay]: number;
   [kRepeat]: boolean;
+  /** The callback's `this` and what setTimeout returned: itself, or a guest's facade. */
+  [kThis]: object;
 
   /** @internal Created by the loop's setTimeout/setInterval. */
   constructor(
@@ -69,6 +73,7 @@ export class Timeout {
     this[kArgs] = args;
     this[kDelay] = delay;
     this[kRepeat] = repeat;
+    this[kThis] = this;
   }
 
   /** Makes the timer keep the loop (and a Node process) alive again. */
@@ -121,12 +126,15 @@ export class Immediate {
   /** The core id while queued; 0 once it ran or was cleared. */
   [kId]: number;
   [kRefed]: boolean;
+  /** The callback's `this` and what setImmediate returned: itself, or a guest's facade. */
+  [kThis]: object;
 
   /** @internal Created by the loop's setImmediate. */
   constructor(owner: HandleOwner, id: number) {
     this[kOwner] = owner;
     this[kId] = id;
     this[kRefed] = true;
+    this[kThis] = this;
   }
 
   ref(): this {

@@ -1,0 +1,299 @@
+/**
+ * Guests: a loop installed into another realm (a `node:vm` context).
+ *
+ * Nothing zigloop hands to guest code may come from the host's realm: a host function's
+ * `.constructor` is the host's `Function`, and `setTimeout.constructor("return process")()`
+ * would give the guest the host's `process`. So `installGlobals(context)` does not install
+ * host functions. It evaluates a small trampoline *inside the guest realm*; the trampoline
+ * defines every installed function, the node profile's `Timeout`/`Immediate` classes and
+ * the loop's error classes there, from the realm's own intrinsics captured before any guest
+ * code runs, and keeps one host function in its closure (`host`), which guest code cannot
+ * reach. The host side answers through that function with primitives and guest-realm
+ * objects only: results are written into a guest-realm "box", and an error the loop throws
+ * is copied into a guest-realm error of the same class, name, code and message. A value the
+ * guest itself threw (from a `valueOf`, say) is rethrown as it is.
+ *
+ * One job queue for guests: the guest's `queueMicrotask` queues a reaction on the realm's
+ * own promise job queue, FIFO with its `await`s and `.then`s, so a guest mixing them sees
+ * the order of a real runtime. The loop drains that queue at every microtask checkpoint
+ * (with the realm's `drain`, e.g. a vm context created with
+ * `microtaskMode: "afterEvaluate"`), so every guest job still runs after the task that
+ * queued it and before the next one.
+ *
+ * @module
+ */
+
+import { Kind } from "../core/handle_mirror.ts";
+import { type Immediate, kThis, type Timeout } from "../profile/handles.ts";
+import type { RealmHooks } from "../runtime.ts";
+import type { Engine } from "./engine.ts";
+
+/** Operations the trampoline asks of the host (numbers: one switch, no string compares). */
+const Op = {
+  setTimeout: 0,
+  setInterval: 1,
+  clearTimer: 2,
+  setImmediate: 3,
+  clearImmediate: 4,
+  queueMicrotaskCheck: 5,
+  report: 6,
+  ref: 7,
+  unref: 8,
+  hasRef: 9,
+  refresh: 10,
+  close: 11,
+  primitive: 12,
+  closeImmediate: 13,
+} as const;
+
+/** What the trampoline returns to the host (all guest-realm values). */
+interface GuestSide {
+  /** The installed functions, by global name. */
+  functions: Record<string, Function>;
+  /** The guest's own global object (the `this` of html-profile callbacks). */
+  global: object;
+  /** Makes a guest Timeout / Immediate facade. */
+  newTimeout(): object;
+  newImmediate(): object;
+  /** Guest microtasks run since the last call (for the loop's metrics). */
+  takeMicrotaskCount(): number;
+}
+
+/** The box the trampoline reads a call's outcome from (a guest-realm object). */
+interface Box {
+  /** 0: value; 1: a loop error described by the fields below; 2: rethrow `thrown` as is. */
+  kind: number;
+  value: unknown;
+  thrown: unknown;
+  name: string;
+  message: string;
+  code: string | undefined;
+  capacity: string | undefined;
+  limit: number | undefined;
+}
+
+export class GuestBinding {
+  readonly #engine: Engine;
+  readonly #side: GuestSide;
+  /** Guest facade → the host handle it stands for. */
+  readonly #handles = new WeakMap<object, Timeout | Immediate>();
+  readonly global: object;
+
+  constructor(engine: Engine, realm: RealmHooks, target: object) {
+    this.#engine = engine;
+    const source = trampolineSource();
+    const factory = realm.evaluate(target, source, "zigloop:guest") as (
+      host: Function,
+    ) => GuestSide;
+    this.#side = factory(this.#host);
+    this.global = this.#side.global;
+  }
+
+  /** The guest-realm functions to install, by name. */
+  get functions(): Record<string, Function> {
+    return this.#side.functions;
+  }
+
+  /** Guest microtasks run since the last call. */
+  takeMicrotaskCount(): number {
+    return this.#side.takeMicrotaskCount();
+  }
+
+  /** The guest facade for a host handle the engine just created (node profile). */
+  facade(handle: Timeout | Immediate, kind: "timeout" | "immediate"): object {
+    const facade = kind === "timeout" ? this.#side.newTimeout() : this.#side.newImmediate();
+    this.#handles.set(facade, handle);
+    handle[kThis] = facade;
+    return facade;
+  }
+
+  /** The one host function the guest realm can call (it never returns a host object). */
+  readonly #host = (
+    op: number,
+    box: Box,
+    a: unknown,
+    b: unknown,
+    c: unknown[] | undefined,
+  ): void => {
+    box.kind = 0;
+    try {
+      box.value = this.#dispatch(op, a, b, c);
+    } catch (error) {
+      this.#fail(box, error);
+    }
+  };
+
+  #dispatch(op: number, a: unknown, b: unknown, c: unknown[] | undefined): unknown {
+    const engine = this.#engine;
+    const args = c === undefined || c.length === 0 ? undefined : c;
+    switch (op) {
+      case Op.setTimeout:
+        return engine.addTimer(Kind.timeout, a, b, args, this);
+      case Op.setInterval:
+        return engine.addTimer(Kind.interval, a, b, args, this);
+      case Op.clearTimer:
+        engine.clearTimer(this.#unwrap(a));
+        return undefined;
+      case Op.setImmediate:
+        return engine.addImmediate(a, args, this);
+      case Op.clearImmediate:
+        engine.clearImmediate(this.#unwrap(a));
+        return undefined;
+      case Op.queueMicrotaskCheck:
+        engine.checkMicrotask(a);
+        return undefined;
+      case Op.report:
+        engine.report(a);
+        return undefined;
+      default:
+        return this.#handleOp(op, a);
+    }
+  }
+
+  /** The node profile's Timeout/Immediate methods, on the host handle behind a facade. */
+  #handleOp(op: number, facade: unknown): unknown {
+    const handle = this.#handles.get(facade as object);
+    if (handle === undefined) {
+      throw new TypeError("Illegal invocation: not a Timeout or Immediate of this loop.");
+    }
+    const engine = this.#engine;
+    switch (op) {
+      case Op.ref:
+      case Op.unref:
+        engine.handleSetRef(handle, op === Op.ref);
+        return undefined;
+      case Op.hasRef:
+        return handle.hasRef();
+      case Op.refresh:
+        engine.timeoutRefresh(handle as Timeout);
+        return undefined;
+      case Op.close:
+        engine.timeoutClear(handle as Timeout);
+        return undefined;
+      case Op.primitive:
+        return engine.timeoutPrimitive(handle as Timeout);
+      case Op.closeImmediate:
+        engine.immediateClear(handle as Immediate);
+        return undefined;
+      default:
+        throw new TypeError(`zigloop guest: unknown operation ${op}.`);
+    }
+  }
+
+  /** A facade passed back by the guest stands for its host handle; anything else as is. */
+  #unwrap(value: unknown): unknown {
+    if (value === null || typeof value !== "object") return value;
+    return this.#handles.get(value) ?? value;
+  }
+
+  /** Describes `error` for the trampoline: a host error by its fields, a guest value as is. */
+  #fail(box: Box, error: unknown): void {
+    if (!(error instanceof Error)) {
+      box.kind = 2; // thrown by guest code (or a primitive): not a host object
+      box.thrown = error;
+      return;
+    }
+    box.kind = 1;
+    box.name = error.name;
+    box.message = error.message;
+    const extra = error as { code?: unknown; capacity?: unknown; limit?: unknown };
+    box.code = typeof extra.code === "string" ? extra.code : undefined;
+    box.capacity = typeof extra.capacity === "string" ? extra.capacity : undefined;
+    box.limit = typeof extra.limit === "number" ? extra.limit : undefined;
+  }
+}
+
+/**
+ * The trampoline, evaluated in the guest realm: a function expression taking the host
+ * function and returning the guest side. Everything it uses is captured first, so guest
+ * code that later replaces `Promise.prototype.then` or `Object.defineProperty` changes
+ * nothing here.
+ */
+function trampolineSource(): string {
+  return `(function zigloopGuest(host) {
+  "use strict";
+  const G = globalThis;
+  const O = G.Object, P = G.Promise, S = G.Symbol;
+  const defineProperty = O.defineProperty, freeze = O.freeze;
+  const then = P.prototype.then, resolved = P.resolve();
+  const apply = G.Reflect.apply;
+  const GError = G.Error, GTypeError = G.TypeError, GRangeError = G.RangeError;
+  const box = { kind: 0, value: undefined, thrown: undefined, name: "", message: "", code: undefined,
+    capacity: undefined, limit: undefined };
+  const classes = {};
+  function named(base, name) {
+    const C = class extends base {};
+    defineProperty(C, "name", { value: name });
+    defineProperty(C.prototype, "name", { value: name, writable: true, configurable: true });
+    classes[name] = C;
+    return C;
+  }
+  const LoopStateError = named(GError, "LoopStateError");
+  for (const name of ["LoopClosedError", "LoopShuttingDownError", "ReentrancyError", "CoreTrapError",
+    "TerminationError", "DriveInProgressError"]) named(LoopStateError, name);
+  named(GRangeError, "CapacityError");
+  named(GRangeError, "LoopLimitError");
+  named(GTypeError, "ClockModeError");
+  classes.TypeError = GTypeError;
+  classes.RangeError = GRangeError;
+  classes.Error = GError;
+  function loopError() {
+    const C = classes[box.name] || GError;
+    const error = new C(box.message);
+    if (!classes[box.name] && box.name !== "Error") defineProperty(error, "name", { value: box.name, writable: true, configurable: true });
+    if (box.code !== undefined) defineProperty(error, "code", { value: box.code, enumerable: true, writable: true, configurable: true });
+    if (box.capacity !== undefined) error.capacity = box.capacity;
+    if (box.limit !== undefined) error.limit = box.limit;
+    return error;
+  }
+  function call(op, a, b, c) {
+    host(op, box, a, b, c);
+    if (box.kind === 0) { const value = box.value; box.value = undefined; return value; }
+    if (box.kind === 2) { const thrown = box.thrown; box.thrown = undefined; throw thrown; }
+    throw loopError();
+  }
+  let microtasks = 0;
+  function queueMicrotask(callback) {
+    call(${Op.queueMicrotaskCheck}, callback);
+    apply(then, resolved, [function () {
+      microtasks++;
+      try { callback(); } catch (error) { call(${Op.report}, error); }
+    }]);
+  }
+  const functions = {
+    setTimeout: function setTimeout(handler, timeout, ...args) { return call(${Op.setTimeout}, handler, timeout, args); },
+    clearTimeout: function clearTimeout(id) { call(${Op.clearTimer}, id); },
+    setInterval: function setInterval(handler, timeout, ...args) { return call(${Op.setInterval}, handler, timeout, args); },
+    clearInterval: function clearInterval(id) { call(${Op.clearTimer}, id); },
+    setImmediate: function setImmediate(callback, ...args) { return call(${Op.setImmediate}, callback, undefined, args); },
+    clearImmediate: function clearImmediate(id) { call(${Op.clearImmediate}, id); },
+    queueMicrotask: queueMicrotask,
+  };
+  const dispose = S.dispose || S.for("Symbol.dispose");
+  class Timeout {
+    ref() { call(${Op.ref}, this); return this; }
+    unref() { call(${Op.unref}, this); return this; }
+    hasRef() { return call(${Op.hasRef}, this); }
+    refresh() { call(${Op.refresh}, this); return this; }
+    close() { call(${Op.close}, this); return this; }
+    [S.toPrimitive]() { return call(${Op.primitive}, this); }
+    [dispose]() { call(${Op.close}, this); }
+    get [S.toStringTag]() { return "Timeout"; }
+  }
+  class Immediate {
+    ref() { call(${Op.ref}, this); return this; }
+    unref() { call(${Op.unref}, this); return this; }
+    hasRef() { return call(${Op.hasRef}, this); }
+    [dispose]() { call(${Op.closeImmediate}, this); }
+    get [S.toStringTag]() { return "Immediate"; }
+  }
+  freeze(Timeout.prototype); freeze(Immediate.prototype);
+  return {
+    functions,
+    global: G,
+    newTimeout() { return new Timeout(); },
+    newImmediate() { return new Immediate(); },
+    takeMicrotaskCount() { const n = microtasks; microtasks = 0; return n; },
+  };
+})`;
+}
