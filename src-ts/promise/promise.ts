@@ -79,6 +79,12 @@ export interface LoopPromiseConstructor extends PromiseConstructor {
     callbackFn: (...args: U) => T | PromiseLike<T>,
     ...args: U
   ): Promise<Awaited<T>>;
+  /** Promise.allKeyed (TC39 await-dictionary proposal): `Promise.all` over an object's values. */
+  allKeyed<T extends object>(promises: T): Promise<{ [K in keyof T]: Awaited<T[K]> }>;
+  /** Promise.allSettledKeyed (TC39 await-dictionary proposal). */
+  allSettledKeyed<T extends object>(
+    promises: T,
+  ): Promise<{ [K in keyof T]: PromiseSettledResult<Awaited<T[K]>> }>;
 }
 
 /** What {@link createPromiseClass} returns. */
@@ -138,13 +144,40 @@ const K_ALL = 2;
 const K_ALL_SETTLED = 3;
 const K_ANY = 4;
 const K_RACE = 5;
+/** Promise.allKeyed / allSettledKeyed (the await-dictionary proposal). */
+const K_ALL_KEYED = 6;
+const K_ALL_SETTLED_KEYED = 7;
 const REACTION_REJECTED = 16;
 
+// Intrinsics captured at load: user code that later replaces them changes nothing here.
 const kSpecies: typeof Symbol.species = Symbol.species;
 const ReflectApply = Reflect.apply;
+const ReflectOwnKeys = Reflect.ownKeys;
+const ReflectGetOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
 const ArrayIsArray = Array.isArray;
+const ArrayPrototypeSlice = Array.prototype.slice;
+const ObjectCreate = Object.create;
 const ObjectDefineProperty = Object.defineProperty;
+const ObjectSetPrototypeOf = Object.setPrototypeOf;
 const NativeAggregateError = AggregateError;
+/** An iterable of no errors: `new AggregateError(NO_ERRORS)` reads nothing user code can replace. */
+const NO_ERRORS = ObjectDefineProperty({}, Symbol.iterator, {
+  value: () => ({ next: () => ({ done: true, value: undefined }) }),
+}) as Iterable<never>;
+
+/**
+ * A List (the spec's internal values list): an array with no prototype, so storing an
+ * element never runs a setter inherited from Array.prototype (`Promise.all` must behave as
+ * if it used CreateDataProperty). `toArray` makes the result array (CreateArrayFromList):
+ * slice on a prototype-less array finds no `constructor`, so it creates a plain Array and
+ * defines each element.
+ */
+function newList(): unknown[] {
+  return ObjectSetPrototypeOf([], null) as unknown[];
+}
+function toArray(list: unknown[]): unknown[] {
+  return ReflectApply(ArrayPrototypeSlice, list, []) as unknown[];
+}
 
 /** Sentinel executor: `new LoopPromise(INTERNAL)` creates a promise without running an executor. */
 const INTERNAL = function internalExecutor(): void {};
@@ -166,15 +199,24 @@ class Capability {
   }
 }
 
-/** Shared state of one Promise.all / allSettled / any call. */
+/** Shared state of one Promise.all / allSettled / any / allKeyed / allSettledKeyed call. */
 class CombinatorState {
+  /** The spec's values (or errors) List (see newList). */
   values: unknown[];
+  /** allKeyed / allSettledKeyed: the keys, in the order of the values. */
+  keys: PropertyKey[] | undefined;
   remaining: number;
   cap: Capability;
-  constructor(cap: Capability) {
-    this.values = [];
+  kind: number;
+  constructor(cap: Capability, kind: number) {
+    this.values = newList();
+    this.keys =
+      kind === K_ALL_KEYED || kind === K_ALL_SETTLED_KEYED
+        ? (newList() as PropertyKey[])
+        : undefined;
     this.remaining = 1;
     this.cap = cap;
+    this.kind = kind;
   }
 }
 
@@ -302,9 +344,32 @@ export function createPromiseClass(
   let promiseResolve: (C: unknown, x: unknown) => any;
   let speciesConstructor: (o: any) => unknown;
   let combinator: (C: unknown, iterable: unknown, kind: number) => unknown;
+  let keyedCombinator: (C: unknown, promises: unknown, kind: number) => unknown;
 
   let terminated = false;
   let terminationReasons: Set<unknown> | undefined;
+
+  /**
+   * CreateResolvingFunctions (§27.2.1.3): two anonymous built-ins (name "", length 1) with one
+   * shared [[AlreadyResolved]]. Array elements get no inferred name, as the spec requires.
+   */
+  function resolvingFunctions(
+    p: LoopPromise,
+  ): [(resolution: unknown) => void, (reason: unknown) => void] {
+    let alreadyResolved = false;
+    return [
+      (resolution: unknown): void => {
+        if (alreadyResolved) return;
+        alreadyResolved = true;
+        resolvePromise(p, resolution);
+      },
+      (reason: unknown): void => {
+        if (alreadyResolved) return;
+        alreadyResolved = true;
+        rejectPromise(p, reason);
+      },
+    ];
+  }
 
   class LoopPromise {
     #bits = 0;
@@ -321,19 +386,7 @@ export function createPromiseClass(
       if (typeof executor !== "function") {
         throw new TypeError(`Promise resolver is not a function: got ${describeValue(executor)}`);
       }
-      // CreateResolvingFunctions (§27.2.1.3): one [[AlreadyResolved]] shared by the pair.
-      const promise = this;
-      let alreadyResolved = false;
-      const resolve = (resolution: unknown): void => {
-        if (alreadyResolved) return;
-        alreadyResolved = true;
-        resolvePromise(promise, resolution);
-      };
-      const reject = (reason: unknown): void => {
-        if (alreadyResolved) return;
-        alreadyResolved = true;
-        rejectPromise(promise, reason);
-      };
+      const [resolve, reject] = resolvingFunctions(this);
       try {
         executor(resolve, reject);
       } catch (error) {
@@ -382,16 +435,19 @@ export function createPromiseClass(
       }
       const C = speciesConstructor(promise);
       if (typeof onFinally !== "function") return promise.then(onFinally, onFinally);
-      const thenFinally = (value: unknown): unknown => {
-        const result = onFinally();
-        return promiseResolve(C, result).then(() => value);
-      };
-      const catchFinally = (reason: unknown): unknown => {
-        const result = onFinally();
-        return promiseResolve(C, result).then(() => {
-          throw reason;
-        });
-      };
+      // Then Finally / Catch Finally functions: anonymous built-ins of length 1 (array elements).
+      const [thenFinally, catchFinally] = [
+        (value: unknown): unknown => {
+          const result = onFinally();
+          return promiseResolve(C, result).then(() => value);
+        },
+        (reason: unknown): unknown => {
+          const result = onFinally();
+          return promiseResolve(C, result).then(() => {
+            throw reason;
+          });
+        },
+      ];
       return promise.then(thenFinally, catchFinally);
     }
 
@@ -514,7 +570,27 @@ export function createPromiseClass(
       return combinator(this, iterable, K_RACE);
     }
 
+    /**
+     * Promise.allKeyed (TC39 await-dictionary proposal, PerformPromiseAllKeyed ~all~).
+     * @param promises An object whose own enumerable properties are values or thenables.
+     * @returns A promise for an object with a null prototype and the same keys, or the first rejection.
+     */
+    static allKeyed(promises: unknown): any {
+      return keyedCombinator(this, promises, K_ALL_KEYED);
+    }
+
+    /**
+     * Promise.allSettledKeyed (TC39 await-dictionary proposal, PerformPromiseAllKeyed ~all-settled~).
+     * @param promises An object whose own enumerable properties are values or thenables.
+     * @returns A promise for an object with a null prototype of `{status, value|reason}` records.
+     */
+    static allSettledKeyed(promises: unknown): any {
+      return keyedCombinator(this, promises, K_ALL_SETTLED_KEYED);
+    }
+
     static {
+      // The constructor's name is "Promise" (§27.2.3), whatever this class is called here.
+      ObjectDefineProperty(LoopPromise, "name", { value: "Promise" });
       ObjectDefineProperty(LoopPromise.prototype, Symbol.toStringTag, {
         value: "Promise",
         writable: false,
@@ -533,7 +609,8 @@ export function createPromiseClass(
 
       // The pending-with-reactions registry: a strong nursery for this checkpoint's links, weak after.
       const NURSERY_LIMIT = 65_536;
-      const nursery: LoopPromise[] = [];
+      // Internal lists have no prototype: a setter user code put on Array.prototype never runs here.
+      const nursery = newList() as LoopPromise[];
       const waiting = new Set<RegistryRef<LoopPromise>>();
       let sweepAt = 1024;
       const sweep = (): void => {
@@ -705,9 +782,12 @@ export function createPromiseClass(
           // by terminatePending; a derived/adopting promise (ATTACHED, QUEUED, THENABLE) is not linked.
           if ((bits & NOT_WAITING) === 0) link(p);
         } else if (ArrayIsArray(reactions)) {
-          reactions.push(reaction);
+          reactions[reactions.length] = reaction; // a List (no prototype): no inherited setter
         } else {
-          p.#reactions = [reactions, reaction];
+          const list = newList();
+          list[0] = reactions;
+          list[1] = reaction;
+          p.#reactions = list;
         }
         if (terminated) terminateIfWaiting(p);
       }
@@ -716,7 +796,8 @@ export function createPromiseClass(
       function link(p: LoopPromise): void {
         p.#bits |= LINKED;
         // A promise is linked at most once (it stays LINKED until it settles), so no duplicates.
-        const n = nursery.push(p);
+        nursery[nursery.length] = p;
+        const n = nursery.length;
         if (n === 1) kit.onNurseryStart?.();
         else if (n >= NURSERY_LIMIT) promoteNursery();
       }
@@ -839,10 +920,12 @@ export function createPromiseClass(
               capabilityJob(reaction, arg, rejected);
               break;
             case K_ALL:
+            case K_ALL_KEYED:
               if (rejected) capabilityReject(reaction.a.cap, arg);
               else allElement(reaction.a, reaction.d, arg);
               break;
             case K_ALL_SETTLED:
+            case K_ALL_SETTLED_KEYED:
               allSettledElement(reaction.a, reaction.d, arg, rejected);
               break;
             case K_ANY:
@@ -883,20 +966,8 @@ export function createPromiseClass(
       makeResolvers = (
         p: LoopPromise,
       ): { promise: LoopPromise; resolve: (v: unknown) => void; reject: (r: unknown) => void } => {
-        let alreadyResolved = false;
-        return {
-          promise: p,
-          resolve: (resolution: unknown): void => {
-            if (alreadyResolved) return;
-            alreadyResolved = true;
-            resolvePromise(p, resolution);
-          },
-          reject: (reason: unknown): void => {
-            if (alreadyResolved) return;
-            alreadyResolved = true;
-            rejectPromise(p, reason);
-          },
-        };
+        const [resolve, reject] = resolvingFunctions(p);
+        return { promise: p, resolve, reject };
       };
 
       capabilityResolve = (cap: Capability, value: unknown): void => {
@@ -927,16 +998,19 @@ export function createPromiseClass(
       capabilityFunctions = (cap: Capability): void => {
         if (cap.resolve !== undefined) return;
         const p = cap.promise as LoopPromise;
-        cap.resolve = (value: unknown): void => {
-          if ((p.#bits & RESOLVED) !== 0) return;
-          p.#bits |= RESOLVED;
-          resolvePromise(p, value);
-        };
-        cap.reject = (reason: unknown): void => {
-          if ((p.#bits & RESOLVED) !== 0) return;
-          p.#bits |= RESOLVED;
-          rejectPromise(p, reason);
-        };
+        // Anonymous built-ins (array elements get no inferred name), guarded by the RESOLVED flag.
+        [cap.resolve, cap.reject] = [
+          (value: unknown): void => {
+            if ((p.#bits & RESOLVED) !== 0) return;
+            p.#bits |= RESOLVED;
+            resolvePromise(p, value);
+          },
+          (reason: unknown): void => {
+            if ((p.#bits & RESOLVED) !== 0) return;
+            p.#bits |= RESOLVED;
+            rejectPromise(p, reason);
+          },
+        ];
       };
 
       /** PromiseResolve (§27.2.4.7.1). */
@@ -987,13 +1061,13 @@ export function createPromiseClass(
             );
           }
           const fast = C === LoopPromise && resolveFn === originalResolve;
-          const state = kind === K_RACE ? undefined : new CombinatorState(cap);
+          const state = kind === K_RACE ? undefined : new CombinatorState(cap, kind);
           let index = 0;
           // for-of is GetIterator + IteratorStepValue + IteratorClose on an abrupt body, exactly the spec's
           // iteration: errors from next()/done/value are not closed over, errors from our steps are.
           for (const value of iterable as Iterable<unknown>) {
             if (state !== undefined) {
-              state.values.push(undefined);
+              state.values[index] = undefined;
               state.remaining++;
             }
             const next = fast
@@ -1002,7 +1076,55 @@ export function createPromiseClass(
             attachElement(next, kind, state, cap, index);
             index++;
           }
-          if (state !== undefined && --state.remaining === 0) finishCombinator(state, kind);
+          if (state !== undefined && --state.remaining === 0) finishCombinator(state);
+        } catch (error) {
+          capabilityReject(cap, error);
+        }
+        return cap.promise;
+      };
+
+      /**
+       * Promise.allKeyed / allSettledKeyed (the await-dictionary proposal): PerformPromiseAllKeyed over
+       * the own enumerable properties of `promises`, in [[OwnPropertyKeys]] order; the result is an
+       * object with a null prototype and the same keys.
+       */
+      keyedCombinator = (C: unknown, promises: unknown, kind: number): unknown => {
+        const cap =
+          C === LoopPromise
+            ? new Capability(new LoopPromise(INTERNAL), undefined, undefined)
+            : newPromiseCapability(C);
+        try {
+          const resolveFn = (C as { resolve?: unknown }).resolve;
+          if (typeof resolveFn !== "function") {
+            throw new TypeError(
+              `${combinatorName(kind)}: the constructor's resolve is not a function: got ${describeValue(resolveFn)}`,
+            );
+          }
+          if (
+            promises === null ||
+            (typeof promises !== "object" && typeof promises !== "function")
+          ) {
+            throw new TypeError(
+              `${combinatorName(kind)}: promises must be an object, got ${describeValue(promises)}`,
+            );
+          }
+          const state = new CombinatorState(cap, kind);
+          const fast = C === LoopPromise && resolveFn === originalResolve;
+          let index = 0;
+          for (const key of ReflectOwnKeys(promises)) {
+            const desc = ReflectGetOwnPropertyDescriptor(promises, key);
+            if (desc === undefined || !desc.enumerable) continue;
+            const value = (promises as Record<PropertyKey, unknown>)[key];
+            state.keys![index] = key;
+            state.values[index] = undefined;
+            const next = fast
+              ? promiseResolve(LoopPromise, value)
+              : ReflectApply(resolveFn, C, [value]);
+            state.remaining++;
+            attachElement(next, kind, state, cap, index);
+            index++;
+          }
+          if (--state.remaining === 0) finishCombinator(state);
         } catch (error) {
           capabilityReject(cap, error);
         }
@@ -1051,6 +1173,7 @@ export function createPromiseClass(
         let alreadyCalled = false;
         switch (kind) {
           case K_ALL:
+          case K_ALL_KEYED:
             return [
               (x: unknown) => {
                 if (alreadyCalled) return;
@@ -1059,7 +1182,8 @@ export function createPromiseClass(
               },
               cap.reject,
             ];
-          case K_ALL_SETTLED: {
+          case K_ALL_SETTLED:
+          case K_ALL_SETTLED_KEYED: {
             const settle = (x: unknown, rejected: boolean): void => {
               if (alreadyCalled) return;
               alreadyCalled = true;
@@ -1083,7 +1207,7 @@ export function createPromiseClass(
 
       function allElement(state: CombinatorState, index: number, value: unknown): void {
         state.values[index] = value;
-        if (--state.remaining === 0) finishCombinator(state, K_ALL);
+        if (--state.remaining === 0) finishCombinator(state);
       }
 
       function allSettledElement(
@@ -1095,21 +1219,35 @@ export function createPromiseClass(
         state.values[index] = rejected
           ? { status: "rejected", reason: arg }
           : { status: "fulfilled", value: arg };
-        if (--state.remaining === 0) finishCombinator(state, K_ALL_SETTLED);
+        if (--state.remaining === 0) finishCombinator(state);
       }
 
       function anyRejectElement(state: CombinatorState, index: number, reason: unknown): void {
         state.values[index] = reason;
-        if (--state.remaining === 0) finishCombinator(state, K_ANY);
+        if (--state.remaining === 0) finishCombinator(state);
       }
 
-      function finishCombinator(state: CombinatorState, kind: number): void {
-        if (kind === K_ANY)
-          capabilityReject(
-            state.cap,
-            new NativeAggregateError(state.values, "All promises were rejected"),
-          );
-        else capabilityResolve(state.cap, state.values);
+      /** The combinator's result: CreateArrayFromList, an AggregateError, or the keyed result object. */
+      function finishCombinator(state: CombinatorState): void {
+        const kind = state.kind;
+        if (kind === K_ANY) {
+          const error = new NativeAggregateError(NO_ERRORS, "All promises were rejected");
+          ObjectDefineProperty(error, "errors", {
+            value: toArray(state.values),
+            writable: true,
+            enumerable: false,
+            configurable: true,
+          });
+          capabilityReject(state.cap, error);
+        } else if (state.keys !== undefined) {
+          // CreateKeyedPromiseCombinatorResultObject: no prototype, so no setter can run.
+          const result = ObjectCreate(null) as Record<PropertyKey, unknown>;
+          const keys = state.keys;
+          for (let i = 0; i < keys.length; i++) result[keys[i]!] = state.values[i];
+          capabilityResolve(state.cap, result);
+        } else {
+          capabilityResolve(state.cap, toArray(state.values));
+        }
       }
 
       // ---- termination --------------------------------------------------------------------------------
@@ -1167,14 +1305,17 @@ export function createPromiseClass(
       );
     }
     const cap = new Capability(undefined, undefined, undefined);
-    const executor = (resolve: unknown, reject: unknown): void => {
-      if (cap.resolve !== undefined)
-        throw new TypeError("Promise capability executor already called (resolve is set)");
-      if (cap.reject !== undefined)
-        throw new TypeError("Promise capability executor already called (reject is set)");
-      cap.resolve = resolve as (v: unknown) => void;
-      cap.reject = reject as (r: unknown) => void;
-    };
+    // GetCapabilitiesExecutor: an anonymous built-in of length 2 (an array element has no inferred name).
+    const [executor] = [
+      (resolve: unknown, reject: unknown): void => {
+        if (cap.resolve !== undefined)
+          throw new TypeError("Promise capability executor already called (resolve is set)");
+        if (cap.reject !== undefined)
+          throw new TypeError("Promise capability executor already called (reject is set)");
+        cap.resolve = resolve as (v: unknown) => void;
+        cap.reject = reject as (r: unknown) => void;
+      },
+    ];
     const promise = new (C as new (executor: unknown) => unknown)(executor);
     if (typeof cap.resolve !== "function") {
       throw new TypeError(
@@ -1198,6 +1339,10 @@ export function createPromiseClass(
         return "Promise.allSettled";
       case K_ANY:
         return "Promise.any";
+      case K_ALL_KEYED:
+        return "Promise.allKeyed";
+      case K_ALL_SETTLED_KEYED:
+        return "Promise.allSettledKeyed";
       default:
         return "Promise.race";
     }
