@@ -1,0 +1,56 @@
+/// <reference types="node" />
+/**
+ * The quick half of the differential suite (the whole one is `npm run
+ * test:differential`): every fixture that applies to Node runs in the system Node
+ * (natively) and on zigloop in-process with the node profile and the real clock, and
+ * the traces must be equal, or differ exactly as known_differences.json lists. (The
+ * manual clock, the CLI, Node 24 and Chromium are in the full suite: about 5x the runs.)
+ * Needs dist/ (test/setup/dist.ts builds it when stale).
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { classify, formatTrace, loadKnown } from "./lib/compare.mjs";
+import { loadFixtures } from "./lib/fixtures.mjs";
+import { runNativeNode, runZigloop, type Mode, type RunResult } from "./lib/runners.mjs";
+
+const MODES: Mode[] = ["inproc-real"];
+// Processes at once: mostly idle (waiting for timers), about 0.14 s of CPU each.
+const JOBS = 3;
+const fixtures = loadFixtures().filter((fixture) => fixture.runtimes.includes("node"));
+const known = loadKnown();
+const results = new Map<string, RunResult>();
+
+async function pool(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]!();
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+}
+
+beforeAll(async () => {
+  const tasks: (() => Promise<void>)[] = [];
+  for (const fixture of fixtures) {
+    tasks.push(async () => void results.set(`${fixture.name}|native`, await runNativeNode(fixture.path, process.execPath)));
+    for (const mode of MODES) {
+      tasks.push(async () => void results.set(`${fixture.name}|${mode}`, await runZigloop(fixture.path, "node", mode)));
+    }
+  }
+  await pool(tasks, JOBS);
+}, 300_000);
+
+describe("differential: Node (system) vs zigloop in-process, node profile", () => {
+  it("has fixtures", () => {
+    expect(fixtures.length).toBeGreaterThan(40);
+  });
+  for (const fixture of fixtures) {
+    for (const mode of MODES) {
+      it(`${fixture.name} (${mode})`, () => {
+        const native = results.get(`${fixture.name}|native`)!.trace;
+        const zigloop = results.get(`${fixture.name}|${mode}`)!.trace;
+        const { status, detail } = classify(native, [zigloop], known.get(`${fixture.name}|node|${mode}`));
+        const report = `${status}${detail ? `: ${detail}` : ""}\nnative:  ${formatTrace(native)}\nzigloop: ${formatTrace(zigloop)}`;
+        expect(["ok", "known"], report).toContain(status);
+      });
+    }
+  }
+});

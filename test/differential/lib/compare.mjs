@@ -1,0 +1,68 @@
+// Comparing traces and keeping the list of known differences true.
+//
+// known_differences.json lists every difference the suite accepts today: for one
+// fixture, native runtime ("node": Node 20 and Node 24, which must agree; or
+// "chromium") and zigloop mode, the native trace and the zigloop trace (or several,
+// when zigloop's own output varies from run to run), its cause and a source. A
+// difference that is not listed fails the suite, and so does a listed one that no
+// longer occurs or now looks different: the list must stay true.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export const KNOWN_PATH = fileURLToPath(new URL("../known_differences.json", import.meta.url));
+
+/** One trace as one line. */
+export function formatTrace(trace) {
+  return trace.join(" | ");
+}
+
+/** The known differences, keyed by `fixture|runtime|mode`. */
+export function loadKnown(path = KNOWN_PATH) {
+  const { differences } = JSON.parse(readFileSync(path, "utf8"));
+  const known = new Map();
+  for (const entry of differences) {
+    for (const field of ["fixture", "runtime", "mode", "native", "zigloop", "cause", "source"]) {
+      if (entry[field] === undefined) throw new Error(`${path}: an entry lacks "${field}": ${JSON.stringify(entry)}`);
+    }
+    const key = `${entry.fixture}|${entry.runtime}|${entry.mode}`;
+    if (known.has(key)) throw new Error(`${path}: ${key} is listed twice`);
+    known.set(key, entry);
+  }
+  return known;
+}
+
+/**
+ * Classifies zigloop's traces of one fixture in one mode against the native trace.
+ *
+ * @param {string[]} native the native trace
+ * @param {string[][]} observed zigloop's traces (one per repetition)
+ * @param {object | undefined} entry the known difference listed for this cell
+ * @returns {{ status: "ok" | "known" | "new" | "fixed" | "changed", detail?: string }}
+ *   ok: equal and not listed; known: differs as listed; new: differs, not listed;
+ *   fixed: equal but listed; changed: listed, but the traces are not the listed ones.
+ */
+export function classify(native, observed, entry) {
+  const nativeLine = formatTrace(native);
+  const lines = [...new Set(observed.map(formatTrace))];
+  const same = lines.filter((line) => line === nativeLine);
+  const different = lines.filter((line) => line !== nativeLine);
+  if (entry === undefined) {
+    if (different.length === 0) return { status: "ok" };
+    return { status: "new", detail: different.join("\n           ") };
+  }
+  const accepted = Array.isArray(entry.zigloop) ? entry.zigloop : [entry.zigloop];
+  if (entry.native !== nativeLine) {
+    return { status: "changed", detail: `native trace is now: ${nativeLine} (listed: ${entry.native})` };
+  }
+  if (different.length === 0) {
+    // Intermittent entries accept an occasional run that agrees with the native trace.
+    if (entry.intermittent === true) return { status: "known" };
+    return { status: "fixed", detail: "zigloop now matches the native trace: remove the entry" };
+  }
+  const unexpected = different.filter((line) => !accepted.includes(line));
+  if (unexpected.length > 0) return { status: "changed", detail: `zigloop trace is now: ${unexpected.join(" || ")}` };
+  if (same.length > 0 && entry.intermittent !== true) {
+    return { status: "changed", detail: "zigloop sometimes matches the native trace: mark the entry intermittent" };
+  }
+  return { status: "known" };
+}
