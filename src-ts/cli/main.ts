@@ -27,6 +27,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { promiseHooks } from "node:v8";
 import vm from "node:vm";
 import { formatMetrics as formatLoopMetrics } from "../loop/metrics.ts";
 import { errorText } from "../loop/report.ts";
@@ -184,6 +185,7 @@ async function runScript(
     () => guestLoop.now(),
   );
 
+  const promiseJobs = options.metrics ? countGuestPromiseJobs(context) : undefined;
   // Native promises of the guest that reject unhandled reach Node's process-level
   // tracking (one per isolate); report them as the runtime would, without crashing the host.
   const onRejection = (reason: unknown) => uncaught("Uncaught (in promise)", reason);
@@ -202,9 +204,30 @@ async function runScript(
     process.off("unhandledRejection", onRejection);
   }
   printer.summary();
-  if (options.metrics && loop.state !== "broken") io.err(`\n${formatLoopMetrics(loop.metrics())}`);
+  promiseJobs?.stop();
+  if (options.metrics && loop.state !== "broken") {
+    const metrics = loop.metrics();
+    metrics.microtasksExecuted += promiseJobs?.count ?? 0;
+    io.err(`\n${formatLoopMetrics(metrics)}`);
+  }
   loop.close();
   return { exitCode: failed || loop.exitCode !== 0 ? 1 : 0 };
+}
+
+/**
+ * --metrics: the guest's own promise jobs (`await` continuations, `.then` reactions) run
+ * on its realm's queue, which the loop drains without seeing each job; V8's promise hooks
+ * count the ones whose promise belongs to the guest's realm (only with --metrics: the
+ * hooks slow every promise in the process).
+ */
+function countGuestPromiseJobs(context: vm.Context): { count: number; stop: () => void } {
+  const proto = vm.runInContext("Promise.prototype", context) as object;
+  const counter = { count: 0, stop: () => {} };
+  const stop = promiseHooks.onBefore((promise) => {
+    if (Object.getPrototypeOf(promise) === proto) counter.count++;
+  }) as () => void;
+  counter.stop = stop;
+  return counter;
 }
 
 /** Runs the loop until nothing ref'd is left (virtual time: at most `maxSteps` moves of the clock). */

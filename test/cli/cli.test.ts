@@ -143,6 +143,19 @@ describe("zigloop run", () => {
     expect((await runCli("", "--max-steps", "zero")).exitCode).toBe(2);
   });
 
+  it("--metrics counts the guest's await continuations and queueMicrotask callbacks as microtasks", async () => {
+    const result = await runCli(
+      `async function f(n) { for (let i = 0; i < n; i++) await null; }
+       setTimeout(() => f(100), 1);
+       queueMicrotask(() => {});`,
+      "--metrics",
+    );
+    expect(result.exitCode).toBe(0);
+    const count = Number(/microtasks executed\s+(\d+)/.exec(result.err)?.[1]);
+    expect(count).toBeGreaterThanOrEqual(101); // 100 awaits + 1 queueMicrotask (+ the async function's own jobs)
+    expect(count).toBeLessThan(110);
+  });
+
   it("--profile node gives Timeout objects; usage errors exit 2", async () => {
     const result = await runCli(
       `const t = setTimeout(() => {}, 1); console.log(typeof t, typeof t.refresh, t.hasRef(), String(t) === String(+t));`,

@@ -10,7 +10,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { classify, formatTrace, loadKnown } from "./lib/compare.mjs";
 import { loadFixtures } from "./lib/fixtures.mjs";
-import { runNativeNode, runZigloop, type Mode, type RunResult } from "./lib/runners.mjs";
+import { type Mode, type RunResult, runNativeNode, runZigloop } from "./lib/runners.mjs";
 
 const MODES: Mode[] = ["inproc-real"];
 // Processes at once: mostly idle (waiting for timers), about 0.14 s of CPU each.
@@ -30,9 +30,18 @@ async function pool(tasks: (() => Promise<void>)[], limit: number): Promise<void
 beforeAll(async () => {
   const tasks: (() => Promise<void>)[] = [];
   for (const fixture of fixtures) {
-    tasks.push(async () => void results.set(`${fixture.name}|native`, await runNativeNode(fixture.path, process.execPath)));
+    tasks.push(
+      async () =>
+        void results.set(
+          `${fixture.name}|native`,
+          await runNativeNode(fixture.path, process.execPath),
+        ),
+    );
     for (const mode of MODES) {
-      tasks.push(async () => void results.set(`${fixture.name}|${mode}`, await runZigloop(fixture.path, "node", mode)));
+      tasks.push(
+        async () =>
+          void results.set(`${fixture.name}|${mode}`, await runZigloop(fixture.path, "node", mode)),
+      );
     }
   }
   await pool(tasks, JOBS);
@@ -47,7 +56,11 @@ describe("differential: Node (system) vs zigloop in-process, node profile", () =
       it(`${fixture.name} (${mode})`, () => {
         const native = results.get(`${fixture.name}|native`)!.trace;
         const zigloop = results.get(`${fixture.name}|${mode}`)!.trace;
-        const { status, detail } = classify(native, [zigloop], known.get(`${fixture.name}|node|${mode}`));
+        const { status, detail } = classify(
+          native,
+          [zigloop],
+          known.get(`${fixture.name}|node|${mode}`),
+        );
         const report = `${status}${detail ? `: ${detail}` : ""}\nnative:  ${formatTrace(native)}\nzigloop: ${formatTrace(zigloop)}`;
         expect(["ok", "known"], report).toContain(status);
       });

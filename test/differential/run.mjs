@@ -40,7 +40,10 @@ const { values: options } = parseArgs({
 });
 const jobs = Number(options.jobs);
 const repeat = Number(options.repeat);
-if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= 16) || !(Number.isInteger(repeat) && repeat >= 1 && repeat <= 20)) {
+if (
+  !(Number.isInteger(jobs) && jobs >= 1 && jobs <= 16) ||
+  !(Number.isInteger(repeat) && repeat >= 1 && repeat <= 20)
+) {
   console.error("--jobs must be 1..16 and --repeat 1..20");
   process.exit(2);
 }
@@ -99,7 +102,10 @@ async function pool(tasks, limit) {
       const index = next++;
       results[index] = await tasks[index]();
       done++;
-      if (done % 100 === 0) process.stderr.write(`  ${done}/${tasks.length} runs, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+      if (done % 100 === 0)
+        process.stderr.write(
+          `  ${done}/${tasks.length} runs, ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+        );
     }
   }
   await Promise.all(Array.from({ length: limit }, worker));
@@ -107,7 +113,8 @@ async function pool(tasks, limit) {
 }
 
 const tasks = [];
-for (let round = 0; round < repeat; round++) for (const cell of cells) tasks.push(() => runCell(cell));
+for (let round = 0; round < repeat; round++)
+  for (const cell of cells) tasks.push(() => runCell(cell));
 let results;
 try {
   results = await pool(tasks, jobs);
@@ -132,16 +139,22 @@ const seenKeys = new Set();
 for (const fixture of fixtures) {
   for (const side of SIDES) {
     if (!fixture.runtimes.includes(side.profile)) continue;
-    const nativeLines = new Set(side.natives.flatMap((target) => tracesOf(fixture, side, target).map(formatTrace)));
+    const nativeLines = new Set(
+      side.natives.flatMap((target) => tracesOf(fixture, side, target).map(formatTrace)),
+    );
     const native = tracesOf(fixture, side, side.natives[0])[0];
     const nativeBroken = native.some((line) => /^<(timeout|exit|error)/.test(line));
     let nativeCell = "ok";
     if (nativeLines.size > 1) {
       nativeCell = "VARIES";
-      failures.push(`${fixture.name} ${side.runtime}: native traces differ (${side.natives.join(", ")}${repeat > 1 ? `, ${repeat} rounds` : ""}):\n    ${[...nativeLines].join("\n    ")}`);
+      failures.push(
+        `${fixture.name} ${side.runtime}: native traces differ (${side.natives.join(", ")}${repeat > 1 ? `, ${repeat} rounds` : ""}):\n    ${[...nativeLines].join("\n    ")}`,
+      );
     } else if (nativeBroken) {
       nativeCell = "BROKEN";
-      failures.push(`${fixture.name} ${side.runtime}: the native run failed: ${formatTrace(native)}`);
+      failures.push(
+        `${fixture.name} ${side.runtime}: the native run failed: ${formatTrace(native)}`,
+      );
     }
     const row = [fixture.name, side.runtime, nativeCell];
     for (const mode of options["native-only"] ? [] : MODES) {
@@ -156,7 +169,14 @@ for (const fixture of fixtures) {
       const { status, detail } = classify(native, observed, entry);
       row.push(status === "ok" ? "ok" : status === "known" ? "known" : status.toUpperCase());
       if (status !== "ok" && status !== "fixed") {
-        differences.push({ fixture: fixture.name, runtime: side.runtime, mode, native, observed, entry });
+        differences.push({
+          fixture: fixture.name,
+          runtime: side.runtime,
+          mode,
+          native,
+          observed,
+          entry,
+        });
       }
       if (status !== "ok" && status !== "known") {
         failures.push(
@@ -168,14 +188,25 @@ for (const fixture of fixtures) {
   }
 }
 // Listed differences whose fixture, runtime or mode was run but no longer exists.
-const ranEverything = options.filter === "" && options.runtime === undefined && !options["native-only"];
+const ranEverything =
+  options.filter === "" && options.runtime === undefined && !options["native-only"];
 if (ranEverything) {
-  for (const key of known.keys()) if (!seenKeys.has(key)) failures.push(`${key}: listed in known_differences.json but no such fixture/runtime/mode`);
+  for (const key of known.keys())
+    if (!seenKeys.has(key))
+      failures.push(`${key}: listed in known_differences.json but no such fixture/runtime/mode`);
 }
 
 const header = ["fixture", "runtime", "native", ...(options["native-only"] ? [] : MODES)];
-const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-const printRow = (row) => console.log(row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd());
+const widths = header.map((title, column) =>
+  Math.max(title.length, ...rows.map((row) => row[column].length)),
+);
+const printRow = (row) =>
+  console.log(
+    row
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join("  ")
+      .trimEnd(),
+  );
 printRow(header);
 printRow(widths.map((width) => "-".repeat(width)));
 for (const row of rows) printRow(row);
@@ -187,7 +218,9 @@ console.log("");
 if (options.verbose) {
   console.log("Known differences:");
   for (const d of differences.filter((difference) => difference.entry !== undefined)) {
-    console.log(`  ${d.fixture} ${d.runtime} ${d.mode} (${d.entry.cause})\n    native:  ${formatTrace(d.native)}\n    zigloop: ${[...new Set(d.observed.map(formatTrace))].join("\n             ")}`);
+    console.log(
+      `  ${d.fixture} ${d.runtime} ${d.mode} (${d.entry.cause})\n    native:  ${formatTrace(d.native)}\n    zigloop: ${[...new Set(d.observed.map(formatTrace))].join("\n             ")}`,
+    );
   }
   console.log("");
 }
@@ -201,7 +234,11 @@ const counts = {};
 for (const row of rows) for (const cell of row.slice(3)) counts[cell] = (counts[cell] ?? 0) + 1;
 console.log(
   `${fixtures.length} fixtures, ${tasks.length} runs (${repeat} round${repeat > 1 ? "s" : ""}, ${jobs} at once) on ${versions.join(", ")}: ` +
-    `${Object.entries(counts).map(([cell, n]) => `${n} ${cell}`).join(", ")}; ${realFailures.length} failure(s); ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `${Object.entries(counts)
+      .map(([cell, n]) => `${n} ${cell}`)
+      .join(
+        ", ",
+      )}; ${realFailures.length} failure(s); ${((Date.now() - started) / 1000).toFixed(1)} s`,
 );
 
 if (options["update-known"] && !options["native-only"]) {
@@ -211,8 +248,11 @@ if (options["update-known"] && !options["native-only"]) {
     const lines = [...new Set(d.observed.map(formatTrace))];
     const nativeLine = formatTrace(d.native);
     const different = lines.filter((line) => line !== nativeLine);
-    const previous = old === undefined ? [] : Array.isArray(old.zigloop) ? old.zigloop : [old.zigloop];
-    const zigloop = [...new Set([...previous.filter(() => old.native === nativeLine), ...different])];
+    const previous =
+      old === undefined ? [] : Array.isArray(old.zigloop) ? old.zigloop : [old.zigloop];
+    const zigloop = [
+      ...new Set([...previous.filter(() => old.native === nativeLine), ...different]),
+    ];
     const entry = {
       fixture: d.fixture,
       runtime: d.runtime,
@@ -229,11 +269,20 @@ if (options["update-known"] && !options["native-only"]) {
   // Entries outside this run's selection are kept as they are.
   for (const [key, entry] of known) {
     const [fixture, runtime] = key.split("|");
-    const selected = fixtures.some((f) => f.name === fixture) && SIDES.some((side) => side.runtime === runtime);
+    const selected =
+      fixtures.some((f) => f.name === fixture) && SIDES.some((side) => side.runtime === runtime);
     if (!selected) entries.push(entry);
   }
-  entries.sort((a, b) => `${a.fixture}|${a.runtime}|${MODES.indexOf(a.mode)}`.localeCompare(`${b.fixture}|${b.runtime}|${MODES.indexOf(b.mode)}`));
-  const file = { $comment: "Differences between zigloop and the native runtimes that test/differential/run.mjs accepts today; see test/differential/README.md.", differences: entries };
+  entries.sort((a, b) =>
+    `${a.fixture}|${a.runtime}|${MODES.indexOf(a.mode)}`.localeCompare(
+      `${b.fixture}|${b.runtime}|${MODES.indexOf(b.mode)}`,
+    ),
+  );
+  const file = {
+    $comment:
+      "Differences between zigloop and the native runtimes that test/differential/run.mjs accepts today; see test/differential/README.md.",
+    differences: entries,
+  };
   writeFileSync(KNOWN_PATH, `${JSON.stringify(file, null, 2)}\n`);
   console.log(`wrote ${entries.length} entries to ${KNOWN_PATH}`);
 }

@@ -10,7 +10,7 @@
 // is live and no line was logged for `quiet` ms (default 200), which covers the
 // microtasks and the unhandledrejection task that may follow the last timer. The
 // Node side bounds the whole page with a hard timeout.
-(function () {
+(() => {
   "use strict";
   var reasonText = window.__diffReasonText;
   var params = new URLSearchParams(location.search);
@@ -20,18 +20,18 @@
   var lines = [];
   var loaded = false;
   var resolveDone;
-  window.__diffDone = new Promise(function (resolve) {
+  window.__diffDone = new Promise((resolve) => {
     resolveDone = resolve;
   });
 
   console.log = function log() {
     lines.push(Array.prototype.map.call(arguments, String).join(" "));
   };
-  window.addEventListener("error", function (event) {
+  window.addEventListener("error", (event) => {
     event.preventDefault();
     lines.push("uncaught " + reasonText(event.error !== undefined ? event.error : event.message));
   });
-  window.addEventListener("unhandledrejection", function (event) {
+  window.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
     lines.push("unhandled " + reasonText(event.reason));
   });
@@ -56,7 +56,7 @@
         // A string handler runs as global code by indirect eval (what the browser
         // would compile it to), so the tracker sees it finish.
         var code = String(handler);
-        args[0] = function () {
+        args[0] = () => {
           live.delete(id);
           (0, eval)(code);
         };
@@ -67,7 +67,7 @@
     };
   }
   function untrack(nativeClear) {
-    return function (id) {
+    return (id) => {
       live.delete(id);
       return nativeClear.call(window, id);
     };
@@ -94,10 +94,10 @@
 
   var script = document.createElement("script");
   script.src = "../fixtures/" + encodeURIComponent(fixture) + ".js";
-  script.onload = function () {
+  script.onload = () => {
     loaded = true;
   };
-  script.onerror = function () {
+  script.onerror = () => {
     lines.push("harness: cannot load fixture " + fixture);
     loaded = true;
   };

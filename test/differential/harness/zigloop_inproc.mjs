@@ -16,7 +16,11 @@ const require = createRequire(import.meta.url);
 const { reasonText } = require("./reason_text.js");
 
 const [fixture, profile, clock] = process.argv.slice(2);
-if (fixture === undefined || !["html", "node"].includes(profile) || !["real", "manual"].includes(clock)) {
+if (
+  fixture === undefined ||
+  !["html", "node"].includes(profile) ||
+  !["real", "manual"].includes(clock)
+) {
   console.error("usage: zigloop_inproc.mjs <fixture.js> <html|node> <real|manual>");
   process.exit(2);
 }

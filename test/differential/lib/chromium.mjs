@@ -65,7 +65,12 @@ export async function startChromium() {
   const server = await startStaticServer({ root: ROOT, allow: ["/test/differential/"] });
   let browser;
   try {
-    browser = await chromium.launch({ executablePath, headless: true, args: FLAGS, timeout: LAUNCH_TIMEOUT_MS });
+    browser = await chromium.launch({
+      executablePath,
+      headless: true,
+      args: FLAGS,
+      timeout: LAUNCH_TIMEOUT_MS,
+    });
   } catch (error) {
     await server.close();
     throw error;
@@ -81,11 +86,18 @@ export async function startChromium() {
         const url = `${server.url}/test/differential/harness/chromium_page.html?fixture=${encodeURIComponent(name)}&quiet=${QUIET_MS}`;
         const response = await page.goto(url, { waitUntil: "load", timeout: PAGE_TIMEOUT_MS });
         if (!response?.ok()) throw new Error(`${url} answered HTTP ${response?.status()}`);
-        const trace = await within(page.evaluate(() => globalThis.__diffDone), PAGE_TIMEOUT_MS, `fixture ${name}`);
+        const trace = await within(
+          page.evaluate(() => globalThis.__diffDone),
+          PAGE_TIMEOUT_MS,
+          `fixture ${name}`,
+        );
         return { trace, stderr: problems.join("\n") };
       } catch (error) {
         const timedOut = /timed out|Timeout/.test(String(error?.message));
-        return { trace: [timedOut ? "<timeout>" : `<error ${error?.message}>`], stderr: problems.join("\n") };
+        return {
+          trace: [timedOut ? "<timeout>" : `<error ${error?.message}>`],
+          stderr: problems.join("\n"),
+        };
       } finally {
         await context.close().catch(() => {});
       }

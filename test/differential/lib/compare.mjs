@@ -22,7 +22,8 @@ export function loadKnown(path = KNOWN_PATH) {
   const known = new Map();
   for (const entry of differences) {
     for (const field of ["fixture", "runtime", "mode", "native", "zigloop", "cause", "source"]) {
-      if (entry[field] === undefined) throw new Error(`${path}: an entry lacks "${field}": ${JSON.stringify(entry)}`);
+      if (entry[field] === undefined)
+        throw new Error(`${path}: an entry lacks "${field}": ${JSON.stringify(entry)}`);
     }
     const key = `${entry.fixture}|${entry.runtime}|${entry.mode}`;
     if (known.has(key)) throw new Error(`${path}: ${key} is listed twice`);
@@ -52,7 +53,10 @@ export function classify(native, observed, entry) {
   }
   const accepted = Array.isArray(entry.zigloop) ? entry.zigloop : [entry.zigloop];
   if (entry.native !== nativeLine) {
-    return { status: "changed", detail: `native trace is now: ${nativeLine} (listed: ${entry.native})` };
+    return {
+      status: "changed",
+      detail: `native trace is now: ${nativeLine} (listed: ${entry.native})`,
+    };
   }
   if (different.length === 0) {
     // Intermittent entries accept an occasional run that agrees with the native trace.
@@ -60,9 +64,13 @@ export function classify(native, observed, entry) {
     return { status: "fixed", detail: "zigloop now matches the native trace: remove the entry" };
   }
   const unexpected = different.filter((line) => !accepted.includes(line));
-  if (unexpected.length > 0) return { status: "changed", detail: `zigloop trace is now: ${unexpected.join(" || ")}` };
+  if (unexpected.length > 0)
+    return { status: "changed", detail: `zigloop trace is now: ${unexpected.join(" || ")}` };
   if (same.length > 0 && entry.intermittent !== true) {
-    return { status: "changed", detail: "zigloop sometimes matches the native trace: mark the entry intermittent" };
+    return {
+      status: "changed",
+      detail: "zigloop sometimes matches the native trace: mark the entry intermittent",
+    };
   }
   return { status: "known" };
 }

@@ -22,10 +22,14 @@ export function loadFixtures() {
     const path = join(FIXTURES_DIR, file);
     const first = readFileSync(path, "utf8").split("\n", 1)[0];
     const match = HEADER.exec(first);
-    if (match === null) throw new Error(`${file}: the first line must be "// @runtimes node html" (or one of them), got ${JSON.stringify(first)}`);
+    if (match === null)
+      throw new Error(
+        `${file}: the first line must be "// @runtimes node html" (or one of them), got ${JSON.stringify(first)}`,
+      );
     const runtimes = match[1].trim().split(" ");
     for (const runtime of runtimes) {
-      if (!(runtime in RUNTIMES)) throw new Error(`${file}: unknown runtime "${runtime}" (expected node or html)`);
+      if (!(runtime in RUNTIMES))
+        throw new Error(`${file}: unknown runtime "${runtime}" (expected node or html)`);
     }
     fixtures.push({ name: file.slice(0, -3), path, runtimes });
   }

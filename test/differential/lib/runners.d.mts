@@ -10,7 +10,17 @@ export declare function runProcess(
   command: string,
   args: string[],
   options?: { timeoutMs?: number; merged?: boolean; cwd?: string },
-): Promise<{ stdout: string; stderr: string; code: number | null; signal: string | null; timedOut: boolean }>;
+): Promise<{
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal: string | null;
+  timedOut: boolean;
+}>;
 export declare function normalizeCliOutput(text: string): string[];
 export declare function runNativeNode(fixturePath: string, nodeBinary: string): Promise<RunResult>;
-export declare function runZigloop(fixturePath: string, profile: "node" | "html", mode: Mode): Promise<RunResult>;
+export declare function runZigloop(
+  fixturePath: string,
+  profile: "node" | "html",
+  mode: Mode,
+): Promise<RunResult>;

@@ -22,7 +22,11 @@ export const MODES = ["inproc-real", "inproc-manual", "cli-real", "cli-virtual"]
  *
  * @returns {Promise<{ stdout: string, stderr: string, code: number | null, signal: string | null, timedOut: boolean }>}
  */
-export function runProcess(command, args, { timeoutMs = PROCESS_TIMEOUT_MS, merged = false, cwd = ROOT } = {}) {
+export function runProcess(
+  command,
+  args,
+  { timeoutMs = PROCESS_TIMEOUT_MS, merged = false, cwd = ROOT } = {},
+) {
   let dir;
   let fd;
   if (merged) {
@@ -68,7 +72,8 @@ function lines(text) {
 /** What every process runner appends when the process did not end normally. */
 function ending(result, okCodes) {
   if (result.timedOut) return ["<timeout>"];
-  if (result.signal !== null || !okCodes.includes(result.code)) return [`<exit ${result.code ?? result.signal}>`];
+  if (result.signal !== null || !okCodes.includes(result.code))
+    return [`<exit ${result.code ?? result.signal}>`];
   return [];
 }
 
@@ -91,13 +96,20 @@ export function normalizeCliOutput(text) {
     let payload = match[2];
     if (/^(file:|node:|\/).*:\d+$/.test(payload)) {
       let j = i + 1;
-      while (j < all.length && !/^[\w$]*(Error|Exception)\b[^:]*: /.test(all[j]) && !/^\s+at /.test(all[j])) j++;
+      while (
+        j < all.length &&
+        !/^[\w$]*(Error|Exception)\b[^:]*: /.test(all[j]) &&
+        !/^\s+at /.test(all[j])
+      )
+        j++;
       if (j < all.length && !/^\s+at /.test(all[j])) {
         payload = all[j];
         i = j;
       }
     }
-    out.push(`${match[1] ? "unhandled" : "uncaught"} ${payload.replace(/^[\w$]*(Error|Exception)\b( \[[^\]]*\])?: /, "")}`);
+    out.push(
+      `${match[1] ? "unhandled" : "uncaught"} ${payload.replace(/^[\w$]*(Error|Exception)\b( \[[^\]]*\])?: /, "")}`,
+    );
     while (i + 1 < all.length && /^\s+at /.test(all[i + 1])) i++;
   }
   return out;
@@ -108,7 +120,12 @@ export function normalizeCliOutput(text) {
  * @param {string} nodeBinary the Node to run (the system Node 20, or the pinned LTS)
  */
 export async function runNativeNode(fixturePath, nodeBinary) {
-  const result = await runProcess(nodeBinary, ["--no-warnings", "--require", join(HARNESS, "node_preload.js"), fixturePath]);
+  const result = await runProcess(nodeBinary, [
+    "--no-warnings",
+    "--require",
+    join(HARNESS, "node_preload.js"),
+    fixturePath,
+  ]);
   return { trace: [...lines(result.stdout), ...ending(result, [0])], stderr: result.stderr };
 }
 
@@ -120,7 +137,12 @@ export async function runNativeNode(fixturePath, nodeBinary) {
 export async function runZigloop(fixturePath, profile, mode) {
   if (mode === "inproc-real" || mode === "inproc-manual") {
     const clock = mode === "inproc-real" ? "real" : "manual";
-    const result = await runProcess(process.execPath, [join(HARNESS, "zigloop_inproc.mjs"), fixturePath, profile, clock]);
+    const result = await runProcess(process.execPath, [
+      join(HARNESS, "zigloop_inproc.mjs"),
+      fixturePath,
+      profile,
+      clock,
+    ]);
     return { trace: [...lines(result.stdout), ...ending(result, [0])], stderr: result.stderr };
   }
   if (mode === "cli-real" || mode === "cli-virtual") {
