@@ -2,7 +2,7 @@
 // no EventLoop, no slot tables, just the exports of src-zig/abi.zig.
 //
 // The ABI constants (Stat, Batch, BATCH_CAPACITY) and the load-time ABI check come
-// from the built host (dist/_wasm/*, generated from the Zig side), so nothing here
+// from the built host (dist/core/*, generated from the Zig side), so nothing here
 // is kept in sync with Zig by hand. Run `npm run build` first.
 //
 // ZIGLOOP_BENCH_WASM=/path/to/other.wasm benchmarks another build of the core (for
@@ -18,12 +18,12 @@ const root = new URL("../../", import.meta.url);
 export const wasmPath = process.env.ZIGLOOP_BENCH_WASM
   ? resolve(process.env.ZIGLOOP_BENCH_WASM)
   : fileURLToPath(new URL("wasm/zigloop.wasm", root));
-const distAbi = new URL("dist/_wasm/abi.generated.js", root);
-const distCore = new URL("dist/_wasm/core.js", root);
+const distAbi = new URL("dist/core/abi.generated.js", root);
+const distCore = new URL("dist/core/instance.js", root);
 
 if (!existsSync(distAbi) || !existsSync(distCore)) {
   throw new Error(
-    "Cannot load the core bindings: dist/_wasm/abi.generated.js is missing. Run `npm run build` before `npm run bench`.",
+    "Cannot load the core bindings: dist/core/abi.generated.js is missing. Run `npm run build` before `npm run bench`.",
   );
 }
 

@@ -44,7 +44,7 @@ export async function createLoop(options = {}) {
  * Uses the EventLoop constructor the entry points use internally; the loop is the same.
  */
 export async function createLoopWithCore(options = {}) {
-  const { instantiateSync } = await import(new URL("_wasm/core.js", distUrl).href);
+  const { instantiateSync } = await import(new URL("core/instance.js", distUrl).href);
   const module = overrideModule ?? (await import("./core.mjs")).wasmModule;
   const core = instantiateSync(module);
   return { loop: new zigloop.EventLoop(core, options), core };
