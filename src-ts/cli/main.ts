@@ -29,7 +29,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { promiseHooks } from "node:v8";
 import vm from "node:vm";
-import { formatMetrics as formatLoopMetrics } from "../loop/metrics.ts";
+import { formatMetrics as formatLoopMetrics, type LoopMetrics } from "../loop/metrics.ts";
 import { errorText } from "../loop/report.ts";
 import { createEventLoop, type EventLoop, LoopLimitError } from "../node.ts";
 import { ErrorPrinter } from "./errors_out.ts";
@@ -48,6 +48,11 @@ Options:
                         is runnable, so a script full of long timers ends instantly
   --max-steps N         with --virtual-time: most moves of the clock before the
                         run stops with an error (default ${DEFAULT_MAX_STEPS})
+  --uncaught exit|report
+                        after an uncaught error: end the run (the node profile's
+                        default, as Node does) or report it and go on (html's,
+                        as a browser does, and Node with an uncaughtException
+                        listener)
   --metrics             print the loop's metrics when the script ends
   -h, --help            show this help
   -v, --version         show the version`;
@@ -56,6 +61,7 @@ const CLI_OPTIONS = {
   profile: { type: "string", default: "html" },
   "virtual-time": { type: "boolean", default: false },
   "max-steps": { type: "string" },
+  uncaught: { type: "string" },
   metrics: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
   version: { type: "boolean", short: "v", default: false },
@@ -72,6 +78,8 @@ interface Io {
 
 interface RunOptions {
   profile: "html" | "node";
+  /** After an uncaught error: end the run, or report it and go on. */
+  uncaught: "exit" | "report";
   virtualTime: boolean;
   maxSteps: number;
   metrics: boolean;
@@ -135,8 +143,13 @@ function parse(argv: string[], io: Io): CliResult | { path: string; options: Run
   if (!Number.isInteger(maxSteps) || maxSteps < 1) {
     return usageError(io, `--max-steps must be a whole number >= 1, got "${values["max-steps"]}"`);
   }
+  const uncaught = values.uncaught ?? (profile === "node" ? "exit" : "report");
+  if (uncaught !== "exit" && uncaught !== "report") {
+    return usageError(io, `--uncaught must be "exit" or "report", got "${uncaught}"`);
+  }
   const options: RunOptions = {
     profile,
+    uncaught,
     virtualTime: values["virtual-time"],
     maxSteps,
     metrics: values.metrics,
@@ -158,10 +171,11 @@ async function runScript(
   const printer = new ErrorPrinter(io.err);
   let failed = false;
   let loop: EventLoop | undefined;
+  let metrics: LoopMetrics | undefined;
   const uncaught = (label: string, error: unknown) => {
-    if (failed && options.profile === "node") return; // the run already ended
+    if (failed && options.uncaught === "exit") return; // the run already ended
     failed = true;
-    if (options.profile === "html") {
+    if (options.uncaught === "report") {
       printer.report(label, error);
       return;
     }
@@ -176,6 +190,13 @@ async function runScript(
     clock: options.virtualTime ? "manual" : "real",
     metrics: options.metrics,
     onError: (error) => uncaught("Uncaught", error),
+    // html: setTimeout("code") runs the string as global code of the guest, as a browser
+    // does. The guest can eval already, so compiling in its own realm grants nothing new.
+    stringHandler:
+      options.profile === "html"
+        ? (code) => () =>
+            vm.runInContext(code, context, { filename: `${filename} (string handler)` })
+        : undefined,
   });
   loop.installGlobals(context);
   const guestLoop = loop;
@@ -198,6 +219,10 @@ async function runScript(
     }
     if (loop.state !== "closed")
       await drive(loop, options, io).catch((error) => uncaught("zigloop", error));
+    // Nothing ref'd is left: where Node's process would exit, unref'd timers and
+    // immediates never run, so they are dropped before the CLI takes one more host task.
+    metrics = options.metrics && loop.state !== "broken" ? loop.metrics() : undefined;
+    loop.close();
     // Let Node deliver unhandledRejection for the guest's last native promises.
     await new Promise<void>((resolve) => setImmediate(resolve));
   } finally {
@@ -205,12 +230,10 @@ async function runScript(
   }
   printer.summary();
   promiseJobs?.stop();
-  if (options.metrics && loop.state !== "broken") {
-    const metrics = loop.metrics();
+  if (metrics !== undefined) {
     metrics.microtasksExecuted += promiseJobs?.count ?? 0;
     io.err(`\n${formatLoopMetrics(metrics)}`);
   }
-  loop.close();
   return { exitCode: failed || loop.exitCode !== 0 ? 1 : 0 };
 }
 

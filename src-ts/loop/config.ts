@@ -77,6 +77,16 @@ export interface EventLoopOptions {
    * re-inserts an interval from the time it ran).
    */
   driftFreeIntervals?: boolean;
+  /**
+   * Real clock: when the runtime's own promise jobs (native `await` continuations,
+   * `.then` on native promises) get to run. `"after-turn"` (default): the loop runs a
+   * whole turn in one host task and they run after it. `"after-callback"`: the loop gives
+   * the host a task after every callback's checkpoint, so they run before the next
+   * callback, as in Node and browsers (a host macrotask per callback: see
+   * docs/BENCHMARKS.md). The manual clock's async drives always do the latter; a vm
+   * guest's jobs run at every checkpoint either way.
+   */
+  nativeJobs?: "after-turn" | "after-callback";
   /** html profile: compiles string handlers (`setTimeout("code")`). Without it they throw TypeError. */
   stringHandler?: StringHandlerCompiler;
   /**
@@ -117,6 +127,8 @@ export interface LoopConfig {
   /** Read the clock at every schedule (real clock with timerStart "call"). */
   readonly startAtCall: boolean;
   readonly driftFreeIntervals: boolean;
+  /** Real clock, nativeJobs "after-callback": a host task after every callback. */
+  readonly pauseAfterCallback: boolean;
   readonly stringHandler: StringHandlerCompiler | undefined;
   readonly drainHostMicrotasks: (() => void) | undefined;
   readonly unhandledRejections: UnhandledRejectionsMode;
@@ -134,6 +146,7 @@ const OPTION_NAMES = [
   "microtaskBudget",
   "timerStart",
   "driftFreeIntervals",
+  "nativeJobs",
   "stringHandler",
   "drainHostMicrotasks",
   "unhandledRejections",
@@ -184,6 +197,11 @@ export function resolveConfig(options: unknown, extraNames: readonly string[] = 
     throw new RangeError(`microtaskBudget must be a number >= 1, got ${describeValue(budget)}.`);
   }
   const timerStart = oneOf(o.timerStart ?? "turn", ["turn", "call"], "timerStart");
+  const nativeJobs = oneOf(
+    o.nativeJobs ?? "after-turn",
+    ["after-turn", "after-callback"],
+    "nativeJobs",
+  );
   const unhandledRejections = oneOf(
     o.unhandledRejections ?? (profile === "node" ? "throw" : "html"),
     UNHANDLED_REJECTION_MODES,
@@ -207,6 +225,7 @@ export function resolveConfig(options: unknown, extraNames: readonly string[] = 
     microtaskBudget: budget,
     startAtCall: timerStart === "call" && !manual,
     driftFreeIntervals: o.driftFreeIntervals ?? profile === "html",
+    pauseAfterCallback: nativeJobs === "after-callback" && !manual,
     stringHandler: functionOption(o.stringHandler, "stringHandler"),
     drainHostMicrotasks: functionOption(o.drainHostMicrotasks, "drainHostMicrotasks"),
     unhandledRejections,

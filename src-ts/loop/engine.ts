@@ -130,7 +130,8 @@ export class Engine implements HandleOwner {
 
   /** Immediates queued (ref'd or not). */
   queuedImmediates = 0;
-  /** Tasks and immediates run since creation (graceful shutdown reports what it ran). */
+  /** Callbacks run since creation (metrics; graceful shutdown reports what it ran). */
+  timersRun = 0;
   tasksRun = 0;
   immediatesRun = 0;
 
@@ -166,7 +167,7 @@ export class Engine implements HandleOwner {
       this.core.guard("grow the handle mirror", () => core.zl_stat(Stat.handles_capacity)),
     );
     this.setCoreNow(this.clock.nowUs());
-    this.metrics = new MetricsRecorder(core, this.micro, this.clock.now(), config.metrics);
+    this.metrics = new MetricsRecorder(core, this.micro, this, this.clock.now(), config.metrics);
     if (config.drainHostMicrotasks !== undefined) this.drains.push(config.drainHostMicrotasks);
   }
 
@@ -202,6 +203,21 @@ export class Engine implements HandleOwner {
   hasQueuedWork(): boolean {
     return (
       this.suspended || this.tasks.live > 0 || this.queuedImmediates > 0 || this.micro.length > 0
+    );
+  }
+
+  /**
+   * Whether anything keeps the loop alive, as libuv's `uv_loop_alive` decides for Node:
+   * ref'd handles, queued tasks and microtasks, a suspended checkpoint or a turn that
+   * paused for the host. Unref'd timers and immediates run only while something else does.
+   */
+  keepsAlive(): boolean {
+    return (
+      this.live.refs > 0 ||
+      this.tasks.live > 0 ||
+      this.micro.length > 0 ||
+      this.suspended ||
+      this.phase !== Phase.none
     );
   }
 
@@ -262,6 +278,7 @@ export class Engine implements HandleOwner {
             timerMethod(kind),
             handler,
             this.html ? this.config.stringHandler : undefined,
+            this.html,
           );
     if (this.refusing) this.refuse(timerMethod(kind));
     let delay: number;

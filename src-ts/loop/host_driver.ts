@@ -31,6 +31,7 @@ const host = globalThis as unknown as {
   setTimeout: (fn: () => void, ms: number) => HostTimer;
   clearTimeout: (timer: HostTimer) => void;
   setImmediate?: (fn: () => void) => unknown;
+  clearImmediate?: (handle: unknown) => void;
   queueMicrotask: (fn: () => void) => void;
   MessageChannel?: typeof MessageChannel;
 };
@@ -39,6 +40,10 @@ const hostSetTimeout = host.setTimeout.bind(globalThis);
 const hostClearTimeout = host.clearTimeout.bind(globalThis);
 const hostSetImmediate =
   typeof host.setImmediate === "function" ? host.setImmediate.bind(globalThis) : undefined;
+const hostClearImmediate =
+  hostSetImmediate && typeof host.clearImmediate === "function"
+    ? host.clearImmediate.bind(globalThis)
+    : undefined;
 const hostQueueMicrotask = host.queueMicrotask.bind(globalThis);
 const HostMessageChannel =
   typeof host.MessageChannel === "function" ? host.MessageChannel : undefined;
@@ -101,6 +106,9 @@ export class HostDriver {
   #armedAt = Infinity;
   #timerRef = true;
   #wakePending = false;
+  /** The pending setImmediate wake-up (Node, Bun: an object with ref()/unref()). */
+  #wakeHandle: unknown = undefined;
+  #wakeRef = true;
   #channel: MessageChannel | undefined;
   #disposed = false;
   #fireTimer = (): void => {
@@ -110,6 +118,7 @@ export class HostDriver {
   };
   #fireWake = (): void => {
     this.#wakePending = false;
+    this.#wakeHandle = undefined;
     if (!this.#disposed) this.#onWake();
   };
 
@@ -152,7 +161,8 @@ export class HostDriver {
     if (this.#wakePending || this.#disposed) return;
     this.#wakePending = true;
     if (hostSetImmediate) {
-      hostSetImmediate(this.#fireWake);
+      this.#wakeHandle = hostSetImmediate(this.#fireWake);
+      if (!this.#wakeRef) refTimerObject(this.#wakeHandle, false);
     } else if (HostMessageChannel) {
       if (!this.#channel) {
         this.#channel = new HostMessageChannel();
@@ -162,6 +172,31 @@ export class HostDriver {
     } else {
       hostSetTimeout(this.#fireWake, 0);
     }
+  }
+
+  /**
+   * Withdraws a pending unref'd setImmediate wake-up; true if it did. run() confirming
+   * idleness takes a ref'd host task, which would otherwise keep the process alive
+   * long enough to run unref'd immediates that Node would never run.
+   */
+  withdrawUnrefdWake(): boolean {
+    if (!this.#wakePending || this.#wakeRef || this.#wakeHandle === undefined) return false;
+    if (hostClearImmediate === undefined) return false;
+    hostClearImmediate(this.#wakeHandle);
+    this.#wakeHandle = undefined;
+    this.#wakePending = false;
+    return true;
+  }
+
+  /**
+   * Whether a wake-up keeps the host process alive: not when the only queued work is
+   * unref'd immediates, which, as in Node, run only while something else keeps the
+   * process alive. (A MessageChannel wake-up has no unref: browsers do not exit.)
+   */
+  setWakeRef(ref: boolean): void {
+    if (ref === this.#wakeRef) return;
+    this.#wakeRef = ref;
+    if (this.#wakeHandle !== undefined) refTimerObject(this.#wakeHandle, ref);
   }
 
   /**

@@ -80,9 +80,24 @@ export interface MicrotaskCounts {
   readonly length: number;
 }
 
+/**
+ * Callbacks the host ran, counted where they run (never at collection: a timer collected
+ * and then cleared, or a reset between collection and run, would be miscounted).
+ * Monotone; the recorder subtracts its values at the last reset.
+ */
+export interface RunCounts {
+  readonly timersRun: number;
+  readonly tasksRun: number;
+  readonly immediatesRun: number;
+}
+
 export class MetricsRecorder {
   readonly #core: CoreExports;
   readonly #micro: MicrotaskCounts;
+  readonly #runs: RunCounts;
+  #timersAtReset = 0;
+  #tasksAtReset = 0;
+  #immediatesAtReset = 0;
   #microtasksAtReset = 0;
   #since: number;
   // Throughput windows.
@@ -96,17 +111,20 @@ export class MetricsRecorder {
   #idle = 0;
   #lastEnd: number | undefined;
   #busySince: number | undefined;
-  /** Collected work that was cleared before it ran (the core counts what it hands out). */
-  skippedTimers = 0;
-  skippedImmediates = 0;
-
   /** Metrics on (histograms, throughput, utilization); counts and depths are kept either way. */
   readonly #enabled: boolean;
 
-  constructor(core: CoreExports, micro: MicrotaskCounts, now: number, enabled: boolean) {
+  constructor(
+    core: CoreExports,
+    micro: MicrotaskCounts,
+    runs: RunCounts,
+    now: number,
+    enabled: boolean,
+  ) {
     this.#enabled = enabled;
     this.#core = core;
     this.#micro = micro;
+    this.#runs = runs;
     this.#since = now;
     this.#windowStart = now;
   }
@@ -146,14 +164,15 @@ export class MetricsRecorder {
   }
 
   #tasksExecuted(): number {
-    const core = this.#core;
-    return (
-      core.zl_stat(Stat.tasks_run) +
-      core.zl_stat(Stat.timers_fired) -
-      this.skippedTimers +
-      core.zl_stat(Stat.immediates_run) -
-      this.skippedImmediates
-    );
+    return this.#timersFired() + this.#runs.tasksRun - this.#tasksAtReset + this.#immediatesRun();
+  }
+
+  #timersFired(): number {
+    return this.#runs.timersRun - this.#timersAtReset;
+  }
+
+  #immediatesRun(): number {
+    return this.#runs.immediatesRun - this.#immediatesAtReset;
   }
 
   #summary(which: number): LatencySummary {
@@ -204,9 +223,9 @@ export class MetricsRecorder {
         : 0);
     return {
       tasksExecuted: this.#tasksExecuted(),
-      timersFired: core.zl_stat(Stat.timers_fired) - this.skippedTimers,
+      timersFired: this.#timersFired(),
       microtasksExecuted: this.#microtasksExecuted(),
-      immediatesExecuted: core.zl_stat(Stat.immediates_run) - this.skippedImmediates,
+      immediatesExecuted: this.#immediatesRun(),
       taskLatency: this.#summary(HistogramWhich.task_latency),
       timerLateness: this.#summary(HistogramWhich.timer_lateness),
       throughput: this.#throughput(now),
@@ -249,8 +268,9 @@ export class MetricsRecorder {
     this.#idle = 0;
     this.#lastEnd = this.#busySince === undefined ? now : undefined;
     if (this.#busySince !== undefined) this.#busySince = now;
-    this.skippedTimers = 0;
-    this.skippedImmediates = 0;
+    this.#timersAtReset = this.#runs.timersRun;
+    this.#tasksAtReset = this.#runs.tasksRun;
+    this.#immediatesAtReset = this.#runs.immediatesRun;
   }
 }
 

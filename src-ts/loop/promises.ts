@@ -92,7 +92,23 @@ export class LoopPromises {
 
   #checkpointNeeded(): void {
     const engine = this.#engine;
-    if (engine.depth > 0 || engine.checkpointing || engine.closed) return;
-    engine.requestCheckpoint();
+    if (engine.closed) this.#closedCheckpointNeeded();
+    else if (engine.depth === 0 && !engine.checkpointing) engine.requestCheckpoint();
+  }
+
+  #closedCheckpointQueued = false;
+
+  /**
+   * A closed loop has no checkpoints, but its promises still settle (their jobs run on
+   * the host's queue): their rejections are still notified, at the end of a later host
+   * task, after the host's microtasks (handlers attached by then count as handled).
+   */
+  #closedCheckpointNeeded(): void {
+    if (this.#closedCheckpointQueued) return;
+    this.#closedCheckpointQueued = true;
+    void hostMacrotask().then(() => {
+      this.#closedCheckpointQueued = false;
+      this.#kit?.checkpointEnd();
+    });
   }
 }

@@ -53,7 +53,9 @@ export class RealTime implements Wakeable {
     return new Promise<void>((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
       this.#rearm();
-      this.#driver.wake();
+      // Idle already: confirm it (a wake-up may be unref'd and never come).
+      if (this.#isIdle()) this.#checkIdle();
+      else this.#driver.wake();
     });
   }
 
@@ -83,7 +85,8 @@ export class RealTime implements Wakeable {
     this.#refSyncQueued = false;
     if (this.#engine.closed) return;
     this.#driver.setTimerRef(this.#engine.live.refs > 0);
-    if (this.#waiters.length > 0 && this.#isIdle()) this.#driver.wake();
+    this.#driver.setWakeRef(this.#engine.keepsAlive());
+    if (this.#waiters.length > 0) this.#checkIdle();
   };
 
   readonly #requestCheckpoint = (): void => {
@@ -96,7 +99,10 @@ export class RealTime implements Wakeable {
   readonly #hostCheckpoint = (): void => {
     const engine = this.#engine;
     engine.checkpointQueued = false;
-    if (engine.closed || engine.phase !== Phase.none || engine.depth > 0) return;
+    // Outside turns, and between the callbacks of a turn paused for the host: loop
+    // microtasks a native continuation queued there run in the host's job queue, in order.
+    if (engine.closed || engine.depth > 0) return;
+    if (engine.phase !== Phase.none && !this.#turn.paused) return;
     this.#hostWork("run a microtask checkpoint", () => {
       engine.depth++;
       let done: boolean;
@@ -115,8 +121,11 @@ export class RealTime implements Wakeable {
     const engine = this.#engine;
     if (engine.closed || engine.depth > 0) return;
     this.#hostWork("run a turn", () => {
-      if (this.#turn.runnableNow() && this.#turn.run(true) !== TurnEnd.done) {
-        this.#driver.wake(); // a microtask budget suspended the turn: resume it soon
+      const pause = engine.config.pauseAfterCallback;
+      if (this.#turn.runnableNow() && this.#turn.run(true, pause) !== TurnEnd.done) {
+        // A microtask budget suspended the turn, or (nativeJobs "after-callback") one
+        // callback ran: the host's own jobs run now, and the turn resumes soon.
+        this.#driver.wake();
         return;
       }
       this.#rearm();
@@ -145,6 +154,7 @@ export class RealTime implements Wakeable {
     const next = engine.core.exports.zl_timers_next_deadline();
     if (next !== Infinity) this.#driver.arm(next, engine.clock.nowUs());
     this.#driver.setTimerRef(engine.live.refs > 0);
+    this.#driver.setWakeRef(engine.keepsAlive());
     if (engine.hasQueuedWork()) this.#driver.wake();
   }
 
@@ -170,6 +180,9 @@ export class RealTime implements Wakeable {
     if (!this.#isIdle()) return;
     if (this.#waiters.length > 0 && !this.#confirming) {
       this.#confirming = true;
+      // Only unref'd work is queued: its wake-up waits until run() has resolved (then,
+      // as in Node, it runs only if something else keeps the process alive).
+      this.#rewake = this.#driver.withdrawUnrefdWake();
       void hostMacrotask().then(this.#confirmIdle);
     }
     // Nothing queued: a MessageChannel wake-up must not keep the host alive.
@@ -182,10 +195,14 @@ export class RealTime implements Wakeable {
    * work. Idle is confirmed on a later host macrotask, when they have all run.
    */
   #confirming = false;
+  #rewake = false;
   readonly #confirmIdle = (): void => {
     this.#confirming = false;
-    if (this.#waiters.length === 0) return;
-    if (this.#engine.closed || this.#isIdle()) this.#settleWaiters();
+    if (this.#waiters.length > 0 && (this.#engine.closed || this.#isIdle())) this.#settleWaiters();
+    if (this.#rewake) {
+      this.#rewake = false;
+      if (!this.#engine.closed && this.#engine.hasQueuedWork()) this.#driver.wake();
+    }
   };
 
   #settleWaiters(): void {

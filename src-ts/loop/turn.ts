@@ -52,13 +52,21 @@ export class Turn {
   /** next(): the turn fires at most one timer (its task and immediate phases run as usual). */
   #oneTimer = false;
   /**
-   * Node profile: a timer callback threw, so the next timer of this timers phase runs
-   * before the checkpoint. Node's processTimers lets the exception out to C++, which
-   * reports it and re-enters processTimers, whose first timer runs without
-   * runNextTicks (src/env.cc RunTimers, lib/internal/timers.js). The checkpoint is owed
-   * and runs after that timer, or when the timers phase ends.
+   * Node profile: a timer or immediate callback threw, so the next callback of the same
+   * phase runs before the checkpoint. Node's processTimers (processImmediate) lets the
+   * exception out to C++, which reports it and calls it again, and its first callback
+   * runs without runNextTicks (src/env.cc RunTimers and CheckImmediate,
+   * lib/internal/timers.js). The checkpoint is owed and runs after that callback, or when
+   * the phase ends.
    */
   #checkpointOwed = false;
+  /** run() returned TurnEnd.paused: the next call checkpoints first. */
+  #paused = false;
+
+  /** The turn paused between callbacks for the host (a host checkpoint may run now). */
+  get paused(): boolean {
+    return this.#paused;
+  }
   #timersDone = false;
   #tasksBegun = false;
   #immediatesBegun = false;
@@ -93,6 +101,13 @@ export class Turn {
     engine.depth++;
     try {
       if (engine.suspended && !this.checkpoint(budgeted)) return TurnEnd.suspended;
+      if (this.#paused) {
+        // The host's jobs ran after the last callback; loop microtasks they queued (a
+        // native continuation calling queueMicrotask or a loop promise's then) run now,
+        // before the next callback, as in one job queue.
+        this.#paused = false;
+        if (!this.checkpoint(budgeted)) return TurnEnd.suspended;
+      }
       for (;;) {
         if (engine.closed) return TurnEnd.done;
         if (this.#pos === this.#len) {
@@ -101,7 +116,14 @@ export class Turn {
             this.#checkpointOwed = false;
             if (!this.checkpoint(budgeted)) return TurnEnd.suspended;
           }
-          if (!this.#nextBatch()) break;
+          if (!this.#nextBatch()) {
+            // The immediates phase ends: a checkpoint a throwing node immediate left owed.
+            if (this.#checkpointOwed) {
+              this.#checkpointOwed = false;
+              if (!this.checkpoint(budgeted)) return TurnEnd.suspended;
+            }
+            break;
+          }
           continue;
         }
         const item = this.#pos++;
@@ -117,7 +139,7 @@ export class Turn {
             this.#runTask(core.taskBatch[item]!);
             break;
           default:
-            this.#runImmediate(core.immediateBatch[item]!);
+            threw = this.#runImmediate(core.immediateBatch[item]!);
         }
         if (threw && !engine.html) {
           this.#checkpointOwed = true;
@@ -125,7 +147,10 @@ export class Turn {
         }
         this.#checkpointOwed = false;
         if (!this.checkpoint(budgeted)) return TurnEnd.suspended;
-        if (pause) return TurnEnd.paused;
+        if (pause) {
+          this.#paused = true;
+          return TurnEnd.paused;
+        }
       }
     } finally {
       engine.depth--;
@@ -235,10 +260,7 @@ export class Turn {
     const engine = this.#engine;
     const mirror = engine.mirror;
     const slot = mirror.find(id);
-    if (slot < 0) {
-      engine.metrics.skippedTimers++; // cleared after it was collected
-      return false;
-    }
+    if (slot < 0) return false; // cleared after it was collected
     const fn = mirror.fns[slot]!;
     const args = mirror.args[slot];
     const object = mirror.objects[slot];
@@ -253,7 +275,12 @@ export class Turn {
       }
       if (ref) engine.live.release();
     }
+    // html (drift-free): the next beat is scheduled before the callback, as Chromium's
+    // TimerBase::RunInternal sets the next fire time before DOMTimer::Fired runs it.
+    const before = kind === Kind.interval && engine.html && engine.driftFree;
+    if (before) this.#rearmInterval(id, level);
     engine.nesting = level;
+    engine.timersRun++;
     const thisArg = object === undefined ? engine.thisArg : (object as Timeout)[kThis];
     let threw = false;
     try {
@@ -264,18 +291,18 @@ export class Turn {
       engine.report(error);
     }
     engine.nesting = 0;
-    if (kind === Kind.interval) this.#rearmInterval(id, level);
+    if (kind === Kind.interval && !before) this.#rearmInterval(id, level);
     return threw;
   }
 
   /**
-   * An interval still live after its callback (not cleared by it): its next beat was
-   * armed when it was collected; like Node's re-insert and HTML's re-run of the
-   * initialization steps, it now takes a start sequence after everything its callback
-   * scheduled, and (html) its timeout is clamped once its nesting level passes 5.
-   * Drift-free (html's default), the beat keeps its deadline; otherwise (node's) it
-   * counts from now, the loop time after its callback, so a timeout the callback
-   * created with the same delay runs first, as in Node's per-duration lists.
+   * A live interval's next beat (armed when it was collected) takes a start sequence
+   * now, and (html) its timeout is clamped once its nesting level passes 5. html
+   * (drift-free, the default) calls this before the callback, as Chromium does: the beat
+   * keeps its deadline and goes before timers the callback creates for the same time.
+   * Otherwise (node) it runs after the callback, like Node's re-insert: the beat counts
+   * from now, the loop time after its callback, and a timeout the callback created with
+   * the same delay runs first, as in Node's per-duration lists.
    */
   #rearmInterval(id: number, level: number): void {
     const engine = this.#engine;
@@ -310,14 +337,12 @@ export class Turn {
     }
   }
 
-  #runImmediate(id: number): void {
+  /** Runs the immediate `id` of the batch; returns whether its callback threw. */
+  #runImmediate(id: number): boolean {
     const engine = this.#engine;
     const mirror = engine.mirror;
     const slot = mirror.find(id);
-    if (slot < 0) {
-      engine.metrics.skippedImmediates++; // cleared after it was collected
-      return;
-    }
+    if (slot < 0) return false; // cleared after it was collected
     const fn = mirror.fns[slot]!;
     const args = mirror.args[slot];
     const object = mirror.objects[slot];
@@ -335,8 +360,10 @@ export class Turn {
     try {
       if (args === undefined) fn.call(thisArg);
       else fn.apply(thisArg, args);
+      return false;
     } catch (error) {
       engine.report(error);
+      return true;
     }
   }
 

@@ -183,7 +183,7 @@ export class VirtualTime {
     const target = now + toUs(ms);
     if (!(target <= TIME_US_LIMIT)) {
       throw new RangeError(
-        `${call}: the loop time would pass ${Math.floor(TIME_US_LIMIT / 1000)} ms, the end of the exact range ` +
+        `${call}: the loop time would pass ${TIME_US_LIMIT / 1000} ms, the end of the exact range ` +
           `(now ${now / 1000} ms, ms ${ms}).`,
       );
     }
@@ -207,17 +207,32 @@ export class VirtualTime {
       if (engine.closed) return "stop";
       turn.runCheckpointNow();
       if (engine.closed || (drive.oneTurn && counts.turns === 1)) return "stop";
+      // run(): like uv_run, nothing runs once nothing keeps the loop alive (unref'd work waits).
+      if (drive.untilUnrefd && !engine.keepsAlive()) return "stop";
       if (turn.runnableNow()) {
         if (++counts.turns > drive.turnsPerInstant) throw this.#limitError(drive, "turns");
         return "turn";
       }
-      if (drive.untilUnrefd && engine.live.refs === 0) return "stop";
       const next = engine.core.exports.zl_timers_next_deadline();
       if (next === Infinity || next > drive.target) return "stop";
+      if (next > TIME_US_LIMIT) throw this.#endOfTimeError(drive, next);
       if (++counts.steps > drive.maxSteps) throw this.#limitError(drive, "steps");
       engine.manual!.setUs(next);
       if (!drive.oneTurn) counts.turns = 0;
     }
+  }
+
+  /**
+   * The next timer is due after the end of the exact range. It was exact when it was
+   * created, but the clock stops at the range's end: past it, a new timer's deadline
+   * could pass 2^53 µs and no longer be exact.
+   */
+  #endOfTimeError(drive: Drive, next: number): RangeError {
+    return new RangeError(
+      `${drive.action}: the next timer is due at ${next / 1000} ms, after ${TIME_US_LIMIT / 1000} ms, ` +
+        "the end of virtual time (the range in which every microsecond is exact); the clock stays at " +
+        `${this.#engine.clock.now()} ms.`,
+    );
   }
 
   /** Moves the clock to the drive's target once nothing is left before it. */

@@ -50,8 +50,9 @@ export function compileHandler(
   method: string,
   handler: unknown,
   compiler: StringHandlerCompiler | undefined,
+  html: boolean,
 ): Function {
-  if (compiler === undefined) throw handlerTypeError(method, handler, false);
+  if (compiler === undefined) throw handlerTypeError(method, handler, html);
   // A template literal is ToString exactly (hint "string"; a Symbol throws TypeError).
   const compiled = compiler(`${handler as string}`);
   if (typeof compiled !== "function") {
@@ -62,14 +63,14 @@ export function compileHandler(
   return compiled;
 }
 
-/** The TypeError for a handler that is neither callable nor an allowed string (both profiles). */
-export function handlerTypeError(
-  method: string,
-  handler: unknown,
-  stringsAllowed: boolean,
-): TypeError {
+/**
+ * The TypeError for a handler that is neither callable nor an allowed string (both
+ * profiles). In html, a string could be allowed: the message says how; Node never
+ * allows one, and says only what Node says.
+ */
+export function handlerTypeError(method: string, handler: unknown, html: boolean): TypeError {
   const error = invalidArgType("callback", "a function", handler, method);
-  if (typeof handler === "string" && !stringsAllowed) {
+  if (typeof handler === "string" && html) {
     error.message +=
       " String handlers compile code and are disabled; pass { stringHandler } to createEventLoop to allow them.";
   }

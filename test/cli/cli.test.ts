@@ -75,7 +75,7 @@ describe("zigloop run", () => {
         return fn.constructor !== Function;
       });
       console.log(foreign.length === 0 ? "confined" : "host functions: " + foreign.join(", "));
-      try { setTimeout(42); } catch (error) { console.log(error instanceof TypeError, error.constructor === TypeError); }`);
+      try { setImmediate(42); } catch (error) { console.log(error instanceof TypeError, error.constructor === TypeError); }`);
     expect(result.out).toBe("confined\ntrue true\n");
   });
 
@@ -108,6 +108,28 @@ describe("zigloop run", () => {
     expect(result.exitCode).toBe(1);
     expect(result.err).toMatch(/Uncaught: Error: boom/);
     expect(result.out).toBe("");
+  });
+
+  it("html: a string handler runs as global code of the guest, as in a browser; node refuses it as Node does", async () => {
+    const script = `var x = 1; setTimeout("console.log('string handler', typeof x, this === globalThis)", 1);`;
+    const html = await runCli(script);
+    expect(html).toMatchObject({ exitCode: 0, out: "string handler number true\n" });
+    const node = await runCli(script, "--profile", "node", "--uncaught", "report");
+    expect(node.exitCode).toBe(1);
+    expect(node.err).toMatch(/Received type string \("console\.log/);
+    expect(node.err).not.toMatch(/stringHandler/);
+  });
+
+  it("--uncaught report keeps a node-profile run going after an uncaught exception", async () => {
+    const result = await runCli(
+      `setTimeout(() => { throw new Error("boom") }, 1); setTimeout(() => console.log("still here"), 2);`,
+      "--profile",
+      "node",
+      "--uncaught",
+      "report",
+    );
+    expect(result).toMatchObject({ exitCode: 1, out: "still here\n" });
+    expect(result.err).toMatch(/Uncaught: Error: boom/);
   });
 
   it("a top-level throw and an unhandled native rejection both give exit code 1", async () => {

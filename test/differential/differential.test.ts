@@ -7,12 +7,19 @@
  * manual clock, the CLI, Node 24 and Chromium are in the full suite: about 5x the runs.)
  * Needs dist/ (test/setup/dist.ts builds it when stale).
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { classify, formatTrace, loadKnown } from "./lib/compare.mjs";
+import {
+  classify,
+  formatTrace,
+  loadCauses,
+  loadKnown,
+  renderDifferencesDoc,
+} from "./lib/compare.mjs";
 import { loadFixtures } from "./lib/fixtures.mjs";
 import { type Mode, type RunResult, runNativeNode, runZigloop } from "./lib/runners.mjs";
 
-const MODES: Mode[] = ["inproc-real"];
+const MODES: Mode[] = ["inproc-turn", "inproc-real", "inproc-manual"];
 // Processes at once: mostly idle (waiting for timers), about 0.14 s of CPU each.
 const JOBS = 3;
 const fixtures = loadFixtures().filter((fixture) => fixture.runtimes.includes("node"));
@@ -46,6 +53,31 @@ beforeAll(async () => {
   }
   await pool(tasks, JOBS);
 }, 300_000);
+
+const DOC = new URL("../../docs/DIFFERENCES.md", import.meta.url);
+
+describe("known differences are explained", () => {
+  it("every listed difference names a cause that is explained", () => {
+    const causes = loadCauses();
+    for (const [key, entry] of known) {
+      expect(Object.keys(causes), `${key}: cause "${entry.cause}"`).toContain(entry.cause);
+    }
+    for (const cause of Object.values(causes)) {
+      for (const field of ["title", "modes", "explanation", "why", "instead", "source"] as const) {
+        expect(cause[field], `${cause.title ?? "a cause"} lacks ${field}`).toBeTruthy();
+      }
+    }
+  });
+
+  it("docs/DIFFERENCES.md is the rendering of known_differences.json", () => {
+    const text = renderDifferencesDoc();
+    if (process.env.UPDATE_DIFFERENCES) writeFileSync(DOC, text);
+    expect(
+      readFileSync(DOC, "utf8"),
+      "stale: run UPDATE_DIFFERENCES=1 npx vitest run test/differential/differential.test.ts",
+    ).toBe(text);
+  });
+});
 
 describe("differential: Node (system) vs zigloop in-process, node profile", () => {
   it("has fixtures", () => {

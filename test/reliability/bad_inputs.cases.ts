@@ -570,20 +570,30 @@ export const CASES: Case[] = [
       }),
     ),
   ),
-  ...(["html", "node"] as const).map(
-    (profile): Case => ({
-      call: `setTimeout(handler) [${profile}]`,
-      input: 'handler = "code" (no stringHandler)',
-      note: "string handlers compile code: disabled, with the hint to pass { stringHandler }",
-      why: "README Semantics: handler; semantics.md (reject unless the embedder opts in)",
-      options: { profile },
-      expect: typeError(
-        /^setTimeout: .*Received type string \("code"\)\. String handlers compile code and are disabled; pass \{ stringHandler \}/,
-        INVALID_ARG,
-      ),
-      act: (loop) => loop.setTimeout("code"),
-    }),
-  ),
+  {
+    call: "setTimeout(handler) [html]",
+    input: 'handler = "code" (no stringHandler)',
+    note: "string handlers compile code: disabled, with the hint to pass { stringHandler }",
+    why: "README Semantics: handler; semantics.md (reject unless the embedder opts in)",
+    options: { profile: "html" },
+    expect: typeError(
+      /^setTimeout: .*Received type string \("code"\)\. String handlers compile code and are disabled; pass \{ stringHandler \}/,
+      INVALID_ARG,
+    ),
+    act: (loop) => loop.setTimeout("code"),
+  },
+  {
+    call: "setTimeout(handler) [node]",
+    input: 'handler = "code"',
+    note: "Node never takes a string handler: its own message, no hint",
+    why: "Node lib/timers.js setTimeout (validateFunction)",
+    options: { profile: "node" },
+    expect: typeError(
+      /^setTimeout: The "callback" argument must be a function\. Received type string \("code"\)\.$/,
+      INVALID_ARG,
+    ),
+    act: (loop) => loop.setTimeout("code"),
+  },
   {
     call: "setInterval(handler) [html]",
     input: "handler = 42",

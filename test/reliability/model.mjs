@@ -20,14 +20,16 @@
  * - A timer's deadline is now + delay (html: WebIDL long, negatives 0, nesting clamp to
  *   4 ms when the creating timer task's level is > 5; node: outside [1, 2^31-1] -> 1,
  *   truncated, warnings). Equal deadlines fire in start order.
- * - html intervals are drift-free (next = due + period, missed beats skipped); node
- *   intervals count their next beat from the turn's time after the callback (Node
- *   re-inserts them). After its callback a still-live interval takes a new start
- *   sequence (so timers its callback created for the same deadline run first) and, html,
- *   is clamped once its level > 5.
- * - node: after a timer callback throws, the next timer of the same timers phase runs
- *   before the checkpoint (Node re-enters processTimers without runNextTicks); the
- *   checkpoint follows that timer, or ends the timers phase.
+ * - html intervals are drift-free (next = due + period, missed beats skipped) and take
+ *   their next start sequence (and, once their level > 5, the clamp) just before their
+ *   callback, as Chromium does (so the next beat goes before timers the callback creates
+ *   for the same deadline); node intervals count their next beat from the turn's time
+ *   after the callback and take the sequence then (Node re-inserts them: the callback's
+ *   timers for the same deadline run first).
+ * - node: after a timer (immediate) callback throws, the next timer (immediate) of the
+ *   same phase runs before the checkpoint (Node re-enters processTimers or
+ *   processImmediate without runNextTicks); the checkpoint follows that callback, or
+ *   ends the phase.
  * - Microtasks are not time: a checkpoint runs on the host's microtask queue after any
  *   top-level operation that left microtasks or rejections waiting.
  * - Clearing a due-but-not-run timer or immediate prevents it; clearing unknown, stale
@@ -173,6 +175,7 @@ export class Model {
     this.hostMicro = [];
     /** @type {Array<() => void>} host macrotasks (loop tasks queued after close) */
     this.hostMacro = [];
+    this.closedCheckpointQueued = false;
     this.depth = 0;
     this.nesting = 0;
     this.checkpointing = false;
@@ -210,6 +213,11 @@ export class Model {
   // ---- observation ----------------------------------------------------------------
 
   /** The loop's `pending` as zigloop reports it. */
+  keepsAlive() {
+    const p = this.pending();
+    return p.refs > 0 || p.tasks > 0 || p.microtasks > 0;
+  }
+
   pending() {
     let timers = 0;
     let immediates = 0;
@@ -522,20 +530,26 @@ export class Model {
       h.live = false;
       h.registered = false;
     }
+    // html: the next beat is sequenced (and clamped) before the callback, as Chromium
+    // does; node: after it, counting from when it ran, as Node re-inserts it.
+    if (this.html && h.kind === "interval") this.rearm(h, level);
     this.nesting = level;
     const threw = this.runHandle(h, callback);
     this.nesting = 0;
-    if (h.kind === "interval" && h.live) {
-      if (this.html && level > NESTING_LIMIT && h.delay < CLAMP_MS) {
-        const base = Math.max(h.deadline - h.delay, 0);
-        h.deadline = base + CLAMP_MS;
-        h.delay = CLAMP_MS;
-      }
-      if (!this.html) h.deadline = this.now + h.delay; // Node: from when it ran
-      h.seq = this.seq++;
-      if (level < 255) h.nesting = level + 1;
-    }
+    if (!this.html && h.kind === "interval" && h.live) this.rearm(h, level);
     return threw;
+  }
+
+  /** @param {MHandle} h @param {number} level */
+  rearm(h, level) {
+    if (this.html && level > NESTING_LIMIT && h.delay < CLAMP_MS) {
+      const base = Math.max(h.deadline - h.delay, 0);
+      h.deadline = base + CLAMP_MS;
+      h.delay = CLAMP_MS;
+    }
+    if (!this.html) h.deadline = this.now + h.delay; // Node: from when it ran
+    h.seq = this.seq++;
+    if (level < 255) h.nesting = level + 1;
   }
 
   /**
@@ -596,15 +610,24 @@ export class Model {
       const collected = this.immediates.filter((h) => h.live);
       this.immediates = [];
       for (const h of collected) h.collected = true;
+      owed = false;
       for (const h of collected) {
+        let threw = false;
         if (h.live) {
           h.live = false;
           if (h.atShutdown) this.ranAtShutdown++;
-          this.runHandle(h, onHandle);
+          threw = this.runHandle(h, onHandle);
         }
+        if (this.closed) return;
+        if (threw && !this.html) {
+          owed = true; // node: the next immediate runs before the checkpoint, as for timers
+          continue;
+        }
+        owed = false;
         this.checkpoint();
         if (this.closed) return;
       }
+      if (owed) this.checkpoint();
     } finally {
       this.batch = null;
       for (const h of batchHandles) h.inBatch = false;
@@ -645,12 +668,14 @@ export class Model {
       if (this.closed) return;
       this.checkpointNow();
       if (this.closed || (d.oneTurn && turns === 1)) return;
+      // run() is uv_run: once nothing keeps the loop alive (no ref'd handle, task or
+      // microtask), nothing more runs, not even an unref'd immediate that is queued.
+      if (d.untilUnrefd && !this.keepsAlive()) return;
       if (this.runnableNow()) {
         if (++turns > d.turnsPerInstant) throw new ModelThrow("LoopLimitError");
         this.runTurn(d.oneTurn === true, onHandle);
         continue;
       }
-      if (d.untilUnrefd && this.pending().refs === 0) return;
       const next = this.nextDeadline();
       if (next === Infinity || next > d.target) break;
       if (++steps > d.maxSteps) throw new ModelThrow("LoopLimitError");
@@ -877,7 +902,10 @@ export class Model {
     if (!p.handled && this.terminationReasons.has(reason)) p.handled = true;
     p.state = "rejected";
     this.unlink(p);
-    if (!p.handled) this.aboutToBeNotified.set(p, reason);
+    if (!p.handled) {
+      this.aboutToBeNotified.set(p, reason);
+      this.closedCheckpointNeeded();
+    }
     for (const r of reactions) this.queueChild(r, reason, true);
   }
 
@@ -1004,7 +1032,23 @@ export class Model {
     this.outstanding.delete(p);
     // node: Node emits rejectionHandled in processPromiseRejections (the checkpoint's end).
     if (this.html) this.queueInternalTask(() => this.log(`rh:${p.label}`));
-    else this.handledLater.push(p);
+    else {
+      this.handledLater.push(p);
+      this.closedCheckpointNeeded();
+    }
+  }
+
+  /**
+   * A closed loop has no checkpoints: its rejections are still notified, at the end of a
+   * later host task (README Lifecycle).
+   */
+  closedCheckpointNeeded() {
+    if (!this.closed || this.closedCheckpointQueued) return;
+    this.closedCheckpointQueued = true;
+    this.hostMacro.push(() => {
+      this.closedCheckpointQueued = false;
+      this.checkpointEnd();
+    });
   }
 
   checkpointEnd() {

@@ -222,3 +222,37 @@ describe("async driving of virtual time", () => {
     loop.close();
   });
 });
+
+describe('real clock: nativeJobs "after-callback" runs native continuations before the next callback', () => {
+  const script = async (loop: Awaited<ReturnType<typeof createEventLoop>>) => {
+    const log: string[] = [];
+    loop.setTimeout(async () => {
+      log.push("A");
+      await null;
+      log.push("A1");
+      loop.queueMicrotask(() => log.push("A1 loop microtask"));
+      await null;
+      log.push("A2");
+    }, 1);
+    loop.setTimeout(() => log.push("B"), 1);
+    await loop.run();
+    loop.close();
+    return log.join(" ");
+  };
+
+  test('"after-turn" (default): the continuation runs after the turn', async () => {
+    expect(await script(await createEventLoop())).toBe("A B A1 A1 loop microtask A2");
+  });
+
+  test('"after-callback": before the next callback, and a loop microtask a continuation queues runs in order with them, as in Node and Chromium', async () => {
+    expect(await script(await createEventLoop({ nativeJobs: "after-callback" }))).toBe(
+      "A A1 A1 loop microtask A2 B",
+    );
+  });
+
+  test("an unknown value is a TypeError naming the choices", async () => {
+    await expect(createEventLoop({ nativeJobs: "sometimes" as never })).rejects.toThrow(
+      /nativeJobs/,
+    );
+  });
+});

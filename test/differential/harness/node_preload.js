@@ -5,5 +5,5 @@
 "use strict";
 const { reasonText } = require("./reason_text.js");
 
-process.on("uncaughtException", (error) => console.log("uncaught " + reasonText(error)));
-process.on("unhandledRejection", (reason) => console.log("unhandled " + reasonText(reason)));
+process.on("uncaughtException", (error) => console.log(`uncaught ${reasonText(error)}`));
+process.on("unhandledRejection", (reason) => console.log(`unhandled ${reasonText(reason)}`));

@@ -1,6 +1,6 @@
 // zigloop in-process runner: a fresh Node process per fixture.
 //
-//   node test/differential/harness/zigloop_inproc.mjs <fixture.js> <html|node> <real|manual>
+//   node test/differential/harness/zigloop_inproc.mjs <fixture.js> <html|node> <real|manual> [after-turn|after-callback]
 //
 // Creates one loop through the public API (dist/node.js, so `npm run build` first),
 // installs its timers, immediates and queueMicrotask onto this process's globalThis
@@ -15,13 +15,15 @@ import { createEventLoop } from "../../../dist/node.js";
 const require = createRequire(import.meta.url);
 const { reasonText } = require("./reason_text.js");
 
-const [fixture, profile, clock] = process.argv.slice(2);
+const [fixture, profile, clock, nativeJobs = "after-callback"] = process.argv.slice(2);
 if (
   fixture === undefined ||
   !["html", "node"].includes(profile) ||
   !["real", "manual"].includes(clock)
 ) {
-  console.error("usage: zigloop_inproc.mjs <fixture.js> <html|node> <real|manual>");
+  console.error(
+    "usage: zigloop_inproc.mjs <fixture.js> <html|node> <real|manual> [after-turn|after-callback]",
+  );
   process.exit(2);
 }
 
@@ -38,7 +40,8 @@ async function drive(loop) {
 const loop = await createEventLoop({
   profile,
   clock,
-  onError: (error) => console.log("uncaught " + reasonText(error)),
+  nativeJobs,
+  onError: (error) => console.log(`uncaught ${reasonText(error)}`),
   // Default warning output goes to stderr, which the comparison ignores anyway;
   // keeping it quiet keeps the runner's diagnostics readable.
   onWarning: () => {},
@@ -47,15 +50,19 @@ const loop = await createEventLoop({
 // what a Node `unhandledRejection` listener or a page's preventDefault() does).
 loop.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
-  console.log("unhandled " + reasonText(event.reason));
+  console.log(`unhandled ${reasonText(event.reason)}`);
 });
 // Native promises (the fixture's Promise and await) are tracked by Node itself.
-process.on("unhandledRejection", (reason) => console.log("unhandled " + reasonText(reason)));
-process.on("uncaughtException", (error) => console.log("uncaught " + reasonText(error)));
+process.on("unhandledRejection", (reason) => console.log(`unhandled ${reasonText(reason)}`));
+process.on("uncaughtException", (error) => console.log(`uncaught ${reasonText(error)}`));
 loop.installGlobals(globalThis, { promise: false });
 
-/** Resolves on a later host macrotask, after every native microtask queued before it. */
-const hostMacrotask = () => new Promise((resolve) => hostSetImmediate(resolve));
+/**
+ * Resolves on a later host macrotask, after every native microtask queued before it.
+ * Unref'd: this check must not keep the process alive (Node exits when the fixture's
+ * work is done, leaving unref'd timers and immediates unrun; so must this process).
+ */
+const hostMacrotask = () => new Promise((resolve) => hostSetImmediate(resolve).unref());
 
 /** Whether anything ref'd (or runnable) is left on the loop. */
 function hasWork() {
@@ -84,7 +91,7 @@ hostSetImmediate(() => {
   driveToEnd().then(
     () => loop.close(),
     (error) => {
-      console.log("<driver failed: " + reasonText(error) + ">");
+      console.log(`<driver failed: ${reasonText(error)}>`);
       process.exitCode = 3;
     },
   );

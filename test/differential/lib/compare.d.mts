@@ -6,9 +6,17 @@ export interface KnownDifference {
   native: string;
   zigloop: string | string[];
   intermittent?: boolean;
+  /** A key of the file's `causes`. */
   cause: string;
+}
+/** Why a class of differences exists, what to do instead, and the sources. */
+export interface Cause {
+  title: string;
+  modes: string;
+  explanation: string;
+  why: string;
+  instead: string;
   source: string;
-  note?: string;
 }
 export type Status = "ok" | "known" | "new" | "fixed" | "changed";
 export declare function formatTrace(trace: string[]): string;
@@ -18,3 +26,5 @@ export declare function classify(
   observed: string[][],
   entry: KnownDifference | undefined,
 ): { status: Status; detail?: string };
+export declare function loadCauses(path?: string): Record<string, Cause>;
+export declare function renderDifferencesDoc(path?: string): string;

@@ -21,7 +21,7 @@ export function loadKnown(path = KNOWN_PATH) {
   const { differences } = JSON.parse(readFileSync(path, "utf8"));
   const known = new Map();
   for (const entry of differences) {
-    for (const field of ["fixture", "runtime", "mode", "native", "zigloop", "cause", "source"]) {
+    for (const field of ["fixture", "runtime", "mode", "native", "zigloop", "cause"]) {
       if (entry[field] === undefined)
         throw new Error(`${path}: an entry lacks "${field}": ${JSON.stringify(entry)}`);
     }
@@ -73,4 +73,73 @@ export function classify(native, observed, entry) {
     };
   }
   return { status: "known" };
+}
+
+/** The causes the known differences name: id -> { title, modes, explanation, why, instead, source }. */
+export function loadCauses(path = KNOWN_PATH) {
+  return JSON.parse(readFileSync(path, "utf8")).causes;
+}
+
+/**
+ * docs/DIFFERENCES.md: every known difference, grouped by its cause, with the cause's
+ * explanation, reason and source. Rendered from known_differences.json; the quick suite
+ * checks that the file is this rendering.
+ */
+export function renderDifferencesDoc(path = KNOWN_PATH) {
+  const { causes, differences } = JSON.parse(readFileSync(path, "utf8"));
+  const lines = [
+    "# Where zigloop's traces differ from Node and Chromium",
+    "",
+    "<!-- Rendered from test/differential/known_differences.json; regenerate with",
+    "     UPDATE_DIFFERENCES=1 npx vitest run test/differential/differential.test.ts -->",
+    "",
+    "The differential suite (`npm run test:differential`, test/differential/README.md) runs",
+    "every fixture natively (Node 20, Node 24, Chromium) and on zigloop in five modes:",
+    'in-process on a real clock with the default `nativeJobs: "after-turn"` (`inproc-turn`)',
+    'and with `nativeJobs: "after-callback"` (`inproc-real`), on a manual clock driven with',
+    "`run()` (`inproc-manual`), and as a vm guest of `zigloop run` on a real clock",
+    "(`cli-real`) and with `--virtual-time` (`cli-virtual`). Every trace that differs is",
+    "listed below, by cause.",
+    "Everything not listed is identical, and the suite fails if a listed difference",
+    "disappears or changes, so this page stays true.",
+    "",
+    "| cause | modes | differences |",
+    "|---|---|---|",
+  ];
+  const byCause = new Map();
+  for (const entry of differences) {
+    if (!byCause.has(entry.cause)) byCause.set(entry.cause, []);
+    byCause.get(entry.cause).push(entry);
+  }
+  for (const [id, cause] of Object.entries(causes)) {
+    lines.push(`| [${cause.title}](#${id}) | ${cause.modes} | ${byCause.get(id)?.length ?? 0} |`);
+  }
+  for (const [id, cause] of Object.entries(causes)) {
+    lines.push(
+      "",
+      `## <a id="${id}"></a>${cause.title}`,
+      "",
+      cause.explanation,
+      "",
+      `**Why it stays:** ${cause.why}`,
+      "",
+      `**Instead:** ${cause.instead}`,
+      "",
+      `**Sources:** ${cause.source}`,
+      "",
+      "| fixture | runtime | mode | native | zigloop |",
+      "|---|---|---|---|---|",
+    );
+    for (const e of byCause.get(id) ?? []) {
+      const zigloop = Array.isArray(e.zigloop) ? e.zigloop.join(" _or_ ") : e.zigloop;
+      lines.push(
+        `| \`${e.fixture}\` | ${e.runtime} | ${e.mode} | ${cell(e.native)} | ${cell(zigloop)} |`,
+      );
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function cell(text) {
+  return text.replaceAll("|", "\\|");
 }

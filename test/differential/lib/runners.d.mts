@@ -1,6 +1,6 @@
 export declare const ROOT: string;
 export declare const PROCESS_TIMEOUT_MS: number;
-export type Mode = "inproc-real" | "inproc-manual" | "cli-real" | "cli-virtual";
+export type Mode = "inproc-turn" | "inproc-real" | "inproc-manual" | "cli-real" | "cli-virtual";
 export declare const MODES: Mode[];
 export interface RunResult {
   trace: string[];

@@ -13,7 +13,12 @@ const HARNESS = fileURLToPath(new URL("../harness/", import.meta.url));
 export const PROCESS_TIMEOUT_MS = 20_000;
 
 /** The zigloop modes, each run with the profile of the native runtime it is compared with. */
-export const MODES = ["inproc-real", "inproc-manual", "cli-real", "cli-virtual"];
+/**
+ * zigloop's modes: in-process on a real clock with the default `nativeJobs: "after-turn"`
+ * (`inproc-turn`) and with `"after-callback"` (`inproc-real`), on a manual clock driven
+ * with run() (`inproc-manual`), and as a vm guest of the CLI (`cli-real`, `cli-virtual`).
+ */
+export const MODES = ["inproc-turn", "inproc-real", "inproc-manual", "cli-real", "cli-virtual"];
 
 /**
  * Runs a command, killing it (and reporting `timedOut`) after `timeoutMs`.
@@ -135,18 +140,30 @@ export async function runNativeNode(fixturePath, nodeBinary) {
  * @param {string} mode one of MODES
  */
 export async function runZigloop(fixturePath, profile, mode) {
-  if (mode === "inproc-real" || mode === "inproc-manual") {
-    const clock = mode === "inproc-real" ? "real" : "manual";
+  if (mode.startsWith("inproc-")) {
+    const clock = mode === "inproc-manual" ? "manual" : "real";
+    const nativeJobs = mode === "inproc-turn" ? "after-turn" : "after-callback";
     const result = await runProcess(process.execPath, [
       join(HARNESS, "zigloop_inproc.mjs"),
       fixturePath,
       profile,
       clock,
+      nativeJobs,
     ]);
     return { trace: [...lines(result.stdout), ...ending(result, [0])], stderr: result.stderr };
   }
   if (mode === "cli-real" || mode === "cli-virtual") {
-    const args = ["--no-warnings", join(ROOT, "bin/zigloop.mjs"), "run", "--profile", profile];
+    // `--uncaught report`: the native Node runner has an uncaughtException listener, so a
+    // throwing callback does not end the process there either.
+    const args = [
+      "--no-warnings",
+      join(ROOT, "bin/zigloop.mjs"),
+      "run",
+      "--profile",
+      profile,
+      "--uncaught",
+      "report",
+    ];
     if (mode === "cli-virtual") args.push("--virtual-time");
     args.push(fixturePath);
     // Exit code 1 is the CLI reporting an uncaught error, which the trace shows.
