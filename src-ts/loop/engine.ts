@@ -537,18 +537,22 @@ export class Engine implements HandleOwner {
    * promise job, accepted past capacity.microtasks.
    */
   enqueueJob(job: Job, arg: unknown, force: boolean): void {
-    if (this.closed) {
-      if (this.core.broken) throw this.core.broken;
-      throw new LoopClosedError("queue a microtask");
-    }
+    // Rare paths in calls of their own: this body stays small enough for V8 to inline
+    // through queueMicrotask's facade into the caller.
+    if (this.closed) throw this.#closedError("queue a microtask");
     if (!this.micro.tryPush(job, arg, force)) this.#enqueueJobOverflow(job, arg, force);
     if (!this.checkpointQueued && this.depth === 0 && !this.checkpointing) this.requestCheckpoint();
   }
 
   /** queueMicrotask's checks, then the job. */
   queueMicrotask(callback: unknown): void {
-    this.checkMicrotask(callback);
+    if (typeof callback !== "function") throw callbackTypeError(callback);
     this.enqueueJob(callback as Job, undefined, false);
+  }
+
+  /** The error for scheduling on a closed loop (the trap that broke it, if one did). */
+  #closedError(action: string): Error {
+    return this.core.broken ?? new LoopClosedError(action);
   }
 
   /** What queueMicrotask refuses (a guest's queueMicrotask checks here, then queues in its realm). */
@@ -576,4 +580,9 @@ export class Engine implements HandleOwner {
 
 function timerMethod(kind: Kind): string {
   return kind === Kind.timeout ? "setTimeout" : "setInterval";
+}
+
+/** queueMicrotask's TypeError, built out of line (the hot path only calls it). */
+function callbackTypeError(callback: unknown): TypeError {
+  return invalidArgType("callback", "of type function", callback);
 }
