@@ -657,7 +657,10 @@ export class EventLoop<
   #installGuest(target: object, realm: RealmHooks): GlobalsDisposer {
     const engine = this.#engine;
     const guest = new GuestBinding(engine, realm, target);
-    const drain = () => realm.drain(target);
+    const drain = () => {
+      realm.drain(target);
+      guest.checkpointDone();
+    };
     engine.drains.push(drain);
     this.#guests.add(guest);
     return this.#install(target, guest.global, new Map(Object.entries(guest.functions)), () => {

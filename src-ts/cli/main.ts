@@ -18,8 +18,14 @@
  *   1,000,000 moves of the clock) stops a script that never ends, with a message that
  *   names the flag.
  *
+ * - Budgets (`--max-timers`, `--max-tasks`, `--max-microtasks`): reaching one throws a
+ *   CapacityError in the guest and stops it (the loop's onCapacity hook); `--timeout` runs
+ *   the guest in a worker that the main thread stops when one task never ends
+ *   (cli/watchdog.ts).
+ *
  * Exit code: 0; 1 if the script or a callback threw or a rejection went unhandled, or the
- * step limit was hit; 2 for usage errors.
+ * step limit was hit; 2 for usage errors; 3 when a budget stopped the guest; 124 when
+ * `--timeout` did.
  *
  * @module
  */
@@ -31,11 +37,16 @@ import { promiseHooks } from "node:v8";
 import vm from "node:vm";
 import { formatMetrics as formatLoopMetrics, type LoopMetrics } from "../loop/metrics.ts";
 import { errorText } from "../loop/report.ts";
-import { createEventLoop, type EventLoop, LoopLimitError } from "../node.ts";
+import { type CapacityError, createEventLoop, type EventLoop, LoopLimitError } from "../node.ts";
 import { ErrorPrinter } from "./errors_out.ts";
 import { installHostGlobals } from "./guest_host.ts";
+import { runWatched } from "./watchdog.ts";
 
 const DEFAULT_MAX_STEPS = 1_000_000;
+/** Per-guest budgets: generous for real scripts, far below what exhausts the host. */
+const BUDGETS = { timers: 100_000, tasks: 100_000, microtasks: 1_000_000 } as const;
+/** Exit code of a guest stopped because it reached a budget. */
+const BUDGET_EXIT_CODE = 3;
 
 const USAGE = `Usage: zigloop run <file.js> [options]
 
@@ -53,6 +64,13 @@ Options:
                         default, as Node does) or report it and go on (html's,
                         as a browser does, and Node with an uncaughtException
                         listener)
+  --timeout MS          stop the guest when one task (the script, a callback, its
+                        microtasks) keeps the event loop for MS ms; it then runs
+                        in a worker thread (default: no limit)
+  --max-timers N        most live timers, intervals and immediates (default ${BUDGETS.timers})
+  --max-tasks N         most queued tasks (default ${BUDGETS.tasks})
+  --max-microtasks N    most queueMicrotask calls in one checkpoint (default ${BUDGETS.microtasks})
+                        (a budget reached stops the guest: exit code ${BUDGET_EXIT_CODE})
   --metrics             print the loop's metrics when the script ends
   -h, --help            show this help
   -v, --version         show the version`;
@@ -62,6 +80,10 @@ const CLI_OPTIONS = {
   "virtual-time": { type: "boolean", default: false },
   "max-steps": { type: "string" },
   uncaught: { type: "string" },
+  timeout: { type: "string" },
+  "max-timers": { type: "string" },
+  "max-tasks": { type: "string" },
+  "max-microtasks": { type: "string" },
   metrics: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
   version: { type: "boolean", short: "v", default: false },
@@ -82,6 +104,9 @@ interface RunOptions {
   uncaught: "exit" | "report";
   virtualTime: boolean;
   maxSteps: number;
+  /** Stop the guest when one host task runs this long (ms); 0: no limit. */
+  timeout: number;
+  budgets: { timers: number; tasks: number; microtasks: number };
   metrics: boolean;
 }
 
@@ -96,6 +121,17 @@ export async function main(
   const parsed = parse(argv, io);
   if ("exitCode" in parsed) return parsed;
   const { path, options } = parsed;
+  if (options.timeout > 0) {
+    // The same command without --timeout, in a worker the main thread can stop.
+    const inner = argv.filter((arg, i) => arg !== "--timeout" && argv[i - 1] !== "--timeout");
+    return {
+      exitCode: await runWatched(
+        inner.filter((a) => !a.startsWith("--timeout=")),
+        options.timeout,
+        io,
+      ),
+    };
+  }
   let source: string;
   try {
     source = readFileSync(path, "utf8");
@@ -138,10 +174,16 @@ function parse(argv: string[], io: Io): CliResult | { path: string; options: Run
   if (profile === undefined) {
     return usageError(io, `--profile must be "html" or "node", got "${values.profile}"`);
   }
-  const maxSteps =
-    values["max-steps"] === undefined ? DEFAULT_MAX_STEPS : Number(values["max-steps"]);
-  if (!Number.isInteger(maxSteps) || maxSteps < 1) {
-    return usageError(io, `--max-steps must be a whole number >= 1, got "${values["max-steps"]}"`);
+  const counts: Record<string, number> = {};
+  const defaults = { "max-steps": DEFAULT_MAX_STEPS, timeout: 0, ...prefixed(BUDGETS) };
+  for (const [flag, fallback] of Object.entries(defaults)) {
+    const text = values[flag as keyof typeof defaults];
+    const value = text === undefined ? fallback : Number(text);
+    const min = flag === "timeout" ? 0 : 1;
+    if (!Number.isSafeInteger(value) || value < min) {
+      return usageError(io, `--${flag} must be a whole number >= ${min}, got "${text}"`);
+    }
+    counts[flag] = value;
   }
   const uncaught = values.uncaught ?? (profile === "node" ? "exit" : "report");
   if (uncaught !== "exit" && uncaught !== "report") {
@@ -151,10 +193,23 @@ function parse(argv: string[], io: Io): CliResult | { path: string; options: Run
     profile,
     uncaught,
     virtualTime: values["virtual-time"],
-    maxSteps,
+    maxSteps: counts["max-steps"]!,
+    timeout: counts.timeout!,
+    budgets: {
+      timers: counts["max-timers"]!,
+      tasks: counts["max-tasks"]!,
+      microtasks: counts["max-microtasks"]!,
+    },
     metrics: values.metrics,
   };
   return { path: resolve(file), options };
+}
+
+/** `{ timers: 1 }` → `{ "max-timers": 1 }`: the budgets by flag name. */
+function prefixed<T extends Record<string, number>>(
+  budgets: T,
+): Record<`max-${string & keyof T}`, number> {
+  return Object.fromEntries(Object.entries(budgets).map(([k, v]) => [`max-${k}`, v])) as never;
 }
 
 function usageError(io: Io, message: string): CliResult {
@@ -172,6 +227,7 @@ async function runScript(
   let failed = false;
   let loop: EventLoop | undefined;
   let metrics: LoopMetrics | undefined;
+  let budget: CapacityError | undefined;
   const uncaught = (label: string, error: unknown) => {
     if (failed && options.uncaught === "exit") return; // the run already ended
     failed = true;
@@ -185,26 +241,15 @@ async function runScript(
   };
 
   const context = vm.createContext({}, { name: filename, microtaskMode: "afterEvaluate" });
-  loop = await createEventLoop({
-    profile: options.profile,
-    clock: options.virtualTime ? "manual" : "real",
-    metrics: options.metrics,
-    onError: (error) => uncaught("Uncaught", error),
-    // html: setTimeout("code") runs the string as global code of the guest, as a browser
-    // does. The guest can eval already, so compiling in its own realm grants nothing new.
-    stringHandler:
-      options.profile === "html"
-        ? (code) => () =>
-            vm.runInContext(code, context, { filename: `${filename} (string handler)` })
-        : undefined,
+  loop = await guestLoop(context, filename, options, io, {
+    uncaught,
+    // A budget reached ends the guest, whether or not it catches the CapacityError.
+    onCapacity: (error) => {
+      if (budget !== undefined) return;
+      budget = error;
+      queueMicrotask(() => loop?.close());
+    },
   });
-  loop.installGlobals(context);
-  const guestLoop = loop;
-  installHostGlobals(
-    context,
-    (stream, text) => (stream === 2 ? io.err(text) : io.out(text)),
-    () => guestLoop.now(),
-  );
 
   const promiseJobs = options.metrics ? countGuestPromiseJobs(context) : undefined;
   // Native promises of the guest that reject unhandled reach Node's process-level
@@ -234,7 +279,51 @@ async function runScript(
     metrics.microtasksExecuted += promiseJobs?.count ?? 0;
     io.err(`\n${formatLoopMetrics(metrics)}`);
   }
+  if (budget !== undefined) return budgetReached(budget, io);
   return { exitCode: failed || loop.exitCode !== 0 ? 1 : 0 };
+}
+
+/** The guest's loop, installed into `context` with the CLI's console and performance. */
+async function guestLoop(
+  context: vm.Context,
+  filename: string,
+  options: RunOptions,
+  io: Io,
+  hooks: {
+    uncaught: (label: string, error: unknown) => void;
+    onCapacity: (error: CapacityError) => void;
+  },
+): Promise<EventLoop> {
+  const loop = await createEventLoop({
+    profile: options.profile,
+    clock: options.virtualTime ? "manual" : "real",
+    metrics: options.metrics,
+    onError: (error) => hooks.uncaught("Uncaught", error),
+    capacity: options.budgets,
+    onCapacity: hooks.onCapacity,
+    // html: setTimeout("code") runs the string as global code of the guest, as a browser
+    // does. The guest can eval already, so compiling in its own realm grants nothing new.
+    stringHandler:
+      options.profile === "html"
+        ? (code) => () =>
+            vm.runInContext(code, context, { filename: `${filename} (string handler)` })
+        : undefined,
+  });
+  loop.installGlobals(context);
+  installHostGlobals(
+    context,
+    (stream, text) => (stream === 2 ? io.err(text) : io.out(text)),
+    () => loop.now(),
+  );
+  return loop;
+}
+
+function budgetReached(budget: CapacityError, io: Io): CliResult {
+  const flag = budget.capacity === "memory" ? "" : ` (--max-${budget.capacity} ${budget.limit})`;
+  io.err(
+    `zigloop: the guest reached its ${budget.capacity} budget${flag} and was stopped: ${budget.message}\n`,
+  );
+  return { exitCode: BUDGET_EXIT_CODE };
 }
 
 /**

@@ -45,6 +45,11 @@ export class CoreBridge {
   broken: CoreTrapError | undefined = undefined;
   /** Called once, when the core first traps (the lifecycle marks the loop broken). */
   onTrap: (error: CoreTrapError) => void = () => {};
+  /**
+   * Called with every CapacityError before it is thrown (the loop's `onCapacity`
+   * option): a host that runs a guest stops it there, whether or not the guest catches.
+   */
+  onCapacity: (error: CapacityError) => void = () => {};
 
   constructor(core: CoreExports) {
     this.exports = core;
@@ -90,18 +95,33 @@ export class CoreBridge {
     return this.broken;
   }
 
+  /** A CapacityError, after `onCapacity` saw it (a hook that throws changes nothing). */
+  capacityError(
+    capacity: CapacityError["capacity"],
+    limit: number | undefined,
+    action: string,
+  ): CapacityError {
+    const error = new CapacityError(capacity, limit, action);
+    try {
+      this.onCapacity(error);
+    } catch {
+      // The refusal stands either way; a failing hook must not turn it into another error.
+    }
+    return error;
+  }
+
   /** Throws the error for a negative core status. */
   fail(status: number, action: string): never {
     const core = this.exports;
     switch (status) {
       case Status.timers_full:
-        throw new CapacityError("timers", core.zl_stat(Stat.handles_live), action);
+        throw this.capacityError("timers", core.zl_stat(Stat.handles_live), action);
       case Status.tasks_full:
-        throw new CapacityError("tasks", core.zl_stat(Stat.tasks_queued), action);
+        throw this.capacityError("tasks", core.zl_stat(Stat.tasks_queued), action);
       case Status.microtasks_full:
-        throw new CapacityError("microtasks", core.zl_stat(Stat.microtasks_queued), action);
+        throw this.capacityError("microtasks", core.zl_stat(Stat.microtasks_queued), action);
       case Status.out_of_memory:
-        throw new CapacityError("memory", undefined, action);
+        throw this.capacityError("memory", undefined, action);
       case Status.closed:
         throw new LoopClosedError(action);
       case Status.stopping:

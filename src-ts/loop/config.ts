@@ -16,7 +16,7 @@ import {
   TIME_US_LIMIT,
   TIMERS_MAX_LIMIT,
 } from "../core/abi.generated.ts";
-import { describeValue, invalidArgType } from "../errors.ts";
+import { type CapacityError, describeValue, invalidArgType } from "../errors.ts";
 import type { StringHandlerCompiler } from "../profile/html.ts";
 import type { UnhandledRejectionsMode } from "../promise/rejection_tracker.ts";
 
@@ -105,6 +105,11 @@ export interface EventLoopOptions {
   unhandledRejections?: UnhandledRejectionsMode;
   /** Debug: record where each loop promise was created and attach it to rejection reports. */
   trackPromiseCreation?: boolean;
+  /**
+   * Called with every `CapacityError` before it is thrown to the caller, e.g. to stop a
+   * guest that hit a budget even if it catches the error (`zigloop run` does).
+   */
+  onCapacity?: (error: CapacityError) => void;
   /** Uncaught errors from callbacks and microtasks. Default: print like the runtime, set `exitCode = 1`, keep running. */
   onError?: (error: unknown) => void;
   /** Warnings (node profile delay coercion, unhandled-rejection warnings). Default: the runtime's warning channel. */
@@ -133,6 +138,7 @@ export interface LoopConfig {
   readonly drainHostMicrotasks: (() => void) | undefined;
   readonly unhandledRejections: UnhandledRejectionsMode;
   readonly trackPromiseCreation: boolean;
+  readonly onCapacity: ((error: CapacityError) => void) | undefined;
   readonly onError: ((error: unknown) => void) | undefined;
   readonly onWarning: ((warning: Error) => void) | undefined;
 }
@@ -151,6 +157,7 @@ const OPTION_NAMES = [
   "drainHostMicrotasks",
   "unhandledRejections",
   "trackPromiseCreation",
+  "onCapacity",
   "onError",
   "onWarning",
 ] as const satisfies readonly (keyof EventLoopOptions)[];
@@ -230,6 +237,7 @@ export function resolveConfig(options: unknown, extraNames: readonly string[] = 
     drainHostMicrotasks: functionOption(o.drainHostMicrotasks, "drainHostMicrotasks"),
     unhandledRejections,
     trackPromiseCreation: o.trackPromiseCreation === true,
+    onCapacity: functionOption(o.onCapacity, "onCapacity"),
     onError: functionOption(o.onError, "onError"),
     onWarning: functionOption(o.onWarning, "onWarning"),
   });

@@ -162,6 +162,7 @@ export class Engine implements HandleOwner {
     this.metricsOn = config.metrics;
     if (config.metrics) core.zl_metrics_enable(1);
     this.core = new CoreBridge(core);
+    if (config.onCapacity !== undefined) this.core.onCapacity = config.onCapacity;
     this.micro = new MicrotaskQueue(core, config.microtasksMax);
     this.mirror = new HandleMirror(() =>
       this.core.guard("grow the handle mirror", () => core.zl_stat(Stat.handles_capacity)),

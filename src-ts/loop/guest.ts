@@ -99,6 +99,19 @@ export class GuestBinding {
     return this.#side.takeMicrotaskCount();
   }
 
+  /**
+   * `queueMicrotask` calls since the last checkpoint. The guest's microtasks live on its
+   * realm's job queue, not the loop's, so `capacity.microtasks` bounds them here: a guest
+   * that keeps queueing within one checkpoint gets a CapacityError instead of a host that
+   * never gets control back. (A flood of promise jobs never passes through the loop.)
+   */
+  #queuedMicrotasks = 0;
+
+  /** The loop drained the realm's queue: a new checkpoint's budget. */
+  checkpointDone(): void {
+    this.#queuedMicrotasks = 0;
+  }
+
   /** The guest facade for a host handle the engine just created (node profile). */
   facade(handle: Timeout | Immediate, kind: "timeout" | "immediate"): object {
     const facade = kind === "timeout" ? this.#side.newTimeout() : this.#side.newImmediate();
@@ -139,9 +152,15 @@ export class GuestBinding {
       case Op.clearImmediate:
         engine.clearImmediate(this.#unwrap(a));
         return undefined;
-      case Op.queueMicrotaskCheck:
+      case Op.queueMicrotaskCheck: {
         engine.checkMicrotask(a);
+        const limit = engine.config.microtasksMax;
+        if (++this.#queuedMicrotasks > limit) {
+          this.#queuedMicrotasks--;
+          throw engine.core.capacityError("microtasks", limit, "queue a microtask");
+        }
         return undefined;
+      }
       case Op.report:
         engine.report(a);
         return undefined;

@@ -156,8 +156,12 @@ export class HostDriver {
     if (this.#timer !== undefined) this.#setTimerRef(this.#timer, ref);
   }
 
-  /** Requests one host macrotask callback soon (coalesced). */
-  wake(): void {
+  /**
+   * Requests one host macrotask callback soon (coalesced). `ref`: whether it keeps the
+   * host process alive (new work does; only unref'd immediates left after a turn do not).
+   */
+  wake(ref = true): void {
+    this.setWakeRef(ref);
     if (this.#wakePending || this.#disposed) return;
     this.#wakePending = true;
     if (hostSetImmediate) {

@@ -154,8 +154,7 @@ export class RealTime implements Wakeable {
     const next = engine.core.exports.zl_timers_next_deadline();
     if (next !== Infinity) this.#driver.arm(next, engine.clock.nowUs());
     this.#driver.setTimerRef(engine.live.refs > 0);
-    this.#driver.setWakeRef(engine.keepsAlive());
-    if (engine.hasQueuedWork()) this.#driver.wake();
+    if (engine.hasQueuedWork()) this.#driver.wake(engine.keepsAlive());
   }
 
   #isIdle(): boolean {
@@ -201,7 +200,8 @@ export class RealTime implements Wakeable {
     if (this.#waiters.length > 0 && (this.#engine.closed || this.#isIdle())) this.#settleWaiters();
     if (this.#rewake) {
       this.#rewake = false;
-      if (!this.#engine.closed && this.#engine.hasQueuedWork()) this.#driver.wake();
+      if (!this.#engine.closed && this.#engine.hasQueuedWork())
+        this.#driver.wake(this.#engine.keepsAlive());
     }
   };
 

@@ -3,9 +3,11 @@
  * The `zigloop run` command, and the orderings guest code gets with native `await` in
  * each embedding mode (docs/CLI.md quotes these results).
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src-ts/cli/main.ts";
@@ -188,6 +190,88 @@ describe("zigloop run", () => {
     expect((await runCli("", "--profile", "deno")).exitCode).toBe(2);
     const usage = await main(["walk"], { out: () => {}, err: () => {} });
     expect(usage.exitCode).toBe(2);
+  });
+});
+
+describe("budgets: a guest cannot exhaust the host (docs/SECURITY.md)", () => {
+  it("--max-timers: the guest gets a guest-realm CapacityError and is stopped even if it catches it; exit code 3", async () => {
+    const result = await runCli(
+      `let caught = 0;
+       for (let i = 0; i < 20; i++) {
+         try { setTimeout(() => {}, 1e6); } catch (e) { caught++; if (caught === 1) console.log(e.name, e instanceof RangeError, e.capacity); }
+       }
+       console.log("caught", caught);
+       setTimeout(() => console.log("never"), 1);`,
+      "--max-timers",
+      "10",
+    );
+    expect(result.out).toBe("CapacityError true timers\ncaught 10\n");
+    expect(result.exitCode).toBe(3);
+    expect(result.err).toMatch(/reached its timers budget \(--max-timers 10\)/);
+  });
+
+  it("--max-microtasks bounds queueMicrotask calls in one checkpoint (a microtask that re-queues itself)", async () => {
+    const result = await runCli(
+      `let n = 0; function f() { n++; queueMicrotask(f); } setTimeout(f, 1);`,
+      "--max-microtasks",
+      "1000",
+    );
+    expect(result.exitCode).toBe(3);
+    expect(result.err).toMatch(/microtasks budget \(--max-microtasks 1000\)/);
+  });
+
+  it("--max-tasks and bad budget values", async () => {
+    expect((await runCli("", "--max-tasks", "0")).exitCode).toBe(2);
+    expect((await runCli("", "--timeout=-5")).err).toMatch(/--timeout must be a whole number >= 0/);
+    expect((await runCli("", "--max-timers", "1.5")).exitCode).toBe(2);
+  });
+});
+
+describe("--timeout: a guest that never returns is stopped (worker thread; the built CLI)", () => {
+  const bin = fileURLToPath(new URL("../../bin/zigloop.mjs", import.meta.url));
+  const cli = (source: string, ...flags: string[]) => {
+    const file = join(dir, `timeout-${Math.random().toString(36).slice(2)}.js`);
+    writeFileSync(file, source);
+    return spawnSync(process.execPath, [bin, "run", ...flags, file], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+  };
+
+  for (const [what, source] of [
+    [
+      "a callback that loops forever",
+      `console.log("started"); setTimeout(() => { for (;;) {} }, 1);`,
+    ],
+    [
+      "a flood of promise jobs (never passes through the loop)",
+      `console.log("started"); function f() { Promise.resolve().then(f); } setTimeout(f, 1);`,
+    ],
+    ["the script itself", `console.log("started"); for (;;) {}`],
+  ] as const) {
+    it(`${what}: stopped, with its output so far, exit code 124`, () => {
+      const result = cli(source, "--timeout", "200");
+      expect(result.stdout).toBe("started\n");
+      expect(result.stderr).toMatch(
+        /did not return to the event loop for 200 ms \(--timeout 200\)/,
+      );
+      expect(result.status).toBe(124);
+    });
+  }
+
+  it("a guest that finishes runs as without --timeout (output, exit code, metrics)", () => {
+    const result = cli(
+      `setTimeout(() => console.log("done"), 5); queueMicrotask(() => console.log("micro"));`,
+      "--timeout",
+      "5000",
+      "--profile",
+      "node",
+    );
+    expect(result.stdout).toBe("micro\ndone\n");
+    expect(result.status).toBe(0);
+    const failed = cli(`setTimeout(() => { throw new Error("boom"); }, 1);`, "--timeout=5000");
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/Uncaught: Error: boom/);
   });
 });
 
