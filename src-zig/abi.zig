@@ -324,7 +324,7 @@ pub export fn zl_stat(which: u32) f64 {
 
 pub export fn zl_metrics_enable(on: u32) i32 {
     const loop = ready() orelse return Status.not_initialized.code();
-    loop.metrics_enabled = on != 0;
+    loop.enable_metrics(on != 0);
     return 0;
 }
 
@@ -345,7 +345,7 @@ pub export fn zl_histogram(which: u32, field: u32) f64 {
     const loop = ready() orelse return std.math.nan(f64);
     const w = std.enums.fromInt(HistogramWhich, which) orelse return std.math.nan(f64);
     const f = std.enums.fromInt(HistogramField, field) orelse return std.math.nan(f64);
-    const histogram = loop.histogram(w);
+    const histogram = loop.histogram(w) orelse return 0; // never enabled: empty
     const us_per_ms = 1000.0;
     return switch (f) {
         .count => @floatFromInt(histogram.count),
@@ -360,7 +360,8 @@ pub export fn zl_histogram_percentile(which: u32, p: f64) f64 {
     const loop = ready() orelse return std.math.nan(f64);
     const w = std.enums.fromInt(HistogramWhich, which) orelse return std.math.nan(f64);
     if (std.math.isNan(p)) return std.math.nan(f64);
-    return @as(f64, @floatFromInt(loop.histogram(w).percentile(p))) / 1000.0;
+    const histogram = loop.histogram(w) orelse return 0;
+    return @as(f64, @floatFromInt(histogram.percentile(p))) / 1000.0;
 }
 
 /// Checks every invariant of every structure; returns an `Invariant` code.

@@ -172,6 +172,9 @@ pub const Loop = struct {
     out_immediates_len: u32 = 0,
 
     metrics_enabled: bool = false,
+    /// The histograms are reset the first time metrics are enabled, not at init: 19 KB of
+    /// buckets a loop without metrics never touches (so never makes resident).
+    histograms_ready: bool = false,
     task_latency: Histogram = undefined,
     timer_lateness: Histogram = undefined,
     counters: Counters = .{},
@@ -192,8 +195,16 @@ pub const Loop = struct {
             .microtasks = MicrotaskRing.init(ring_slots[0..options.ring_capacity]),
         };
         loop.pool = ChunkPool.init(.{ .context = loop, .grow = grow_chunks });
-        loop.task_latency.reset();
-        loop.timer_lateness.reset();
+    }
+
+    /// Metrics on or off; the histograms come into use the first time they are on.
+    pub fn enable_metrics(loop: *Loop, on: bool) void {
+        if (on and !loop.histograms_ready) {
+            loop.task_latency.reset();
+            loop.timer_lateness.reset();
+            loop.histograms_ready = true;
+        }
+        loop.metrics_enabled = on;
     }
 
     fn entries_at(block: [*]align(arena_mod.block_align) u8, capacity: u32) []timer_heap.Entry {
@@ -690,7 +701,9 @@ pub const Loop = struct {
         };
     }
 
-    pub fn histogram(loop: *const Loop, which: Which) *const Histogram {
+    /// A histogram, or null while metrics were never enabled (it is empty then).
+    pub fn histogram(loop: *const Loop, which: Which) ?*const Histogram {
+        if (!loop.histograms_ready) return null;
         return switch (which) {
             .task_latency => &loop.task_latency,
             .timer_lateness => &loop.timer_lateness,
@@ -705,8 +718,10 @@ pub const Loop = struct {
             .peak_tasks = loop.tasks.len,
             .peak_microtasks = loop.microtasks.len(),
         };
-        loop.task_latency.reset();
-        loop.timer_lateness.reset();
+        if (loop.histograms_ready) {
+            loop.task_latency.reset();
+            loop.timer_lateness.reset();
+        }
     }
 
     pub const Invariant = error{ LoopCorrupt, HandleTableCorrupt, TimerHeapCorrupt, QueueCorrupt, MicrotaskRingCorrupt, ChunkPoolCorrupt, HistogramCorrupt, ArenaCorrupt };
@@ -720,8 +735,10 @@ pub const Loop = struct {
         try loop.immediates.verify();
         try loop.microtasks.verify();
         try loop.pool.verify();
-        try loop.task_latency.verify();
-        try loop.timer_lateness.verify();
+        if (loop.histograms_ready) {
+            try loop.task_latency.verify();
+            try loop.timer_lateness.verify();
+        }
         var armed: u32 = 0;
         var queued: u32 = 0;
         var due: u32 = 0;

@@ -14,8 +14,12 @@ import { ABI_CHECKSUM, ABI_VERSION, type CoreExports, EXPORT_NAMES } from "./abi
 
 export { CoreMismatchError };
 
+/** Modules already checked: listing a module's exports costs more than instantiating a small loop's bookkeeping. */
+const checked = new WeakSet<object>();
+
 /** Checks that `module` exports everything the host needs (before instantiating). */
 export function checkModule(module: CompiledCore): void {
+  if (checked.has(module as object)) return;
   if (!(module instanceof WebAssembly.Module)) {
     throw new TypeError(
       `Expected a WebAssembly.Module compiled from zigloop.wasm, got ${
@@ -33,6 +37,7 @@ export function checkModule(module: CompiledCore): void {
         "Rebuild it with `npm run build:wasm` or use the zigloop.wasm shipped with this package.",
     );
   }
+  checked.add(module);
 }
 
 /** Checks the ABI version and checksum of an instance. */

@@ -130,9 +130,16 @@ export class HostDriver {
 
   /**
    * Arms the host timer for `deadlineUs` unless it is already armed for an earlier
-   * time. Both times are the loop's, in microseconds.
+   * time, or wakes the loop at once if that time has come. Both times are the loop's,
+   * in microseconds.
    */
   arm(deadlineUs: number, nowUs: number): void {
+    // Already due (html's setTimeout(fn, 0)): the next host macrotask runs it. A host
+    // timer would add its own floor (1 ms in Node and Chromium, 4 ms once nested).
+    if (deadlineUs <= nowUs) {
+      this.wake();
+      return;
+    }
     if (this.#disposed || deadlineUs >= this.#armedAt) return;
     if (this.#timer !== undefined) hostClearTimeout(this.#timer);
     this.#armedAt = deadlineUs;
