@@ -209,7 +209,7 @@ async function scaling(ctx, rows, notes) {
       const growthZ = large.zigloop / small.zigloop;
       const growthN = large.node / small.node;
       rows.push({
-        benchmark: `${op}: cost at ${formatCount(SIZES[SIZES.length - 1])} live / cost at ${formatCount(SIZES[0])}, ${c.short}`,
+        benchmark: `${op}: cost at ${formatCount(SIZES[SIZES.length - 1])} live / cost at ${formatCount(SIZES[0])}, html profile, real clock, ${c.short}`,
         zigloop: growthZ,
         peer: growthN,
         peerName: "Node setTimeout",
