@@ -5,6 +5,7 @@
 //   node bench/run.mjs core            run only the suites named (or whose file is named) "core"
 //   node bench/run.mjs --quick core    fewer rounds, a smoke test; writes nothing unless --write
 //   node bench/run.mjs --list          list the suites
+//   node bench/run.mjs --out=DIR ...   write RESULTS.md, results.json and results.svg into DIR instead
 //
 // A suite is a module in bench/suites/ exporting
 //   { name: string, title: string, issue: string|number,
@@ -12,7 +13,7 @@
 // where a Row is
 //   { benchmark, zigloop, peer, peerName, unit, ratio, ratioLabel, goal, met,
 //     ratioRange?, ratioText?, zigloopText?, peerText?, note?,
-//     goalRatio?, goalValue?, goalValueOf?, goalUnit?, goalDirection? }
+//     goalRatio?, goalValue?, goalValueOf?, goalUnit?, goalDirection?, headline? }
 // - zigloop / peer: numbers in `unit` (peer and peerName null when there is no peer);
 // - ratio: how many times *better* zigloop is than the peer in the sense of
 //   `ratioLabel` ("faster", "less memory", "fewer GCs", ...): > 1 means zigloop is
@@ -23,6 +24,10 @@
 //   goalRatio: the ratio zigloop must reach (met = ratio >= goalRatio); or goalValue (the
 //   limit), goalValueOf (the value compared with it), goalUnit and goalDirection ("max":
 //   the value must stay under the limit, "min": over it). Rows without them are not charted.
+// - headline: a rank (1, 2, 3, ...) that also lists the row in the report's Headline
+//   section, lowest rank first: 1 for what a user sees on a real clock (latency with the
+//   host's wake-up), higher for rows without a peer or a host. Its name must say the
+//   profile, the clock and the case.
 // - extra: suite data kept in results.json for the report (the scaling suite's latency
 //   histogram, charted in results.svg).
 // ctx is { quick, progress(message) }. Suites import their tools from bench/lib/.
@@ -33,15 +38,19 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { basename, relative } from "node:path";
+import { basename, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { formatNumber, machineInfo } from "./lib/harness.mjs";
 import { renderSvg } from "./lib/report_svg.mjs";
 
 const suitesDir = fileURLToPath(new URL("suites/", import.meta.url));
-const resultsJson = fileURLToPath(new URL("results.json", import.meta.url));
-const resultsMd = fileURLToPath(new URL("RESULTS.md", import.meta.url));
-const resultsSvg = fileURLToPath(new URL("results.svg", import.meta.url));
+const outFlag = process.argv.find((a) => a.startsWith("--out="));
+const outDir = outFlag
+  ? pathToFileURL(`${resolve(outFlag.slice("--out=".length))}/`)
+  : new URL("./", import.meta.url);
+const resultsJson = fileURLToPath(new URL("results.json", outDir));
+const resultsMd = fileURLToPath(new URL("RESULTS.md", outDir));
+const resultsSvg = fileURLToPath(new URL("results.svg", outDir));
 
 // GC counting and fair memory readings need `gc()`: re-run ourselves with --expose-gc.
 if (typeof globalThis.gc !== "function") {
@@ -67,9 +76,9 @@ function invocation() {
 }
 
 const argv = process.argv.slice(2);
-const flags = new Set(argv.filter((a) => a.startsWith("--")));
+const flags = new Set(argv.filter((a) => a.startsWith("--") && !a.startsWith("--out=")));
 const wanted = argv.filter((a) => !a.startsWith("--"));
-const known = new Set(["--quick", "--write", "--list", "--help"]);
+const known = new Set(["--quick", "--write", "--list", "--help", "--out=DIR"]);
 for (const flag of flags) {
   if (!known.has(flag)) {
     console.error(`Unknown option ${flag}. Options: ${[...known].join(", ")}.`);
@@ -80,14 +89,14 @@ if (flags.has("--help")) {
   console.log(
     readFileSync(fileURLToPath(import.meta.url), "utf8")
       .split("\n")
-      .slice(1, 8)
+      .slice(1, 9)
       .map((l) => l.replace(/^\/\/ ?/, ""))
       .join("\n"),
   );
   process.exit(0);
 }
 const quick = flags.has("--quick");
-const write = !quick || flags.has("--write");
+const write = !quick || flags.has("--write") || outFlag !== undefined;
 
 async function loadSuites() {
   const files = readdirSync(suitesDir)
@@ -119,6 +128,8 @@ function validateRow(suite, row, index) {
     throw new TypeError(`${where}: ratioLabel must say what a ratio > 1 means`);
   if (row.met !== null && typeof row.met !== "boolean")
     throw new TypeError(`${where}: met must be true, false or null`);
+  if (row.headline !== undefined && !(Number.isInteger(row.headline) && row.headline > 0))
+    throw new TypeError(`${where}: headline must be a positive integer rank or absent`);
 }
 
 // ---- rendering ------------------------------------------------------------------------
@@ -195,6 +206,23 @@ function readableDate(iso) {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
+/**
+ * The rows every suite marked `headline`, lowest rank first (then in suite and row order):
+ * real-clock rows a user would quote before rows without a peer or a host.
+ */
+function headlineRows(suites) {
+  const found = [];
+  for (const suite of suites)
+    suite.rows.forEach((row, index) => {
+      if (row.headline !== undefined) found.push({ row, suite: suite.name, index });
+    });
+  found.sort(
+    (a, b) =>
+      a.row.headline - b.row.headline || a.suite.localeCompare(b.suite) || a.index - b.index,
+  );
+  return found.map(({ row, suite }) => ({ ...row, benchmark: `${row.benchmark} [${suite}]` }));
+}
+
 function renderMarkdown(results) {
   const suites = Object.values(results.suites).sort((a, b) => a.name.localeCompare(b.name));
   const latest = suites.reduce((a, s) => (a === null || s.meta.date > a.meta.date ? s : a), null);
@@ -221,6 +249,20 @@ function renderMarkdown(results) {
     "![zigloop benchmark goals](results.svg)",
     "",
   ];
+  const headline = headlineRows(suites);
+  if (headline.length > 0) {
+    out.push(
+      "## Headline",
+      "",
+      "The figures to quote, each named with its profile, clock and case (suite in brackets;",
+      "the full tables follow). Real-clock rows come first: latency as an application sees it,",
+      "the host's wake-up included; the manual-clock row without a peer or a host (the loop's",
+      "own path) comes last and is no substitute for them.",
+      "",
+      renderTable(headline),
+      "",
+    );
+  }
   for (const suite of suites) {
     out.push(`## ${suite.name}: ${suite.title} (issue ${suite.issue})`, "");
     const m = suite.meta.machine;
@@ -341,6 +383,11 @@ for (const [index, suite] of selected.entries()) {
   results.suites[suite.name] = entry;
   renderConsole(entry);
 }
+const headline = headlineRows(
+  Object.values(results.suites).filter((s) => selected.some((x) => x.name === s.name)),
+);
+if (headline.length > 0)
+  renderConsole({ name: "headline", title: "real-clock rows first", rows: headline });
 console.error(`\nDone in ${((performance.now() - runStart) / 1000).toFixed(1)} s.`);
 
 if (write) {

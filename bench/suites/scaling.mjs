@@ -4,6 +4,7 @@
 // chart in bench/results.svg). Everything goes through the built package (dist/node.js).
 // What each benchmark measures and why: docs/BENCHMARKS.md.
 
+import v8 from "node:v8";
 import {
   compareThroughput,
   formatBytes,
@@ -28,9 +29,31 @@ const fireBlocks = (block) => Math.max(4, Math.ceil(8192 / block));
 /** Background timers: random whole-ms delays in [LONG_MIN, LONG_MIN + LONG_SPAN), never due during a run. */
 const LONG_MIN = 10_000_000;
 const LONG_SPAN = 10_000_000;
+/**
+ * The common case: a few shared durations, as servers use (keep-alive, request and idle
+ * timeouts: 10, 20, 30 and 60 minutes), never due during a run. Node keeps one TimersList
+ * per duration and appends to it in O(1).
+ */
+const SHARED_DELAYS_MS = [600_000, 1_200_000, 1_800_000, 3_600_000];
+/** How background delays are drawn: per case, a name for rows and notes and the draw. */
+const CASES = {
+  spread: {
+    label: "random delays (Node: a TimersList per timer, its worst case)",
+    short: "random delays",
+    draw: (random) => LONG_MIN + Math.floor(random() * LONG_SPAN),
+  },
+  shared: {
+    label: `${SHARED_DELAYS_MS.length} shared durations (the common case)`,
+    short: `${SHARED_DELAYS_MS.length} shared durations`,
+    draw: (random) => SHARED_DELAYS_MS[Math.floor(random() * SHARED_DELAYS_MS.length)],
+  },
+};
+/** Pending timers for the full-stack memory rows. */
+const MEMORY_SIZES = [1e3, 1e5, 1e6];
+/** The goal for bytes per pending timer, on the full stack (core + host). */
+const BYTES_PER_TIMER_GOAL = 32;
 /** Probe timers for "fire": random delays 1..PROBE_MAX_MS, all due after a busy wait. */
 const PROBE_MAX_MS = 8;
-const MEMORY_TIMERS = 1e6;
 const EMPTY_LOOPS = 200;
 const TASK_BURST = 1024;
 
@@ -42,14 +65,15 @@ function busyWait(ms) {
 }
 
 /** One subject of the scaling comparison: N background timers and schedule/cancel/fire blocks. */
-function scalingSubject(name, api, n, seed) {
+function scalingSubject(name, api, n, seed, delays) {
   const BLOCK = Math.min(MAX_BLOCK, n / 2);
   const random = prng(seed);
-  const longDelay = () => LONG_MIN + Math.floor(random() * LONG_SPAN);
+  const draw = CASES[delays].draw;
+  const longDelay = () => draw(random);
   const live = new Array(n);
   for (let i = 0; i < n; i++) live[i] = api.set(noop, longDelay());
   const fresh = new Array(BLOCK);
-  const delays = new Int32Array(BLOCK);
+  const blockDelays = new Int32Array(BLOCK);
   const victims = new Int32Array(BLOCK);
   let fired = 0;
   let firstAt = 0;
@@ -65,11 +89,11 @@ function scalingSubject(name, api, n, seed) {
     /** Schedule BLOCK timers (delays drawn before timing), then cancel BLOCK random live ones. Returns ns/op of each. */
     scheduleAndCancel() {
       for (let i = 0; i < BLOCK; i++) {
-        delays[i] = longDelay();
+        blockDelays[i] = longDelay();
         victims[i] = Math.floor(random() * n);
       }
       const t0 = performance.now();
-      for (let i = 0; i < BLOCK; i++) fresh[i] = api.set(noop, delays[i]);
+      for (let i = 0; i < BLOCK; i++) fresh[i] = api.set(noop, blockDelays[i]);
       const t1 = performance.now();
       for (let i = 0; i < BLOCK; i++) {
         const v = victims[i];
@@ -93,8 +117,11 @@ function scalingSubject(name, api, n, seed) {
   };
 }
 
-/** Child: one N, zigloop (html, real clock) and Node's timers side by side in alternating rounds. */
-export async function compareScaling({ n, reps }, ctx) {
+/**
+ * Child: one N and one case of background delays (`delays`: a key of CASES), zigloop (html,
+ * real clock) and Node's timers side by side in alternating rounds.
+ */
+export async function compareScaling({ n, reps, delays }, ctx) {
   const loop = await createLoop({ profile: "html" });
   const t0 = performance.now();
   const subjects = [
@@ -103,11 +130,12 @@ export async function compareScaling({ n, reps }, ctx) {
       { set: (fn, ms) => loop.setTimeout(fn, ms), clear: (id) => loop.clearTimeout(id) },
       n,
       0x5ca1e,
+      delays,
     ),
-    scalingSubject("Node setTimeout", { set: setTimeout, clear: clearTimeout }, n, 0x5ca1e),
+    scalingSubject("Node setTimeout", { set: setTimeout, clear: clearTimeout }, n, 0x5ca1e, delays),
   ];
   ctx.progress(
-    `N=${formatCount(n)}: ${formatCount(n)} background timers each (random delays ${formatCount(LONG_MIN)}..${formatCount(LONG_MIN + LONG_SPAN)} ms) created in ${formatNumber(performance.now() - t0)} ms`,
+    `N=${formatCount(n)}: ${formatCount(n)} background timers each (${CASES[delays].short}) created in ${formatNumber(performance.now() - t0)} ms`,
   );
   const results = subjects.map(() => ({ schedule: [], cancel: [], fire: [] }));
   for (let rep = -2; rep < reps; rep++) {
@@ -132,7 +160,7 @@ export async function compareScaling({ n, reps }, ctx) {
       );
     }
     ctx.progress(
-      `N=${formatCount(n)}: ${rep < 0 ? "warm-up" : `round ${rep + 1}/${reps}`}: ${line.join("; ")}`,
+      `N=${formatCount(n)}, ${CASES[delays].short}: ${rep < 0 ? "warm-up" : `round ${rep + 1}/${reps}`}: ${line.join("; ")}`,
     );
   }
   if (loop.pending.timers !== n)
@@ -155,51 +183,54 @@ export async function compareScaling({ n, reps }, ctx) {
 
 async function scaling(ctx, rows, notes) {
   const reps = ctx.quick ? 2 : 9;
-  const byN = {};
-  for (const n of SIZES)
-    byN[n] = await runIsolated(ctx, import.meta.url, "compareScaling", { n, reps });
-  for (const op of ["schedule", "fire", "cancel"]) {
-    for (const n of SIZES) {
-      const r = byN[n][op];
+  for (const delays of ["spread", "shared"]) {
+    const c = CASES[delays];
+    const byN = {};
+    for (const n of SIZES)
+      byN[n] = await runIsolated(ctx, import.meta.url, "compareScaling", { n, reps, delays });
+    for (const op of ["schedule", "fire", "cancel"]) {
+      for (const n of SIZES) {
+        const r = byN[n][op];
+        rows.push({
+          benchmark: `${op} one timer, ${formatCount(n)} live timers, html profile, real clock, ${c.label}`,
+          zigloop: r.zigloop,
+          peer: r.node,
+          peerName: "Node setTimeout",
+          unit: "ns/timer",
+          ratio: r.ratio.median,
+          ratioLabel: "faster",
+          ratioRange: [r.ratio.min, r.ratio.max],
+          goal: null,
+          met: null,
+        });
+      }
+      const small = byN[SIZES[0]][op];
+      const large = byN[SIZES[SIZES.length - 1]][op];
+      const growthZ = large.zigloop / small.zigloop;
+      const growthN = large.node / small.node;
       rows.push({
-        benchmark: `${op} one timer, ${formatCount(n)} live timers`,
-        zigloop: r.zigloop,
-        peer: r.node,
+        benchmark: `${op}: cost at ${formatCount(SIZES[SIZES.length - 1])} live / cost at ${formatCount(SIZES[0])}, html profile, real clock, ${c.short}`,
+        zigloop: growthZ,
+        peer: growthN,
         peerName: "Node setTimeout",
-        unit: "ns/timer",
-        ratio: r.ratio.median,
-        ratioLabel: "faster",
-        ratioRange: [r.ratio.min, r.ratio.max],
-        goal: null,
-        met: null,
+        unit: "x",
+        zigloopText: `${formatNumber(growthZ)}x`,
+        peerText: `${formatNumber(growthN)}x`,
+        ratio: growthN / growthZ,
+        ratioLabel: "flatter",
+        goal: "≤ 2x",
+        goalValue: 2,
+        goalValueOf: growthZ,
+        goalUnit: "x",
+        goalDirection: "max",
+        met: growthZ <= 2,
       });
     }
-    const small = byN[SIZES[0]][op];
-    const large = byN[SIZES[SIZES.length - 1]][op];
-    const growthZ = large.zigloop / small.zigloop;
-    const growthN = large.node / small.node;
-    rows.push({
-      benchmark: `${op}: cost at ${formatCount(SIZES[SIZES.length - 1])} live / cost at ${formatCount(SIZES[0])}`,
-      zigloop: growthZ,
-      peer: growthN,
-      peerName: "Node setTimeout",
-      unit: "x",
-      zigloopText: `${formatNumber(growthZ)}x`,
-      peerText: `${formatNumber(growthN)}x`,
-      ratio: growthN / growthZ,
-      ratioLabel: "flatter",
-      goal: "≤ 2x",
-      goalValue: 2,
-      goalValueOf: growthZ,
-      goalUnit: "x",
-      goalDirection: "max",
-      met: growthZ <= 2,
-    });
   }
   notes.push(
-    `Scaling: N background timers per implementation (seeded random delays of ${formatCount(LONG_MIN)}..${formatCount(LONG_MIN + LONG_SPAN)} ms, so Node has about one TimersList per timer, its worst case; with few distinct durations Node appends to a shared list in O(1)). ` +
-      `Per round and implementation: ${SCHEDULE_BLOCKS} blocks of B = min(${MAX_BLOCK}, N/2) setTimeout calls (timed) each followed by B clearTimeout calls on random live timers (timed), so N returns to its value after every block; then max(4, 8192 / B) times B probe timers with delays 1..${PROBE_MAX_MS} ms, a ${PROBE_MAX_MS + 5} ms busy wait so all are due, and the time from the first probe callback to the last / (B - 1) ("fire": the dispatch of due timers with N others pending, callbacks included). ` +
-      `Two warm-up rounds, then ${reps} rounds alternating which goes first; per round the median block, then the median over rounds. A fresh process per N; both implementations live in it (zigloop allocates nothing per timer, so Node's timer garbage is the only GC work either side sees).`,
+    `Scaling: N background timers per implementation, in two cases: ${CASES.spread.short} (seeded, ${formatCount(LONG_MIN)}..${formatCount(LONG_MIN + LONG_SPAN)} ms, so Node has about one TimersList per timer, its worst case) and ${CASES.shared.short} (${SHARED_DELAYS_MS.map((d) => `${d / 60_000} min`).join(", ")}, drawn at random: Node appends to one of ${SHARED_DELAYS_MS.length} shared lists in O(1), as a server's keep-alive and request timeouts do). ` +
+      `Per round and implementation: ${SCHEDULE_BLOCKS} blocks of B = min(${MAX_BLOCK}, N/2) setTimeout calls (timed; delays drawn from the same case) each followed by B clearTimeout calls on random live timers (timed), so N returns to its value after every block; then max(4, 8192 / B) times B probe timers with delays 1..${PROBE_MAX_MS} ms, a ${PROBE_MAX_MS + 5} ms busy wait so all are due, and the time from the first probe callback to the last / (B - 1) ("fire": the dispatch of due timers with N others pending, callbacks included). ` +
+      `Two warm-up rounds, then ${reps} rounds alternating which goes first; per round the median block, then the median over rounds. A fresh process per N and case; both implementations live in it (zigloop allocates nothing per timer, so Node's timer garbage is the only GC work either side sees).`,
   );
 }
 
@@ -210,52 +241,62 @@ function settle() {
   globalThis.gc();
 }
 
-/** Child: bytes per pending timer at `count` pending timers, one subject per process. */
-export async function timerMemory({ subject, count }) {
+/** The median of each reading over rounds (each reading a number). */
+function medianReadings(readings) {
+  const out = {};
+  for (const key of Object.keys(readings[0])) out[key] = median(readings.map((r) => r[key]));
+  return out;
+}
+
+/**
+ * Child: bytes per pending timer, full stack, at `count` pending timers; one subject per
+ * process. `subject`: "html" or "node" (a zigloop loop of that profile: the core's Wasm memory,
+ * the host's typed-array columns and JS heap, and in the node profile a Timeout per timer) or
+ * "native" (Node's own timers); `delays`: a key of CASES. The caller keeps every handle (in an
+ * array allocated before the first reading), as code that may clear its timers does. Readings
+ * after two full GCs (--expose-gc): process.memoryUsage() heapUsed (the V8 heap), external (the
+ * Wasm memory and ArrayBuffer backing stores) and arrayBuffers, and the loop's
+ * memory.buffer.byteLength; `rounds` fresh measurements (a fresh loop each), medians.
+ */
+export async function timerMemory({ subject, count, delays, rounds }) {
+  const draw = CASES[delays].draw;
   const random = prng(0x3e3);
-  settle();
-  if (subject === "zigloop") {
-    const loop = await createLoop({ profile: "html" });
+  const handles = new Array(count).fill(0);
+  const readings = [];
+  for (let round = 0; round < rounds; round++) {
+    const loop = subject === "native" ? undefined : await createLoop({ profile: subject });
+    const set = loop ? (fn, ms) => loop.setTimeout(fn, ms) : setTimeout;
+    const clear = loop ? (id) => loop.clearTimeout(id) : clearTimeout;
     settle();
     const u0 = process.memoryUsage();
-    const m0 = loop.metrics().memory;
-    for (let i = 0; i < count; i++)
-      loop.setTimeout(noop, LONG_MIN + Math.floor(random() * LONG_SPAN));
+    const h0 = v8.getHeapStatistics();
+    const linear0 = loop ? loop.metrics().memory.linearBytes : 0;
+    for (let i = 0; i < count; i++) handles[i] = set(noop, draw(random));
     settle();
     const u1 = process.memoryUsage();
-    const m1 = loop.metrics().memory;
-    if (loop.pending.timers !== count) throw new Error("timers missing");
-    loop.close();
-    return {
-      heap: u1.heapUsed - u0.heapUsed,
-      // `external` counts the WebAssembly memory and the typed arrays' backing stores (the
-      // mirror's Int32Array/Uint8Array columns), which live outside the V8 heap.
-      external: u1.external - u0.external,
-      typedArrays: u1.arrayBuffers - u0.arrayBuffers,
-      linear: m1.linearBytes - m0.linearBytes,
-      arena: m1.arenaBytes - m0.arenaBytes,
-      handleCapacity: m1.handleCapacity,
-    };
+    const h1 = v8.getHeapStatistics();
+    const m1 = loop?.metrics().memory;
+    if (loop && loop.pending.timers !== count) throw new Error("timers missing");
+    const linear = loop ? m1.linearBytes - linear0 : 0;
+    const external = u1.external - u0.external;
+    const typedArrays = u1.arrayBuffers - u0.arrayBuffers;
+    const heap = u1.heapUsed - u0.heapUsed;
+    readings.push({
+      heap,
+      v8Heap: h1.used_heap_size - h0.used_heap_size,
+      external,
+      typedArrays,
+      linear,
+      // Node counts Wasm memory in `external`; should a version not, count it on its own.
+      total: heap + Math.max(external, linear + typedArrays),
+      arena: m1?.arenaBytes ?? 0,
+      handleCapacity: m1?.handleCapacity ?? 0,
+    });
+    for (let i = 0; i < count; i++) clear(handles[i]);
+    handles.fill(0);
+    loop?.close();
   }
-  const handles = new Array(count);
-  settle();
-  const u0 = process.memoryUsage();
-  const oneDuration = subject === "node-one-duration";
-  for (let i = 0; i < count; i++)
-    handles[i] = setTimeout(
-      noop,
-      oneDuration ? LONG_MIN : LONG_MIN + Math.floor(random() * LONG_SPAN),
-    );
-  settle();
-  const u1 = process.memoryUsage();
-  for (let i = 0; i < count; i++) clearTimeout(handles[i]);
-  // The handles array was allocated at full length before the first reading: not counted.
-  return {
-    heap: u1.heapUsed - u0.heapUsed,
-    external: u1.external - u0.external,
-    typedArrays: u1.arrayBuffers - u0.arrayBuffers,
-    linear: 0,
-  };
+  return medianReadings(readings);
 }
 
 /** Child: footprint of an empty loop: JS heap per loop (over `loops` loops) and its linear memory. */
@@ -278,46 +319,82 @@ export async function emptyLoop({ loops }) {
 }
 
 async function memory(ctx, rows, notes) {
-  const count = ctx.quick ? MEMORY_TIMERS / 10 : MEMORY_TIMERS;
-  const z = await runIsolated(ctx, import.meta.url, "timerMemory", { subject: "zigloop", count });
-  const nodeRandom = await runIsolated(ctx, import.meta.url, "timerMemory", {
-    subject: "node",
-    count,
-  });
-  const nodeOne = await runIsolated(ctx, import.meta.url, "timerMemory", {
-    subject: "node-one-duration",
-    count,
-  });
-  // JS heap + external memory (linear memory and typed-array backing stores live outside the heap).
-  const zPer = (z.heap + z.external) / count;
-  const nodeBytes = (r) => (r.heap + r.external) / count;
-  ctx.progress(
-    `memory per pending timer at ${formatCount(count)}: zigloop ${formatNumber(z.linear / count)} B linear + ${formatNumber(z.typedArrays / count)} B typed arrays + ${formatNumber(z.heap / count)} B JS heap; Node ${formatNumber(nodeBytes(nodeRandom))} B (random delays), ${formatNumber(nodeBytes(nodeOne))} B (one duration)`,
-  );
-  for (const [peer, label] of [
-    [nodeRandom, "Node setTimeout, random delays"],
-    [nodeOne, "Node setTimeout, one duration"],
-  ]) {
-    const peerPer = nodeBytes(peer);
-    rows.push({
-      benchmark: `bytes per pending timer at ${formatCount(count)} pending (JS heap + linear memory + typed arrays)`,
-      zigloop: zPer,
-      peer: peerPer,
-      peerName: label,
-      unit: "B",
-      ratio: peerPer / zPer,
-      ratioLabel: "less memory",
-      goal: "≥ 8x less",
-      goalRatio: 8,
-      met: peerPer / zPer >= 8,
-    });
+  const per = (r, count) => r.total / count;
+  const parts = (r, count) =>
+    `${formatNumber(r.linear / count)} B Wasm memory + ${formatNumber(r.typedArrays / count)} B typed arrays + ${formatNumber(r.heap / count)} B JS heap`;
+  const largest = MEMORY_SIZES[MEMORY_SIZES.length - 1];
+  for (const count of MEMORY_SIZES) {
+    const rounds = count <= 1e3 ? 9 : count <= 1e5 ? 3 : 1;
+    const measure = (subject, delays = "spread") =>
+      runIsolated(ctx, import.meta.url, "timerMemory", { subject, count, delays, rounds });
+    const z = { html: await measure("html"), node: await measure("node") };
+    const node = { spread: await measure("native"), shared: await measure("native", "shared") };
+    const nodeText = (key) => `${formatNumber(per(node[key], count))} B (${CASES[key].short})`;
+    ctx.progress(
+      `memory per pending timer at ${formatCount(count)}, full stack: zigloop html ${formatNumber(per(z.html, count))} B (${parts(z.html, count)}), node ${formatNumber(per(z.node, count))} B (${parts(z.node, count)}); Node ${nodeText("shared")}, ${nodeText("spread")}`,
+    );
+    for (const profile of ["html", "node"]) {
+      const zPer = per(z[profile], count);
+      // The goal row's peer is Node in the common case (its lean one), not its worst.
+      const peers = count === largest ? ["shared", "spread"] : ["shared"];
+      for (const key of peers) {
+        const peerPer = per(node[key], count);
+        const goalRow = key === "shared";
+        rows.push({
+          benchmark: goalRow
+            ? `bytes per pending timer, ${profile} profile${profile === "node" ? " (a Timeout per timer)" : ""}, ${formatCount(count)} pending, full stack (Wasm memory + typed arrays + JS heap)`
+            : `bytes per pending timer against Node's worst case, ${profile} profile, ${formatCount(count)} pending, full stack`,
+          zigloop: zPer,
+          peer: peerPer,
+          peerName: `Node setTimeout, ${CASES[key].short}`,
+          unit: "B",
+          ratio: peerPer / zPer,
+          ratioLabel: "less memory",
+          ...(goalRow
+            ? {
+                goal: `≤ ${BYTES_PER_TIMER_GOAL} B (full stack)`,
+                goalValue: BYTES_PER_TIMER_GOAL,
+                goalValueOf: zPer,
+                goalUnit: "B",
+                goalDirection: "max",
+                met: zPer <= BYTES_PER_TIMER_GOAL,
+                headline: count === largest ? 2 : undefined,
+              }
+            : {
+                goal: "≥ 8x less",
+                goalRatio: 8,
+                met: peerPer / zPer >= 8,
+              }),
+        });
+      }
+      if (count === largest) {
+        const peerPer = per(node.shared, count);
+        rows.push({
+          benchmark: `bytes per pending timer against Node's common case, ${profile} profile, ${formatCount(count)} pending, full stack`,
+          zigloop: zPer,
+          peer: peerPer,
+          peerName: `Node setTimeout, ${CASES.shared.short}`,
+          unit: "B",
+          ratio: peerPer / zPer,
+          ratioLabel: "less memory",
+          goal: "≥ 8x less",
+          goalRatio: 8,
+          met: peerPer / zPer >= 8,
+        });
+      }
+    }
+    notes.push(
+      `Memory per pending timer at ${formatCount(count)}, full stack (real-clock loops, one reused callback, no arguments, the caller keeping every handle; process.memoryUsage() after two full GCs, a fresh process per subject, median of ${rounds} round${rounds > 1 ? "s" : ""} with a fresh loop each): ` +
+        ["html", "node"]
+          .map(
+            (p) =>
+              `zigloop ${p} ${formatNumber(per(z[p], count))} B = ${parts(z[p], count)} (external grew ${formatNumber(z[p].external / count)} B; v8 used_heap_size ${formatNumber(z[p].v8Heap / count)} B; ${z[p].handleCapacity.toLocaleString("en-US")} handle slots, arena ${formatBytes(z[p].arena)})`,
+          )
+          .join("; ") +
+        `; Node ${nodeText("shared")} (a Timeout each, in ${SHARED_DELAYS_MS.length} lists), ${nodeText("spread")} (a Timeout each, about one TimersList per timer and the priority queue). ` +
+        "Wasm memory grows in 64 KiB pages and the host's columns in doubling steps, so small counts pay for a whole page and the spare slots.",
+    );
   }
-  notes.push(
-    `Memory per pending timer at ${formatCount(count)} (html profile, one reused callback, no arguments; process.memoryUsage() heapUsed + external after two full GCs, fresh process each): zigloop ${formatNumber(z.linear / count)} B of linear memory ` +
-      `(memory.buffer grew ${formatBytes(z.linear)}; arena ${formatBytes(z.arena)}; ${z.handleCapacity.toLocaleString("en-US")} handle slots) + ${formatNumber(z.typedArrays / count)} B of typed arrays (the HandleMirror's ids, kinds, refs, nesting and delays columns) + ${formatNumber(z.heap / count)} B of JS heap (its fns, args and objects columns: 3 pointers per slot), ` +
-      `the mirror sized to the core's handle capacity; external grew ${formatNumber(z.external / count)} B (linear memory + typed arrays) = ${formatNumber(zPer)} B in all; ` +
-      `Node ${formatNumber(nodeBytes(nodeRandom))} B with random delays (a Timeout each, plus about one TimersList per distinct duration and the priority queue), ${formatNumber(nodeBytes(nodeOne))} B with one shared duration (a Timeout each); Node's external grew ${formatNumber(nodeRandom.external / count)} / ${formatNumber(nodeOne.external / count)} B.`,
-  );
 
   const loops = ctx.quick ? 50 : EMPTY_LOOPS;
   const e = await runIsolated(ctx, import.meta.url, "emptyLoop", { loops });
