@@ -28,16 +28,19 @@ import {
   LoopStateError,
 } from "../errors.ts";
 import {
+  HandleFlag,
   type HandleOwner,
   Immediate,
+  isRefed,
   kArgs,
   kCallback,
   kDelay,
+  kFlags,
   kId,
   kOwner,
-  kPrimitive,
-  kRefed,
-  kRepeat,
+  primitiveOf,
+  setPrimitive,
+  setRefed,
   Timeout,
 } from "../profile/handles.ts";
 import {
@@ -358,7 +361,8 @@ export class Engine implements HandleOwner {
   /** A Timeout that will not run again: refresh() becomes a no-op and its number is forgotten. */
   forgetTimeout(timeout: Timeout): void {
     timeout[kCallback] = null;
-    if (timeout[kPrimitive] !== 0) this.knownTimersById.delete(timeout[kPrimitive]);
+    if ((timeout[kFlags] & HandleFlag.primitive) !== 0)
+      this.knownTimersById.delete(primitiveOf(timeout));
   }
 
   // ---- node profile handles (HandleOwner) -------------------------------------------
@@ -376,26 +380,28 @@ export class Engine implements HandleOwner {
       // Fired already. Inside its own batch the core still holds it and re-arms the
       // same id; afterwards it needs a new one. Either way it is live again.
       let revived = id;
+      const repeat = (timeout[kFlags] & HandleFlag.repeat) !== 0;
       const status = core.guard("refresh a timer", () => core.exports.zl_timer_refresh(id));
       if (status !== Status.ok) {
         revived = core.guard("refresh a timer", () =>
-          core.timerSchedule(timeout[kDelay], timeout[kRepeat] ? 1 : 0),
+          core.timerSchedule(timeout[kDelay], repeat ? 1 : 0),
         );
         if (revived < 0) core.fail(revived, "refresh a timer");
         timeout[kId] = revived;
       }
-      const kind = timeout[kRepeat] ? Kind.interval : Kind.timeout;
+      const kind = repeat ? Kind.interval : Kind.timeout;
+      const ref = isRefed(timeout);
       this.mirror.store(
         revived,
         kind,
         timeout[kCallback]!,
         timeout[kArgs],
-        timeout[kRefed],
+        ref,
         1,
         timeout[kDelay],
         timeout,
       );
-      if (timeout[kRefed]) this.live.retain();
+      if (ref) this.live.retain();
     }
     if (this.driver !== undefined && this.phase === Phase.none)
       this.driver.arm(this.nowUs + timeout[kDelay] * 1000, this.nowUs);
@@ -415,10 +421,10 @@ export class Engine implements HandleOwner {
   batchDrop: (id: number) => void = () => {};
 
   handleSetRef(handle: Timeout | Immediate, ref: boolean): void {
-    if (handle[kRefed] === ref) return;
+    if (isRefed(handle) === ref) return;
     // An Immediate that ran or was cleared stays unref'd, as Node's (kRefed = null).
     if (handle instanceof Immediate && handle[kId] === 0) return;
-    handle[kRefed] = ref;
+    setRefed(handle, ref);
     const slot = this.mirror.find(handle[kId]);
     if (slot < 0 || this.closed) return;
     this.mirror.refs[slot] = ref ? 1 : 0;
@@ -434,11 +440,11 @@ export class Engine implements HandleOwner {
   }
 
   timeoutPrimitive(timeout: Timeout): number {
-    if (timeout[kPrimitive] === 0) {
-      timeout[kPrimitive] = timeout[kId];
+    if ((timeout[kFlags] & HandleFlag.primitive) === 0) {
+      setPrimitive(timeout, timeout[kId]);
       if (this.mirror.find(timeout[kId]) >= 0) this.knownTimersById.set(timeout[kId], timeout);
     }
-    return timeout[kPrimitive];
+    return primitiveOf(timeout);
   }
 
   immediateClear(immediate: Immediate): void {
@@ -493,7 +499,7 @@ export class Engine implements HandleOwner {
     const object = mirror.objects[slot] as Immediate | undefined;
     if (object !== undefined) {
       object[kId] = 0;
-      object[kRefed] = false;
+      setRefed(object, false);
     }
     const ref = mirror.refs[slot] === 1;
     mirror.clear(slot);

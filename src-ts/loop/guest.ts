@@ -24,7 +24,7 @@
  */
 
 import { Kind } from "../core/handle_mirror.ts";
-import { type Immediate, kThis, type Timeout } from "../profile/handles.ts";
+import { type Immediate, setFacade, type Timeout } from "../profile/handles.ts";
 import type { RealmHooks } from "../runtime.ts";
 import type { Engine } from "./engine.ts";
 
@@ -116,7 +116,7 @@ export class GuestBinding {
   facade(handle: Timeout | Immediate, kind: "timeout" | "immediate"): object {
     const facade = kind === "timeout" ? this.#side.newTimeout() : this.#side.newImmediate();
     this.#handles.set(facade, handle);
-    handle[kThis] = facade;
+    setFacade(handle, facade);
     return facade;
   }
 

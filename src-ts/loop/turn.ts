@@ -18,12 +18,14 @@
 import { Kind } from "../core/handle_mirror.ts";
 import { LoopLimitError } from "../errors.ts";
 import {
+  HandleFlag,
   type Immediate,
+  kFlags,
   kId,
-  kPrimitive,
-  kRefed,
-  kThis,
+  primitiveOf,
+  setRefed,
   type Timeout,
+  thisOf,
 } from "../profile/handles.ts";
 import { NESTING_CLAMP_MS, NESTING_LIMIT } from "../profile/html.ts";
 import { type Engine, Phase } from "./engine.ts";
@@ -271,7 +273,8 @@ export class Turn {
       mirror.clear(slot);
       if (object !== undefined) {
         const timeout = object as Timeout;
-        if (timeout[kPrimitive] !== 0) engine.knownTimersById.delete(timeout[kPrimitive]);
+        if ((timeout[kFlags] & HandleFlag.primitive) !== 0)
+          engine.knownTimersById.delete(primitiveOf(timeout));
       }
       if (ref) engine.live.release();
     }
@@ -281,7 +284,7 @@ export class Turn {
     if (before) this.#rearmInterval(id, level);
     engine.nesting = level;
     engine.timersRun++;
-    const thisArg = object === undefined ? engine.thisArg : (object as Timeout)[kThis];
+    const thisArg = object === undefined ? engine.thisArg : thisOf(object as Timeout);
     let threw = false;
     try {
       if (args === undefined) fn.call(thisArg);
@@ -353,10 +356,10 @@ export class Turn {
     if (object !== undefined) {
       // Node clears kRefed before the callback runs: hasRef() inside it is false.
       (object as Immediate)[kId] = 0;
-      (object as Immediate)[kRefed] = false;
+      setRefed(object as Immediate, false);
     }
     if (ref) engine.live.release();
-    const thisArg = object === undefined ? engine.thisArg : (object as Immediate)[kThis];
+    const thisArg = object === undefined ? engine.thisArg : thisOf(object as Immediate);
     try {
       if (args === undefined) fn.call(thisArg);
       else fn.apply(thisArg, args);

@@ -13,14 +13,64 @@
 /** Internal slots of Timeout/Immediate objects (not part of the public API). */
 export const kOwner: unique symbol = Symbol("zigloop.owner");
 export const kId: unique symbol = Symbol("zigloop.id");
-export const kPrimitive: unique symbol = Symbol("zigloop.primitive");
-export const kRefed: unique symbol = Symbol("zigloop.refed");
+export const kFlags: unique symbol = Symbol("zigloop.flags");
 export const kCallback: unique symbol = Symbol("zigloop.callback");
 export const kArgs: unique symbol = Symbol("zigloop.args");
 export const kDelay: unique symbol = Symbol("zigloop.delay");
-export const kRepeat: unique symbol = Symbol("zigloop.repeat");
-/** What guest code sees for this handle: a guest-realm facade (loop/guest.ts), or the handle itself. */
-export const kThis: unique symbol = Symbol("zigloop.this");
+
+/**
+ * The bits of `[kFlags]`. One small integer instead of a field each: a pending node-profile
+ * timer is a `Timeout`, so every field is paid per timer (8 bytes each on a 64-bit V8
+ * without pointer compression). What is rare (a numeric id taken, a guest's facade) lives
+ * in side tables and costs nothing until used.
+ */
+export const HandleFlag = {
+  /** Keeps the loop alive (`ref()`). */
+  refed: 1,
+  /** An interval. */
+  repeat: 2,
+  /** `[Symbol.toPrimitive]()` was taken: its number is in `primitiveOf`. */
+  primitive: 4,
+  /** Guest code sees a guest-realm facade (`thisOf`), not the handle. */
+  guest: 8,
+} as const;
+
+/** The numbers handed out by `[Symbol.toPrimitive]()` (stable across `refresh()`, as Node's). */
+const primitives = new WeakMap<Timeout, number>();
+/** The guest-realm facades of handles made for a guest (loop/guest.ts). */
+const facades = new WeakMap<Timeout | Immediate, object>();
+
+/** The number `[Symbol.toPrimitive]()` returned for `timeout`, or 0 if it was never taken. */
+export function primitiveOf(timeout: Timeout): number {
+  return (timeout[kFlags] & HandleFlag.primitive) === 0 ? 0 : primitives.get(timeout)!;
+}
+
+/** Records the number `[Symbol.toPrimitive]()` hands out for `timeout`. */
+export function setPrimitive(timeout: Timeout, primitive: number): void {
+  primitives.set(timeout, primitive);
+  timeout[kFlags] |= HandleFlag.primitive;
+}
+
+/** What a callback's `this` is and guest code holds: the guest's facade, or the handle itself. */
+export function thisOf(handle: Timeout | Immediate): object {
+  return (handle[kFlags] & HandleFlag.guest) === 0 ? handle : facades.get(handle)!;
+}
+
+/** Makes `facade` what guest code sees for `handle`. */
+export function setFacade(handle: Timeout | Immediate, facade: object): void {
+  facades.set(handle, facade);
+  handle[kFlags] |= HandleFlag.guest;
+}
+
+/** Whether the handle keeps the loop alive. */
+export function isRefed(handle: Timeout | Immediate): boolean {
+  return (handle[kFlags] & HandleFlag.refed) !== 0;
+}
+
+/** Sets or clears the handle's ref bit (the loop's ref count is the caller's). */
+export function setRefed(handle: Timeout | Immediate, ref: boolean): void {
+  handle[kFlags] = ref ? handle[kFlags] | HandleFlag.refed : handle[kFlags] & ~HandleFlag.refed;
+}
 
 /** What a Timeout or Immediate asks of the loop that created it (internal, not public API). */
 export interface HandleOwner {
@@ -46,15 +96,12 @@ export class Timeout {
   [kOwner]: HandleOwner;
   /** The core id while armed or due; 0 once it has fired for good or was cleared. */
   [kId]: number;
-  [kPrimitive]: number;
-  [kRefed]: boolean;
+  /** {@link HandleFlag} bits. */
+  [kFlags]: number;
   /** null once cleared (Node sets `_onTimeout = null`): refresh is then a no-op. */
   [kCallback]: Function | null;
   [kArgs]: unknown[] | undefined;
   [kDelay]: number;
-  [kRepeat]: boolean;
-  /** The callback's `this` and what setTimeout returned: itself, or a guest's facade. */
-  [kThis]: object;
 
   /** @internal Created by the loop's setTimeout/setInterval. */
   constructor(
@@ -67,13 +114,10 @@ export class Timeout {
   ) {
     this[kOwner] = owner;
     this[kId] = id;
-    this[kPrimitive] = 0;
-    this[kRefed] = true;
+    this[kFlags] = repeat ? HandleFlag.refed | HandleFlag.repeat : HandleFlag.refed;
     this[kCallback] = callback;
     this[kArgs] = args;
     this[kDelay] = delay;
-    this[kRepeat] = repeat;
-    this[kThis] = this;
   }
 
   /** Makes the timer keep the loop (and a Node process) alive again. */
@@ -90,7 +134,7 @@ export class Timeout {
 
   /** Whether the timer keeps the loop alive. */
   hasRef(): boolean {
-    return this[kRefed];
+    return (this[kFlags] & HandleFlag.refed) !== 0;
   }
 
   /** Restarts the timer with its delay counted from now; revives a fired one-shot. */
@@ -125,16 +169,14 @@ export class Immediate {
   [kOwner]: HandleOwner;
   /** The core id while queued; 0 once it ran or was cleared. */
   [kId]: number;
-  [kRefed]: boolean;
-  /** The callback's `this` and what setImmediate returned: itself, or a guest's facade. */
-  [kThis]: object;
+  /** {@link HandleFlag} bits. */
+  [kFlags]: number;
 
   /** @internal Created by the loop's setImmediate. */
   constructor(owner: HandleOwner, id: number) {
     this[kOwner] = owner;
     this[kId] = id;
-    this[kRefed] = true;
-    this[kThis] = this;
+    this[kFlags] = HandleFlag.refed;
   }
 
   ref(): this {
@@ -148,7 +190,7 @@ export class Immediate {
   }
 
   hasRef(): boolean {
-    return this[kRefed];
+    return (this[kFlags] & HandleFlag.refed) !== 0;
   }
 
   [dispose](): void {
