@@ -14,6 +14,7 @@
  * | promises | `loop/promises.ts` | the loop's Promise class and its wiring |
  * | globals | `loop/globals.ts` | installGlobals and its disposers |
  * | watches | `loop/watch.ts` | I/O readiness as loop tasks |
+ * | ingress host | `loop/ingress_host.ts` | the seam `zigloop/ingress` uses (other threads) |
  * | profiles | `profile/` | html and node timer policy, Timeout/Immediate |
  * | core | `core/` | the Wasm instance, its ABI, the boundary |
  *
@@ -29,6 +30,18 @@ import {
   LoopClosedError,
   ReentrancyError,
 } from "./errors.ts";
+import type {
+  ClockOf,
+  DriveOptions,
+  ImmediateHandle,
+  ImmediateId,
+  ImmediateThis,
+  ManualOnly,
+  ProfileOf,
+  TimerHandle,
+  TimerId,
+  TimerThis,
+} from "./event_loop_types.ts";
 import type { ClockKind, Profile } from "./loop/config.ts";
 import { type EventLoopOptions, resolveConfig } from "./loop/config.ts";
 import { Engine } from "./loop/engine.ts";
@@ -40,6 +53,7 @@ import {
   installOnto,
 } from "./loop/globals.ts";
 import { GuestBinding } from "./loop/guest.ts";
+import { INGRESS_HOST, IngressHost, type IngressLoop } from "./loop/ingress_host.ts";
 import {
   type CloseReport,
   Lifecycle,
@@ -67,47 +81,11 @@ import { HostEventTarget, type LoopEventListener, type LoopListenerOptions } fro
 
 export type { CapacityOptions, ClockKind, EventLoopOptions, Profile } from "./loop/config.ts";
 export type { GlobalsDisposer, InstallGlobalsOptions } from "./loop/globals.ts";
+export type { IngressCounts } from "./loop/ingress_host.ts";
 export type { CloseReport, LoopState, ShutdownReport } from "./loop/lifecycle.ts";
-
-/** Options of the synchronous driving calls. */
-export interface DriveOptions {
-  /** Rounds before a LoopLimitError (a round = one turn, or one time step for runAll). */
-  limit?: number;
-}
-
-/** What `setTimeout`/`setInterval` return: a number (html), a {@linkcode Timeout} (node). */
-export type TimerHandle<P extends Profile> = P extends "node" ? Timeout : number;
-/** What `setImmediate` returns: a number (html), an {@linkcode Immediate} (node). */
-export type ImmediateHandle<P extends Profile> = P extends "node" ? Immediate : number;
-/** What `clearTimeout`/`clearInterval` accept: an id (html); a Timeout or its number (node). */
-export type TimerId<P extends Profile> = P extends "node" ? Timeout | number | string : number;
-/** What `clearImmediate` accepts. */
-export type ImmediateId<P extends Profile> = P extends "node" ? Immediate : number;
-/** `this` inside a timer callback: the global (html), the Timeout (node). */
-export type TimerThis<P extends Profile> = P extends "node" ? Timeout : unknown;
-/** `this` inside an immediate's callback. */
-export type ImmediateThis<P extends Profile> = P extends "node" ? Immediate : unknown;
-/** A manual-clock method's argument type: `never` on a loop whose type says it has a real clock. */
-export type ManualOnly<C extends ClockKind, T> = [C] extends ["real"] ? never : T;
 
 /** The loop type `createEventLoop(options)` returns for those options. */
 export type EventLoopFor<O> = EventLoop<ProfileOf<O>, ClockOf<O>>;
-/** The profile options select (html when absent). */
-export type ProfileOf<O> = "profile" extends keyof O
-  ? O extends { readonly profile?: infer P }
-    ? [Exclude<P, undefined>] extends [never]
-      ? "html"
-      : Exclude<P, undefined> & Profile
-    : "html"
-  : "html";
-/** The clock options select (real when absent). */
-export type ClockOf<O> = "clock" extends keyof O
-  ? O extends { readonly clock?: infer C }
-    ? [Exclude<C, undefined>] extends [never]
-      ? "real"
-      : Exclude<C, undefined> & ClockKind
-    : "real"
-  : "real";
 
 const asyncDispose: typeof Symbol.asyncDispose =
   (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ??
@@ -619,6 +597,18 @@ export class EventLoop<
   /** `await using loop = await createEventLoop()`: a graceful shutdown at the end of the scope. */
   async [asyncDispose](): Promise<void> {
     await this.shutdown();
+  }
+
+  // ---- work from other threads -------------------------------------------------------
+
+  /**
+   * @internal What `zigloop/ingress` uses of this loop (`createIngress(loop)`,
+   * `offload(loop, fn)`, `createPool(loop)`): its task queue, liveness, Promise and closing
+   * (loop/ingress_host.ts). Created on first use.
+   */
+  [INGRESS_HOST](): IngressLoop {
+    const lifecycle = this.#lifecycle;
+    return (lifecycle.ingress ??= new IngressHost(this.#engine, this.#promises));
   }
 
   // ---- globals -----------------------------------------------------------------------

@@ -10,6 +10,10 @@
  * - `close()` refuses new work first (so a hook that runs while watches detach cannot
  *   slip work in), then drops what is queued and counts it.
  * - A trap breaks this loop only: it is closed, its queues emptied, its waiters rejected.
+ * - Ingresses and offload pools (`zigloop/ingress`, through `ingress_host.ts`) are told
+ *   first in each case: before a graceful shutdown refuses work (what they accepted still
+ *   runs as tasks), and before close() drops the queued tasks (they count what will not
+ *   run); the reports carry their counts as `ingress`.
  *
  * @module
  */
@@ -19,6 +23,7 @@ import type { CoreTrapError } from "../errors.ts";
 import { type Immediate, kId, Timeout } from "../profile/handles.ts";
 import { type Engine, Phase } from "./engine.ts";
 import { hostMacrotask } from "./host_driver.ts";
+import type { IngressCounts, IngressHost } from "./ingress_host.ts";
 import type { LoopPromises } from "./promises.ts";
 import type { RealTime } from "./real_time.ts";
 import type { Turn } from "./turn.ts";
@@ -36,13 +41,26 @@ export interface ShutdownReport {
   ranTasks: number;
   /** Pending loop promises rejected with a TerminationError. */
   rejectedPromises: number;
+  /**
+   * Messages from other threads (`zigloop/ingress`): delivered over the life of the
+   * ingresses and pools still open when the shutdown began, and accepted but never run
+   * (0 unless the loop's task capacity refused them). Absent when none was open.
+   */
+  ingress?: IngressCounts;
 }
 
 /** What `close()` discarded. */
 export interface CloseReport {
   cancelledTimers: number;
+  /** Tasks and immediates dropped (including the loop tasks queued for ingress messages). */
   droppedTasks: number;
   droppedMicrotasks: number;
+  /**
+   * Messages from other threads (`zigloop/ingress`): delivered over the life of the
+   * ingresses and pools still open at close, and accepted but never run (queued as tasks,
+   * or still in their lanes). Absent when none was open.
+   */
+  ingress?: IngressCounts;
 }
 
 export class Lifecycle {
@@ -53,6 +71,10 @@ export class Lifecycle {
   readonly #watches: Watches;
   #shutdown: Promise<ShutdownReport> | undefined = undefined;
   #closeReport: CloseReport | undefined = undefined;
+  /** Set when `zigloop/ingress` first attaches to this loop (ingress_host.ts). */
+  ingress: IngressHost | undefined = undefined;
+  /** A graceful shutdown told the ingresses (once, even if a client's hook re-enters shutdown). */
+  #ingressTold = false;
 
   constructor(
     engine: Engine,
@@ -84,12 +106,17 @@ export class Lifecycle {
     if (engine.closed)
       return Promise.resolve({ cancelledTimers: 0, ranTasks: 0, rejectedPromises: 0 });
     if (!graceful) {
-      const closed = this.close();
-      return Promise.resolve({
-        cancelledTimers: closed.cancelledTimers,
-        ranTasks: 0,
-        rejectedPromises: 0,
-      });
+      this.close();
+      return this.#closedShutdown();
+    }
+    if (this.ingress !== undefined && !this.#ingressTold) {
+      // Ingresses queue what they accepted while tasks are still accepted: it runs below.
+      this.#ingressTold = true;
+      this.ingress.loopClosing(true);
+      // A client's hook may have shut down or closed the loop itself.
+      if (engine.core.broken) return Promise.reject(engine.core.broken);
+      if (this.#shutdown) return this.#shutdown;
+      if (engine.closed) return this.#closedShutdown();
     }
     // Timers that will not run: the mirror's (a one-shot whose callback is running now
     // already left it; the core still holds it as due, so its own count is one higher).
@@ -142,7 +169,22 @@ export class Lifecycle {
       (engine.immediatesRun - immediatesRunAtStart);
     if (!engine.closed) this.close();
     if (engine.core.broken) throw engine.core.broken;
-    return { cancelledTimers, ranTasks, rejectedPromises };
+    const report: ShutdownReport = { cancelledTimers, ranTasks, rejectedPromises };
+    const ingress = this.#closeReport?.ingress;
+    if (ingress !== undefined) report.ingress = ingress;
+    return report;
+  }
+
+  /** A client closed the loop from inside its loopClosing (shutdown() then reports the close). */
+  #closedShutdown(): Promise<ShutdownReport> {
+    const closed = this.#closeReport!;
+    const report: ShutdownReport = {
+      cancelledTimers: closed.cancelledTimers,
+      ranTasks: 0,
+      rejectedPromises: 0,
+    };
+    if (closed.ingress !== undefined) report.ingress = closed.ingress;
+    return Promise.resolve(report);
   }
 
   close(): CloseReport {
@@ -159,6 +201,12 @@ export class Lifecycle {
     engine.stopping = false;
     engine.refusing = true;
     this.#watches.closeAll(true);
+    const ingress = this.ingress;
+    if (ingress !== undefined) {
+      ingress.loopClosing(false);
+      const counts = ingress.loopClosed();
+      if (counts !== undefined) report.ingress = counts;
+    }
     try {
       if (!engine.core.broken) {
         engine.micro.flush();
@@ -195,6 +243,7 @@ export class Lifecycle {
     engine.closed = true;
     engine.refusing = true;
     engine.micro.clear(); // the checkpoint running now (if any) stops after the current job
+    this.ingress?.loopClosing(false); // producers see the ingress closed, not a full lane
     this.#realTime?.dispose();
   }
 }
