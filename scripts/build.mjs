@@ -8,8 +8,9 @@
 //    CommonJS file with esbuild, for `require("zigloop")`. CommonJS has no
 //    `import.meta`, so `import.meta.url` is defined as the bundle's own file URL;
 //    dist/cjs/ is at the same depth as src-ts/core/, so the relative wasm URL
-//    still resolves.
-// 3. dist/cjs/**/*.d.cts: the declarations of the Node entry again, as CommonJS
+//    still resolves. Likewise dist/cjs/ingress.cjs and worker.cjs for
+//    `require("zigloop/ingress")` and `require("zigloop/worker")` (CJS_BUNDLES).
+// 3. dist/cjs/**/*.d.cts: the declarations of the entries again, as CommonJS
 //    declarations (zigloop.d.cts is node.d.ts), with relative specifiers
 //    rewritten to `.cjs` so TypeScript resolves them to the sibling `.d.cts`.
 // 4. dist/wasm.d.ts, dist/wasm.d.cts: the types of the `zigloop/wasm` export (the
@@ -27,6 +28,37 @@ const CJS_DIR = "cjs";
 const CJS_ENTRY = "zigloop";
 // The identifier the bundle's banner binds to its own file URL.
 const META_URL = "__zigloop_import_meta_url";
+
+/**
+ * The CommonJS bundles: the Node entry, and the ingress entries (`zigloop/ingress`,
+ * `zigloop/worker`). `metaUrl` is what `import.meta.url` means in the bundle: its own
+ * file for the Node entry (dist/cjs/ is at the depth of src-ts/core/, so the relative
+ * wasm URL resolves); the ESM pool module for the ingress, so the offload pool's worker
+ * is dist/ingress/pool_worker.js (an ES module, loaded by a new thread either way).
+ */
+const CJS_BUNDLES = [
+  {
+    entry: "src-ts/node.ts",
+    out: `${CJS_ENTRY}.cjs`,
+    metaUrl: "__filename",
+    declarations: "node.d.ts",
+    declarationsTarget: `${CJS_DIR}/${CJS_ENTRY}.d.cts`,
+  },
+  {
+    entry: "src-ts/ingress/mod.ts",
+    out: "ingress.cjs",
+    metaUrl: `require("node:path").join(__dirname, "../ingress/pool.js")`,
+    declarations: "ingress/mod.d.ts",
+    declarationsTarget: `${CJS_DIR}/ingress/mod.d.cts`,
+  },
+  {
+    entry: "src-ts/ingress/worker.ts",
+    out: "worker.cjs",
+    metaUrl: "__filename",
+    declarations: "ingress/worker.d.ts",
+    declarationsTarget: `${CJS_DIR}/ingress/worker.d.cts`,
+  },
+];
 
 const WASM_DOC = `/**
  * \`zigloop/wasm\`: the raw core, wasm/zigloop.wasm, for embedders who compile it
@@ -72,30 +104,14 @@ async function buildInto(dist) {
     },
   );
 
-  // 2. The CommonJS bundle.
-  const outfile = join(dist, CJS_DIR, `${CJS_ENTRY}.cjs`);
-  await build({
-    entryPoints: [join(root, "src-ts/node.ts")],
-    outfile,
-    bundle: true,
-    format: "cjs",
-    platform: "node",
-    target: "node20",
-    keepNames: true, // class and function names users see (errors, Timeout) survive bundling
-    legalComments: "none",
-    logLevel: "warning",
-    define: { "import.meta.url": META_URL },
-    banner: {
-      js: `"use strict";\nconst ${META_URL} = require("node:url").pathToFileURL(__filename).href;`,
-    },
-  });
-  const bundle = readFileSync(outfile, "utf8");
-  if (bundle.includes("import.meta")) {
-    throw new Error(`${relative(dist, outfile)} still mentions import.meta: CommonJS has none.`);
-  }
+  // 2. The CommonJS bundles.
+  for (const bundle of CJS_BUNDLES) await buildCjs(dist, bundle);
 
-  // 3. CommonJS declarations: node.d.ts and everything it imports, as .d.cts.
-  copyDeclarationsAsCjs(dist, "node.d.ts", `${CJS_DIR}/${CJS_ENTRY}.d.cts`);
+  // 3. CommonJS declarations: each bundle's entry declaration and everything it imports,
+  //    as .d.cts.
+  for (const bundle of CJS_BUNDLES) {
+    copyDeclarationsAsCjs(dist, bundle.declarations, bundle.declarationsTarget);
+  }
 
   // 4. Types of `zigloop/wasm`.
   // CompiledCore (web.ts) stands for WebAssembly.Module without needing the DOM library.
@@ -109,9 +125,33 @@ async function buildInto(dist) {
   );
 }
 
+async function buildCjs(dist, { entry, out, metaUrl }) {
+  const outfile = join(dist, CJS_DIR, out);
+  await build({
+    entryPoints: [join(root, entry)],
+    outfile,
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    keepNames: true, // class and function names users see (errors, Timeout) survive bundling
+    legalComments: "none",
+    logLevel: "warning",
+    define: { "import.meta.url": META_URL },
+    banner: {
+      js: `"use strict";\nconst ${META_URL} = require("node:url").pathToFileURL(${metaUrl}).href;`,
+    },
+  });
+  const bundle = readFileSync(outfile, "utf8");
+  if (bundle.includes("import.meta")) {
+    throw new Error(`${relative(dist, outfile)} still mentions import.meta: CommonJS has none.`);
+  }
+}
+
 /**
- * Copies `entry` (a path directly under `dist`, so relative paths stay valid from
- * cjs/) and every declaration file it reaches by a relative specifier into cjs/
+ * Copies `entry` (a path under `dist`; its target keeps the same depth under cjs/, so
+ * relative paths stay valid) and every declaration file it reaches by a relative
+ * specifier into cjs/
  * as `.d.cts`, rewriting those specifiers (`./api.ts`, `./api.js`) to
  * `./api.cjs`, which TypeScript resolves to `api.d.cts`.
  */

@@ -72,6 +72,20 @@ export const HostEvent: new (type: string, init?: LoopEventInit) => LoopEvent = 
 ).Event;
 
 /**
+ * An `AbortSignal` as zigloop uses it (a subset of the DOM's): `offload`'s cancellation.
+ * Any host AbortSignal fits.
+ */
+export interface LoopAbortSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
+/** A URL as zigloop accepts it: a string, or anything with an `href` (a host `URL`). */
+export type LoopUrl = string | { readonly href: string };
+
+/**
  * A compiled `WebAssembly.Module` (of zigloop.wasm). Declared opaquely: the DOM's own
  * `WebAssembly.Module` type is an empty interface too, so any module is accepted here.
  */

@@ -1,6 +1,8 @@
 // CommonJS consumers: the .d.cts declarations (see consumer.mts).
 import zigloop = require("zigloop");
 import coreModule = require("zigloop/wasm");
+import ingress = require("zigloop/ingress");
+import worker = require("zigloop/worker");
 export const loop: Promise<zigloop.EventLoop<"html", "manual">> = zigloop.createEventLoop({
   clock: "manual",
 });
@@ -8,3 +10,9 @@ export const sync: zigloop.EventLoop<"node", "real"> = zigloop.createEventLoopSy
   module: coreModule,
   profile: "node",
 });
+export const offloaded: Promise<string> = ingress.offload(
+  sync,
+  (s: string) => s.toUpperCase(),
+  "a",
+);
+export const open: typeof worker.openIngress = worker.openIngress;

@@ -10,7 +10,9 @@ import {
   type PromiseRejectionEvent,
   type Timeout,
 } from "zigloop";
+import { createIngress, type Ingress, type IngressReport, offload } from "zigloop/ingress";
 import coreModule from "zigloop/wasm";
+import { type IngressPort, openIngress } from "zigloop/worker";
 
 const html = await createEventLoop();
 const node = await createEventLoop({ profile: "node" });
@@ -71,4 +73,13 @@ dispose[Symbol.dispose]();
 t[Symbol.dispose]();
 void html[Symbol.asyncDispose]();
 
-export { id, n, p };
+const ingress: Ingress = createIngress(html, { producers: 2 });
+ingress.on(1, (payload: unknown, producer: number) => [payload, producer]);
+const port: IngressPort = openIngress(ingress.description);
+const posted: boolean = port.post(1, "text");
+// @ts-expect-error: a kind is a number
+port.post("one", 1);
+const report: IngressReport = ingress.close();
+const product: Promise<number> = offload(html, (a: number, b: number) => a * b, 6, 7);
+
+export { id, n, p, posted, product, report };
