@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run test:runtimes`: runs the shared smoke test (test/runtimes/smoke.mjs) in
-// every runtime through its thin runner, one after another (timing matters), and
-// prints a table. Exits 1 if any runtime failed, 2 on a usage error.
+// `npm run test:runtimes`: runs the shared smoke test (test/runtimes/smoke.mjs) and
+// the ingress case (test/runtimes/ingress_case.mjs: producers in worker threads, and
+// offload) in every runtime through its thin runner, one after another (timing
+// matters), and prints a table. Exits 1 if any runtime failed, 2 on a usage error.
 //
 // Usage: node scripts/test_runtimes.mjs [options] [runtime ...]
 //   runtime    a name from RUNNERS below, or its family ("bun" = bun and
@@ -23,6 +24,16 @@ const EXIT_GRACE_MS = 10_000;
 const localBin = (path, fallback) => (existsSync(join(root, path)) ? join(root, path) : fallback);
 const deno = localBin("node_modules/deno/deno", localBin("node_modules/.bin/deno", "deno"));
 const bun = localBin("node_modules/.bin/bun", "bun");
+// Deno reads the wasm, and the worker modules of the ingress case (its producers, the
+// producer entry and the offload pool's worker): Deno checks read access for the
+// modules a Worker loads.
+const denoReads = `--allow-read=${[
+  "wasm/zigloop.wasm",
+  "src-ts/",
+  "test/runtimes/ingress_producer.mjs",
+]
+  .map((path) => join(root, path))
+  .join(",")}`;
 const workerdRunner = (compatibilityDate) => ({
   command: [process.execPath, "test/runtimes/workerd_runner.mjs"],
   env: { ZIGLOOP_WORKERD_COMPAT_DATE: compatibilityDate },
@@ -45,14 +56,8 @@ const RUNNERS = [
   },
   {
     name: "deno",
-    // The TS sources with the fetch loader; the only permission is reading the wasm.
-    command: [
-      deno,
-      "run",
-      "--no-lock",
-      `--allow-read=${join(root, "wasm/zigloop.wasm")}`,
-      "test/runtimes/deno_runner.ts",
-    ],
+    // The TS sources with the fetch loader; the only permission is reading the wasm and worker modules.
+    command: [deno, "run", "--no-lock", denoReads, "test/runtimes/deno_runner.ts"],
   },
   {
     name: "deno:message-channel",
@@ -60,7 +65,7 @@ const RUNNERS = [
       deno,
       "run",
       "--no-lock",
-      `--allow-read=${join(root, "wasm/zigloop.wasm")}`,
+      denoReads,
       "test/runtimes/deno_runner.ts",
       "--message-channel",
     ],
@@ -292,6 +297,13 @@ function judge(runner, run, options) {
   return [status, problems];
 }
 
+/** The ingress case (test/runtimes/ingress_case.mjs): messages from producer threads, or why there are none. */
+function ingressCell(ingress) {
+  if (ingress === undefined) return "-";
+  if (ingress.unsupported) return ingress.ok ? "no threads (throws)" : "FAIL";
+  return ingress.ok ? `${ingress.delivered} msgs, offload ok` : "FAIL";
+}
+
 function table(rows) {
   const header = [
     "runtime",
@@ -304,6 +316,7 @@ function table(rows) {
     "wake",
     "host timers",
     "late p50/max ms",
+    "ingress",
     "total ms",
   ];
   const cells = [header, ...rows];
@@ -340,6 +353,7 @@ async function main() {
       r.env?.wake ?? "-",
       real.host?.setTimeout ?? "-",
       real.p50LateMs === undefined ? "-" : `${real.p50LateMs}/${real.maxLateMs}`,
+      ingressCell(r.ingress),
       run.totalMs,
     ]);
     if (status !== "pass") failures.push({ runner, problems, run });

@@ -2,6 +2,7 @@
 // user does (dist/node.js, node:fs loader), or with --src the TypeScript sources
 // (src-ts/node.ts), which Bun runs directly.
 // Usage: bun test/runtimes/bun_runner.mjs [--src] [count] [seed]
+import { smokeWithIngress } from "./ingress_case.mjs";
 import { installHostProbe, smoke } from "./smoke.mjs";
 
 const args = process.argv.slice(2);
@@ -12,7 +13,13 @@ const entry = fromSource ? "src-ts/node.ts" : "dist/node.js";
 const probe = installHostProbe();
 const { createEventLoop } = await import(`../../${entry}`);
 probe.restore();
-const result = await smoke(createEventLoop, { count, seed, probe, leaveIdleLoop: true });
+const smoked = await smoke(createEventLoop, { count, seed, probe, leaveIdleLoop: true });
+// Producers in Bun's web Workers post through zigloop/worker.
+const result = await smokeWithIngress(smoked, {
+  createEventLoop,
+  dir: fromSource ? "src-ts/ingress" : "dist/ingress",
+  ext: fromSource ? "ts" : "js",
+});
 console.log(JSON.stringify({ entry, ...result }));
 // No process.exit(): the process must exit by itself although one idle loop was
 // never closed; scripts/test_runtimes.mjs reports it if it does not.

@@ -105,7 +105,12 @@ async function main() {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    server = await startStaticServer({ root, allow: ["/dist/", "/wasm/", "/test/runtimes/"] });
+    // Cross-origin isolated (COOP/COEP), so the page has SharedArrayBuffer for the ingress case.
+    server = await startStaticServer({
+      root,
+      allow: ["/dist/", "/wasm/", "/test/runtimes/"],
+      isolated: true,
+    });
     const started = Date.now();
     context = await chromium.launchPersistentContext(profile, {
       executablePath,

@@ -8,6 +8,7 @@
 //
 // Usage: deno run --no-lock --allow-read=<repo>/wasm/zigloop.wasm \
 //          test/runtimes/deno_runner.ts [--message-channel] [count] [seed]
+import { smokeWithIngress } from "./ingress_case.mjs";
 import { installHostProbe, smoke } from "./smoke.mjs";
 
 const messageChannel = Deno.args.includes("--message-channel");
@@ -19,7 +20,13 @@ if (messageChannel) delete (globalThis as { setImmediate?: unknown }).setImmedia
 const probe = installHostProbe();
 const { createEventLoop } = await import("../../src-ts/mod.ts");
 probe.restore();
-const result = await smoke(createEventLoop, { count, seed, probe, leaveIdleLoop: true });
+const smoked = await smoke(createEventLoop, { count, seed, probe, leaveIdleLoop: true });
+// Producers in Deno's web Workers post through zigloop/worker (the TS sources).
+const result = await smokeWithIngress(smoked, {
+  createEventLoop,
+  dir: "src-ts/ingress",
+  ext: "ts",
+});
 console.log(JSON.stringify({ entry: "src-ts/mod.ts", messageChannel, ...result }));
 // No Deno.exit(): Deno must exit by itself although one idle loop was never
 // closed; scripts/test_runtimes.mjs reports it if it does not.

@@ -20,9 +20,10 @@ const MIME_TYPES = {
 /**
  * Starts serving `root` on 127.0.0.1:<free port>.
  *
- * @param {{ root: string, allow: string[] }} options `allow`: URL path prefixes that
- *   may be served (e.g. "/dist/"); anything else, and any file type not in
- *   MIME_TYPES, is a 404.
+ * @param {{ root: string, allow: string[], isolated?: boolean }} options `allow`: URL
+ *   path prefixes that may be served (e.g. "/dist/"); anything else, and any file type
+ *   not in MIME_TYPES, is a 404. `isolated`: every response carries COOP/COEP/CORP
+ *   headers, so pages are cross-origin isolated (SharedArrayBuffer, for the ingress).
  * @returns {Promise<{ url: string, requests: string[], close(): Promise<void> }>}
  *   `url` has no trailing slash; `requests` lists "STATUS /path" for every request.
  * @example
@@ -32,12 +33,19 @@ const MIME_TYPES = {
  * await server.close();
  * ```
  */
-export function startStaticServer({ root, allow }) {
+export function startStaticServer({ root, allow, isolated = false }) {
   const requests = [];
+  const isolation = isolated
+    ? {
+        "cross-origin-opener-policy": "same-origin",
+        "cross-origin-embedder-policy": "require-corp",
+        "cross-origin-resource-policy": "same-origin",
+      }
+    : {};
   const server = createServer(async (request, response) => {
     const respond = (status, headers = {}) => {
       requests.push(`${status} ${request.url}`);
-      response.writeHead(status, { "cache-control": "no-store", ...headers });
+      response.writeHead(status, { "cache-control": "no-store", ...isolation, ...headers });
     };
     let path;
     try {

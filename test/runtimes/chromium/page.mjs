@@ -2,6 +2,7 @@
 // browser user does (dist/mod.js, which fetches ../wasm/zigloop.wasm relative to
 // itself), runs the shared smoke, and publishes the result as the promise
 // `globalThis.zigloopSmoke`, which test/runtimes/chromium_runner.mjs awaits.
+import { ingressCase, startWebWorker, withIngress } from "../ingress_case.mjs";
 import { describeRuntime, installHostProbe, smoke } from "../smoke.mjs";
 
 async function run(count, seed) {
@@ -14,7 +15,18 @@ async function run(count, seed) {
     probe.restore();
   }
   // No idle loop is left open: a page has no process exit to check.
-  return smoke(createEventLoop, { count, seed, probe });
+  const result = await smoke(createEventLoop, { count, seed, probe });
+  // The page is cross-origin isolated (the runner serves COOP/COEP): SharedArrayBuffer
+  // exists, and producers run in module Workers.
+  return withIngress(
+    { ...result, crossOriginIsolated: globalThis.crossOriginIsolated },
+    await ingressCase({
+      createEventLoop,
+      ingress: await import("../../../dist/ingress/mod.js"),
+      entry: new URL("../../../dist/ingress/worker.js", import.meta.url).href,
+      startThread: startWebWorker,
+    }),
+  );
 }
 
 const params = new URL(location.href).searchParams;

@@ -3,6 +3,7 @@
 // (whose core is the static import "../wasm/zigloop.wasm", compiled by workerd at
 // load) and answers its result as JSON. Served by workerd_runner.mjs, which
 // generates the config naming every module by its path in the repository.
+import { ingressCase, withIngress } from "../ingress_case.mjs";
 import { describeRuntime, installHostProbe, smoke } from "../smoke.mjs";
 
 let loaded;
@@ -32,6 +33,9 @@ export default {
     try {
       const { createEventLoop, probe } = await loadZigloop();
       result = await smoke(createEventLoop, { count, seed, probe });
+      // workerd has no threads: createIngress and createPool must throw ThreadsUnavailableError.
+      const ingress = await import("../../../dist/ingress/mod.js");
+      result = withIngress(result, await ingressCase({ createEventLoop, ingress, entry: "" }));
     } catch (error) {
       result = {
         ok: false,
