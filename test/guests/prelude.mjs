@@ -49,6 +49,7 @@ function guestChecker(G, path, profile, installed) {
   const getDesc = R.getOwnPropertyDescriptor;
   const defineProp = R.defineProperty;
   const OP = O.prototype;
+  const isFrozen = O.isFrozen;
   const GFunction = G.Function;
   const GString = G.String;
   const WS = G.WeakSet;
@@ -139,13 +140,22 @@ function guestChecker(G, path, profile, installed) {
     return false;
   }
 
+  function hasLoopInternals(value) {
+    const keys = ownKeys(value);
+    for (let i = 0; i < keys.length; i++) {
+      if (typeof keys[i] === "symbol" && GString(keys[i].description).startsWith("zigloop."))
+        return true;
+    }
+    return false;
+  }
+
   /** Walks everything reachable from `root` without calling any of it. */
   function check(label, root) {
     const queue = list();
     add(queue, { __proto__: null, value: root, at: label });
     let walked = 0;
     for (let i = 0; i < queue.length && walked < 5000; i++) {
-      const { value, at } = queue[i];
+      const { value, at, isProto } = queue[i];
       if (value === null || (typeof value !== "object" && typeof value !== "function")) continue;
       if (isKnown(value)) continue;
       mark(value);
@@ -154,6 +164,12 @@ function guestChecker(G, path, profile, installed) {
         problem(`${at}: a host-realm ${typeof value}`);
         continue; // never walk into the host
       }
+      // Hardened JavaScript: one realm, so what matters is what is shared: a prototype must
+      // be frozen (or one compartment changes what another sees), and the loop's own
+      // state (its symbol-keyed fields) must stay out of reach.
+      if (path === "ses" && isProto && !isFrozen(value))
+        problem(`${at}: a prototype that is not frozen`);
+      if (path === "ses" && hasLoopInternals(value)) problem(`${at}: the loop's internal fields`);
       let keys;
       try {
         keys = ownKeys(value);
@@ -175,7 +191,12 @@ function guestChecker(G, path, profile, installed) {
         if (desc.set) add(queue, { __proto__: null, value: desc.set, at: `${name} (setter)` });
       }
       try {
-        add(queue, { __proto__: null, value: getProto(value), at: `${at}.[[Prototype]]` });
+        add(queue, {
+          __proto__: null,
+          value: getProto(value),
+          at: `${at}.[[Prototype]]`,
+          isProto: true,
+        });
       } catch {
         // a revoked proxy
       }

@@ -247,6 +247,7 @@ export const VECTORS = [
   },
   {
     name: "Symbol.species and Promise.prototype.constructor replaced: queueMicrotask ignores them",
+    paths: ["cli", "vm"], // SES: the intrinsics are frozen (the "hardened intrinsics" vector)
     source: `
       const Evil = function (executor) { $.problem("queueMicrotask used the guest's species"); return new Promise(executor); };
       Object.defineProperty(Promise, Symbol.species, { get() { $.problem("queueMicrotask read Promise[Symbol.species]"); return Evil; }, configurable: true });
@@ -284,6 +285,7 @@ export const VECTORS = [
   },
   {
     name: "Function.prototype.call/apply/bind and Reflect.apply replaced by spies",
+    paths: ["cli", "vm"], // SES: the intrinsics are frozen (the "hardened intrinsics" vector)
     source: `
       const FP = Function.prototype;
       const saved = [FP.call, FP.apply, FP.bind, Reflect.apply];
@@ -296,16 +298,17 @@ export const VECTORS = [
       setTimeout(() => ran++, 0);
       setImmediate(() => ran++, 1);
       queueMicrotask(() => ran++);
-      setTimeout(() => {
+      setTimeout(() => setImmediate(() => {
         FP.call = saved[0]; FP.apply = saved[1]; FP.bind = saved[2]; Reflect.apply = saved[3];
         if (ran !== 4) $.problem("callbacks ran " + ran + " times, not 4");
         $.emit("RAN");
         $.finish();
-      }, 1);`,
+      }), 1);`,
     expect: ["RAN"],
   },
   {
     name: "prototype pollution: setters on Object.prototype and Array.prototype, iterators, then",
+    paths: ["cli", "vm"], // SES: the intrinsics are frozen (the "hardened intrinsics" vector)
     source: `
       const keys = ["kind", "value", "thrown", "name", "message", "code", "capacity", "limit", "functions",
         "global", "constructor", "length", "0", "1", "stack", "cause", "then", "callee"];
@@ -333,6 +336,7 @@ export const VECTORS = [
   },
   {
     name: "intrinsics the trampoline uses replaced after install (defineProperty, WeakSet, Promise.resolve)",
+    paths: ["cli", "vm"], // SES: the intrinsics are frozen (the "hardened intrinsics" vector)
     source: `
       Object.defineProperty = $.spy("Object.defineProperty");
       Object.create = $.spy("Object.create");
@@ -382,6 +386,30 @@ export const VECTORS = [
       $.record("budget", caught);
       $.done();`,
     expect: ["ERR budget = CapacityError | ERR_LOOP_CAPACITY"],
+  },
+  {
+    name: "hardened intrinsics: every replacement the cli/vm vectors make throws",
+    paths: ["ses"],
+    source: `
+      const attempts = [
+        () => { Function.prototype.call = null; },
+        () => { Reflect.apply = null; },
+        () => { Promise.prototype.constructor = null; },
+        () => { Object.defineProperty(Promise, Symbol.species, { value: null }); },
+        () => { Object.prototype.value = 1; },
+        () => { Array.prototype[Symbol.iterator] = null; },
+        () => { Error.prepareStackTrace = () => "x"; if (typeof new Error("e").stack !== "string") throw 1; throw 0; },
+      ];
+      for (const name of $.names) if (!Object.isFrozen(globalThis[name])) $.problem(name + " is not hardened");
+      try { setTimeout(42); } catch (error) { if (!Object.isFrozen(Object.getPrototypeOf(error))) $.problem("an error's prototype is not frozen"); }
+      const handle = setTimeout(() => {}, 0);
+      if (typeof handle === "object" && !Object.isFrozen(Object.getPrototypeOf(handle))) $.problem("Timeout.prototype is not frozen");
+      for (let i = 0; i < attempts.length; i++) {
+        try { attempts[i](); $.problem("replacement " + i + " succeeded"); } catch (error) { $.check("replacement " + i + " (thrown)", error); }
+      }
+      $.emit("RAN");
+      $.finish();`,
+    expect: ["RAN"],
   },
   {
     name: "the CLI's console and performance",
