@@ -47,11 +47,13 @@ export function runWatched(argv: string[], timeoutMs: number, io: Io): Promise<n
   const entry = new URL("./worker_entry.js", import.meta.url);
   const worker = new Worker(entry, { workerData: { argv, timeoutMs } });
   return new Promise<number>((resolve) => {
-    let last = Date.now();
+    // The clock starts at the worker's first message: its start-up (a Node environment,
+    // the modules, a loaded machine) is not the guest's time.
+    let last: number | undefined;
     let exitCode: number | undefined;
     let stopped = false;
     const check = setInterval(() => {
-      if (Date.now() - last <= timeoutMs) return;
+      if (last === undefined || Date.now() - last <= timeoutMs) return;
       stopped = true;
       clearInterval(check);
       io.err(

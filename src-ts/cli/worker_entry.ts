@@ -17,6 +17,7 @@ const post = (message: WorkerMessage) => port.postMessage(message);
 
 // Unref'd: the beat only reports a free event loop, it must not keep the worker alive.
 setInterval(() => post({ type: "beat" }), beatInterval(timeoutMs)).unref();
+post({ type: "beat" }); // started: the main thread's clock runs from here
 const { exitCode } = await main(argv, {
   out: (text) => post({ type: "out", text }),
   err: (text) => post({ type: "err", text }),
