@@ -246,7 +246,6 @@ function trampolineSource(): string {
   const then = P.prototype.then, resolved = P.resolve();
   // then() looks up resolved.constructor[Symbol.species]: an own undefined means %Promise%.
   defineProperty(resolved, "constructor", { value: undefined });
-  const WS = G.WeakSet, wsAdd = WS.prototype.add, wsHas = WS.prototype.has;
   const GError = G.Error, GTypeError = G.TypeError, GRangeError = G.RangeError;
   const box = { kind: 0, value: undefined, thrown: undefined, name: "", message: "", code: undefined,
     capacity: undefined, limit: undefined };
@@ -329,9 +328,12 @@ function trampolineSource(): string {
     defineProperty(stand, toPrimitiveKey, { value: function (hint) { return toPrimitive(value, hint); } });
     return stand;
   }
-  const facades = new WS();
+  // A facade (below) crosses as itself: the host only looks it up in a WeakMap. Its brand
+  // is a private field, which a Proxy never has, and checking it runs no code.
+  let isTimeout, isImmediate;
   function safe(value) {
-    return value !== null && typeof value === "object" && !apply(wsHas, facades, [value]) ? standIn(value) : value;
+    return value !== null && typeof value === "object" && !isTimeout(value) && !isImmediate(value)
+      ? standIn(value) : value;
   }
   // A guest error's text, read here (the host never reads a guest value's properties).
   function errorText(error) {
@@ -380,6 +382,8 @@ function trampolineSource(): string {
   };
   const dispose = S.dispose || S.for("Symbol.dispose");
   class Timeout {
+    #facade;
+    static { isTimeout = (value) => #facade in value; }
     ref() { call(${Op.ref}, this); return this; }
     unref() { call(${Op.unref}, this); return this; }
     hasRef() { return call(${Op.hasRef}, this); }
@@ -390,6 +394,8 @@ function trampolineSource(): string {
     get [S.toStringTag]() { return "Timeout"; }
   }
   class Immediate {
+    #facade;
+    static { isImmediate = (value) => #facade in value; }
     ref() { call(${Op.ref}, this); return this; }
     unref() { call(${Op.unref}, this); return this; }
     hasRef() { return call(${Op.hasRef}, this); }
@@ -400,8 +406,8 @@ function trampolineSource(): string {
   return {
     functions,
     global: G,
-    newTimeout() { const t = new Timeout(); apply(wsAdd, facades, [t]); return t; },
-    newImmediate() { const t = new Immediate(); apply(wsAdd, facades, [t]); return t; },
+    newTimeout() { return new Timeout(); },
+    newImmediate() { return new Immediate(); },
     takeMicrotaskCount() { const n = microtasks; microtasks = 0; return n; },
   };
 })`;
