@@ -7,19 +7,20 @@
  * @module
  */
 
-import { errorText } from "../loop/report.ts";
-
 export class ErrorPrinter {
   readonly #write: (text: string) => void;
+  readonly #textOf: (error: unknown) => string;
   readonly #seen = new Map<string, number>();
 
-  constructor(write: (text: string) => void) {
+  /** `textOf`: the text of a value the guest left uncaught (cli/guest_host.ts `errorText`). */
+  constructor(write: (text: string) => void, textOf: (error: unknown) => string) {
     this.#write = write;
+    this.#textOf = textOf;
   }
 
   /** Prints `error` under `label`, or counts it if the same text was printed before. */
   report(label: string, error: unknown): void {
-    const text = `${label}: ${errorText(error)}`;
+    const text = `${label}: ${this.#textOf(error)}`;
     const count = (this.#seen.get(text) ?? 0) + 1;
     this.#seen.set(text, count);
     if (count === 1) this.#write(`${text}\n`);

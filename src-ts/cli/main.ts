@@ -223,7 +223,9 @@ async function runScript(
   options: RunOptions,
   io: Io,
 ): Promise<CliResult> {
-  const printer = new ErrorPrinter(io.err);
+  // The text of what the guest leaves uncaught is read by the guest's realm (guest_host.ts).
+  let textOf: (error: unknown) => string = errorText;
+  const printer = new ErrorPrinter(io.err, (error) => textOf(error));
   let failed = false;
   let loop: EventLoop | undefined;
   let metrics: LoopMetrics | undefined;
@@ -236,12 +238,17 @@ async function runScript(
       return;
     }
     // Node: an uncaught exception ends the process with exit code 1.
-    io.err(`${label}: ${errorText(error)}\n`);
+    io.err(`${label}: ${textOf(error)}\n`);
     loop?.close();
   };
 
-  const context = vm.createContext({}, { name: filename, microtaskMode: "afterEvaluate" });
-  loop = await guestLoop(context, filename, options, io, {
+  // A null-prototype sandbox: the context's global looks names up on it first, and one
+  // made by `{}` would answer `globalThis.constructor` with the host's Object.
+  const context = vm.createContext(Object.create(null), {
+    name: filename,
+    microtaskMode: "afterEvaluate",
+  });
+  ({ loop, textOf } = await guestLoop(context, filename, options, io, {
     uncaught,
     // A budget reached ends the guest, whether or not it catches the CapacityError.
     onCapacity: (error) => {
@@ -249,7 +256,7 @@ async function runScript(
       budget = error;
       queueMicrotask(() => loop?.close());
     },
-  });
+  }));
 
   const promiseJobs = options.metrics ? countGuestPromiseJobs(context) : undefined;
   // Native promises of the guest that reject unhandled reach Node's process-level
@@ -293,7 +300,7 @@ async function guestLoop(
     uncaught: (label: string, error: unknown) => void;
     onCapacity: (error: CapacityError) => void;
   },
-): Promise<EventLoop> {
+): Promise<{ loop: EventLoop; textOf: (error: unknown) => string }> {
   const loop = await createEventLoop({
     profile: options.profile,
     clock: options.virtualTime ? "manual" : "real",
@@ -302,20 +309,18 @@ async function guestLoop(
     capacity: options.budgets,
     onCapacity: hooks.onCapacity,
     // html: setTimeout("code") runs the string as global code of the guest, as a browser
-    // does. The guest can eval already, so compiling in its own realm grants nothing new.
-    stringHandler:
-      options.profile === "html"
-        ? (code) => () =>
-            vm.runInContext(code, context, { filename: `${filename} (string handler)` })
-        : undefined,
+    // does. The guest can eval already, so compiling in its own realm grants nothing new;
+    // its own eval compiles it (guest_host.ts), so nothing about it is made by the host.
+    stringHandler: options.profile === "html" ? (code) => guest.compile(code) : undefined,
   });
   loop.installGlobals(context);
-  installHostGlobals(
+  const guest = installHostGlobals(
     context,
     (stream, text) => (stream === 2 ? io.err(text) : io.out(text)),
     () => loop.now(),
+    filename,
   );
-  return loop;
+  return { loop, textOf: guest.textOf };
 }
 
 function budgetReached(budget: CapacityError, io: Io): CliResult {

@@ -47,7 +47,8 @@ export function runWatched(argv: string[], timeoutMs: number, io: Io): Promise<n
   const entry = new URL("./worker_entry.js", import.meta.url);
   const worker = new Worker(entry, { workerData: { argv, timeoutMs } });
   return new Promise<number>((resolve) => {
-    // Unset until the worker's first message: its start-up is not the guest's time.
+    // The clock starts at the worker's first message: its start-up (a Node environment,
+    // the modules, a loaded machine) is not the guest's time.
     let last: number | undefined;
     let exitCode: number | undefined;
     let stopped = false;

@@ -12,8 +12,9 @@
  * @module
  */
 
+import * as errors from "../errors.ts";
 import { invalidArgType } from "../errors.ts";
-import { disposeSymbol } from "../profile/handles.ts";
+import { disposeSymbol, Immediate, Timeout } from "../profile/handles.ts";
 
 /** Names installed by every `installGlobals`. */
 export const GLOBAL_NAMES = [
@@ -66,6 +67,7 @@ export function installOnto(
     throw invalidArgType("target", "an object (a global)", target);
   }
   const record = target as Record<string, unknown>;
+  hardenIfLockedDown(values);
   let state = targets.get(record);
   const created = state === undefined;
   state ??= { originals: new Map(), layers: [] };
@@ -99,6 +101,30 @@ export function installOnto(
   const disposer = dispose as GlobalsDisposer;
   Object.defineProperty(disposer, disposeSymbol, { value: dispose });
   return disposer;
+}
+
+/** What guest code can reach from the host's installed functions besides them. */
+function shared(): unknown[] {
+  const classes = Object.values(errors).filter(
+    (value) => typeof value === "function" && value.prototype instanceof Error,
+  );
+  return [Timeout, Immediate, ...classes];
+}
+
+/**
+ * In a realm locked down by SES (`lockdown()`: a global `harden`, frozen intrinsics), the
+ * functions of this realm that are installed (not a vm guest's: those are the guest's own)
+ * and the classes whose instances they hand out (handles, errors) are hardened, so code in
+ * one Compartment cannot change what the host or another one sees.
+ */
+function hardenIfLockedDown(values: ReadonlyMap<string, unknown>): void {
+  const harden = (globalThis as { harden?: (value: unknown) => unknown }).harden;
+  if (typeof harden !== "function" || !Object.isFrozen(Object.prototype)) return;
+  for (const value of shared()) harden(value);
+  for (const value of values.values()) {
+    if (typeof value === "function" && Object.getPrototypeOf(value) === Function.prototype)
+      harden(value);
+  }
 }
 
 /** Sets `name` to the topmost remaining installation's value, or back to the original. */

@@ -27,6 +27,7 @@ import { Kind } from "../core/handle_mirror.ts";
 import { type Immediate, setFacade, type Timeout } from "../profile/handles.ts";
 import type { RealmHooks } from "../runtime.ts";
 import type { Engine } from "./engine.ts";
+import { rememberErrorText } from "./report.ts";
 
 /** Operations the trampoline asks of the host (numbers: one switch, no string compares). */
 const Op = {
@@ -44,6 +45,7 @@ const Op = {
   close: 11,
   primitive: 12,
   closeImmediate: 13,
+  thrown: 14,
 } as const;
 
 /** What the trampoline returns to the host (all guest-realm values). */
@@ -164,6 +166,9 @@ export class GuestBinding {
       case Op.report:
         engine.report(a);
         return undefined;
+      case Op.thrown:
+        rememberErrorText(a as object, String(b));
+        return undefined;
       default:
         return this.#handleOp(op, a);
     }
@@ -232,10 +237,15 @@ function trampolineSource(): string {
   return `(function zigloopGuest(host) {
   "use strict";
   const G = globalThis;
-  const O = G.Object, P = G.Promise, S = G.Symbol;
-  const defineProperty = O.defineProperty, freeze = O.freeze;
+  const O = G.Object, P = G.Promise, S = G.Symbol, R = G.Reflect;
+  const defineProperty = O.defineProperty, freeze = O.freeze, create = O.create;
+  const apply = R.apply, getProto = R.getPrototypeOf, getOwn = R.getOwnPropertyDescriptor;
+  const isArray = G.Array.isArray, GString = G.String, OP = O.prototype;
+  const objectToString = OP.toString, dateToPrimitive = G.Date.prototype[S.toPrimitive];
+  const toPrimitiveKey = S.toPrimitive;
   const then = P.prototype.then, resolved = P.resolve();
-  const apply = G.Reflect.apply;
+  // then() looks up resolved.constructor[Symbol.species]: an own undefined means %Promise%.
+  defineProperty(resolved, "constructor", { value: undefined });
   const GError = G.Error, GTypeError = G.TypeError, GRangeError = G.RangeError;
   const box = { kind: 0, value: undefined, thrown: undefined, name: "", message: "", code: undefined,
     capacity: undefined, limit: undefined };
@@ -265,31 +275,115 @@ function trampolineSource(): string {
     if (box.limit !== undefined) error.limit = box.limit;
     return error;
   }
+  // What guest code threw while the host coerced a stand-in: the host only sees MARK.
+  const MARK = "zigloop: a guest value was thrown";
+  let pending, hasPending = false;
   function call(op, a, b, c) {
     host(op, box, a, b, c);
     if (box.kind === 0) { const value = box.value; box.value = undefined; return value; }
-    if (box.kind === 2) { const thrown = box.thrown; box.thrown = undefined; throw thrown; }
+    if (box.kind === 2) {
+      let thrown = box.thrown; box.thrown = undefined;
+      if (thrown === MARK && hasPending) { thrown = pending; pending = undefined; hasPending = false; }
+      throw thrown;
+    }
     throw loopError();
+  }
+  // ECMA-262 ToPrimitive, evaluated here, so whatever it runs (valueOf, a Proxy's traps)
+  // is called from this realm and never sees an object of the host's.
+  function toPrimitive(value, hint) {
+    try {
+      const exotic = value[toPrimitiveKey];
+      if (exotic === undefined || exotic === null)
+        return apply(dateToPrimitive, value, [hint === "string" ? "string" : "number"]);
+      const result = apply(exotic, value, [hint]);
+      if (result === null || (typeof result !== "object" && typeof result !== "function")) return result;
+      throw new GTypeError("Cannot convert object to primitive value");
+    } catch (error) {
+      pending = error; hasPending = true;
+      throw MARK;
+    }
+  }
+  // What the host gets for a guest object it may coerce or describe in an error message:
+  // a plain object of this realm that describes the same way (array, null prototype, or
+  // its constructor's name) and converts through toPrimitive above.
+  function standIn(value) {
+    let stand;
+    try {
+      if (isArray(value)) stand = [];
+      else {
+        const proto = getProto(value);
+        if (proto === null) stand = create(null);
+        else {
+          const c = getOwn(proto, "constructor");
+          const ctor = c === undefined ? undefined : c.value;
+          const n = typeof ctor === "function" ? getOwn(ctor, "name") : undefined;
+          const C = function () {};
+          defineProperty(C, "name", { value: n !== undefined && typeof n.value === "string" ? n.value : "" });
+          stand = create(create(OP, { constructor: { value: C } }));
+        }
+      }
+    } catch {
+      stand = create(create(OP));
+    }
+    defineProperty(stand, toPrimitiveKey, { value: function (hint) { return toPrimitive(value, hint); } });
+    return stand;
+  }
+  // A facade (below) crosses as itself: the host only looks it up in a WeakMap. Its brand
+  // is a private field, which a Proxy never has, and checking it runs no code.
+  let isTimeout, isImmediate;
+  function safe(value) {
+    return value !== null && typeof value === "object" && !isTimeout(value) && !isImmediate(value)
+      ? standIn(value) : value;
+  }
+  // A guest error's text, read here (the host never reads a guest value's properties).
+  function errorText(error) {
+    try {
+      if (error !== null && (typeof error === "object" || typeof error === "function")) {
+        const stack = error.stack;
+        if (typeof stack === "string" && stack !== "") return stack;
+        if (error instanceof GError) return GString(error.name) + ": " + GString(error.message);
+      }
+    } catch {}
+    try { return GString(error); } catch {}
+    try { return apply(objectToString, error, []); } catch { return "<an error that cannot be printed>"; }
+  }
+  function thrown(error) {
+    if (error !== null && (typeof error === "object" || typeof error === "function")) call(${Op.thrown}, error, errorText(error));
+  }
+  // The host calls this, never the guest's handler: a Proxy's apply trap would otherwise
+  // receive an arguments array made by the host's realm.
+  function guard(handler, args) {
+    return function () {
+      try { return apply(handler, this, args); } catch (error) { thrown(error); throw error; }
+    };
+  }
+  function timer(op, handler, timeout, args) {
+    return call(op, typeof handler === "function" ? guard(handler, args) : safe(handler),
+      typeof timeout === "object" || typeof timeout === "function" ? (timeout === null ? null : standIn(timeout)) : timeout);
   }
   let microtasks = 0;
   function queueMicrotask(callback) {
-    call(${Op.queueMicrotaskCheck}, callback);
+    call(${Op.queueMicrotaskCheck}, typeof callback === "function" ? callback : safe(callback));
     apply(then, resolved, [function () {
       microtasks++;
-      try { callback(); } catch (error) { call(${Op.report}, error); }
+      try { callback(); } catch (error) { thrown(error); call(${Op.report}, error); }
     }]);
   }
   const functions = {
-    setTimeout: function setTimeout(handler, timeout, ...args) { return call(${Op.setTimeout}, handler, timeout, args); },
-    clearTimeout: function clearTimeout(id) { call(${Op.clearTimer}, id); },
-    setInterval: function setInterval(handler, timeout, ...args) { return call(${Op.setInterval}, handler, timeout, args); },
-    clearInterval: function clearInterval(id) { call(${Op.clearTimer}, id); },
-    setImmediate: function setImmediate(callback, ...args) { return call(${Op.setImmediate}, callback, undefined, args); },
-    clearImmediate: function clearImmediate(id) { call(${Op.clearImmediate}, id); },
+    setTimeout: function setTimeout(handler, timeout, ...args) { return timer(${Op.setTimeout}, handler, timeout, args); },
+    clearTimeout: function clearTimeout(id) { call(${Op.clearTimer}, safe(id)); },
+    setInterval: function setInterval(handler, timeout, ...args) { return timer(${Op.setInterval}, handler, timeout, args); },
+    clearInterval: function clearInterval(id) { call(${Op.clearTimer}, safe(id)); },
+    setImmediate: function setImmediate(callback, ...args) {
+      return call(${Op.setImmediate}, typeof callback === "function" ? guard(callback, args) : safe(callback));
+    },
+    clearImmediate: function clearImmediate(id) { call(${Op.clearImmediate}, safe(id)); },
     queueMicrotask: queueMicrotask,
   };
   const dispose = S.dispose || S.for("Symbol.dispose");
   class Timeout {
+    #facade;
+    static { isTimeout = (value) => #facade in value; }
     ref() { call(${Op.ref}, this); return this; }
     unref() { call(${Op.unref}, this); return this; }
     hasRef() { return call(${Op.hasRef}, this); }
@@ -300,6 +394,8 @@ function trampolineSource(): string {
     get [S.toStringTag]() { return "Timeout"; }
   }
   class Immediate {
+    #facade;
+    static { isImmediate = (value) => #facade in value; }
     ref() { call(${Op.ref}, this); return this; }
     unref() { call(${Op.unref}, this); return this; }
     hasRef() { return call(${Op.hasRef}, this); }

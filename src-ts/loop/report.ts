@@ -80,11 +80,33 @@ function warningText(warning: Error): string {
 }
 
 /**
+ * Texts of values a guest threw, read by the guest realm's own code when they were thrown
+ * (loop/guest.ts): reading a guest value's properties from the host would call its getters
+ * and traps from this realm, and a Proxy's `apply` trap would receive an array of this
+ * realm. A WeakMap lookup runs no code of the value's.
+ */
+const guestTexts = new WeakMap<object, string>();
+
+/** Remembers the text the guest realm made for `error`, for {@linkcode errorText}. */
+export function rememberErrorText(error: object, text: string): void {
+  guestTexts.set(error, text);
+}
+
+/** The text a guest realm made for `error` when it was thrown, if any. Runs none of its code. */
+export function rememberedErrorText(error: unknown): string | undefined {
+  if (error === null || (typeof error !== "object" && typeof error !== "function"))
+    return undefined;
+  return guestTexts.get(error);
+}
+
+/**
  * Text for an error as a runtime prints an uncaught one: its stack, else `name:
  * message`, else `String(value)`, falling back step by step when a getter or a
  * conversion throws. Never throws.
  */
 export function errorText(error: unknown): string {
+  const text = rememberedErrorText(error);
+  if (text !== undefined) return text;
   if (error !== null && typeof error === "object") {
     // Any realm's error (a guest's is not an instance of this realm's Error): its stack.
     try {

@@ -31,6 +31,14 @@ import { NESTING_CLAMP_MS, NESTING_LIMIT } from "../profile/html.ts";
 import { type Engine, Phase } from "./engine.ts";
 import type { LoopPromises } from "./promises.ts";
 
+/**
+ * Callbacks are called through the host's own `Reflect.apply`, never through `fn.call`:
+ * a guest's callback inherits the guest's `Function.prototype`, whose `call` the guest
+ * can replace (loop/guest.ts).
+ */
+const ReflectApply = Reflect.apply;
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
+
 /** How a call to {@linkcode Turn.run} ended. */
 export const TurnEnd = {
   /** The turn finished (or the loop closed). */
@@ -287,8 +295,7 @@ export class Turn {
     const thisArg = object === undefined ? engine.thisArg : thisOf(object as Timeout);
     let threw = false;
     try {
-      if (args === undefined) fn.call(thisArg);
-      else fn.apply(thisArg, args);
+      ReflectApply(fn, thisArg, args ?? NO_ARGS);
     } catch (error) {
       threw = true;
       engine.report(error);
@@ -361,8 +368,7 @@ export class Turn {
     if (ref) engine.live.release();
     const thisArg = object === undefined ? engine.thisArg : thisOf(object as Immediate);
     try {
-      if (args === undefined) fn.call(thisArg);
-      else fn.apply(thisArg, args);
+      ReflectApply(fn, thisArg, args ?? NO_ARGS);
       return false;
     } catch (error) {
       engine.report(error);
