@@ -12,7 +12,9 @@
 // 3. dist/cjs/**/*.d.cts: the declarations of the Node entry again, as CommonJS
 //    declarations (zigloop.d.cts is node.d.ts), with relative specifiers
 //    rewritten to `.cjs` so TypeScript resolves them to the sibling `.d.cts`.
-// 4. dist/wasm.d.ts, dist/wasm.d.cts: the types of the `zigloop/wasm` export (the
+// 4. dist/cjs/testing.cjs + dist/cjs/testing/**/*.d.cts: the same for the Node entry
+//    of `zigloop/testing` (src-ts/testing/node.ts).
+// 5. dist/wasm.d.ts, dist/wasm.d.cts: the types of the `zigloop/wasm` export (the
 //    raw wasm/zigloop.wasm), as hosts that compile a static `.wasm` import see it.
 //
 // Usage: node scripts/build.mjs
@@ -73,9 +75,32 @@ async function buildInto(dist) {
   );
 
   // 2. The CommonJS bundle.
-  const outfile = join(dist, CJS_DIR, `${CJS_ENTRY}.cjs`);
+  await bundleCjs(dist, "src-ts/node.ts", `${CJS_ENTRY}.cjs`);
+
+  // 3. CommonJS declarations: node.d.ts and everything it imports, as .d.cts.
+  copyDeclarationsAsCjs(dist, "node.d.ts", `${CJS_DIR}/${CJS_ENTRY}.d.cts`);
+
+  // 4. `zigloop/testing` for require(): its Node entry, bundled the same way.
+  await bundleCjs(dist, "src-ts/testing/node.ts", "testing.cjs");
+  copyDeclarationsAsCjs(dist, "testing/node.d.ts", `${CJS_DIR}/testing/node.d.cts`);
+
+  // 5. Types of `zigloop/wasm`.
+  // CompiledCore (web.ts) stands for WebAssembly.Module without needing the DOM library.
+  writeFileSync(
+    join(dist, "wasm.d.ts"),
+    `import type { CompiledCore } from "./web.js";\n${WASM_DOC}export default coreModule;\n`,
+  );
+  writeFileSync(
+    join(dist, "wasm.d.cts"),
+    `import type { CompiledCore } from "./cjs/web.cjs";\n${WASM_DOC}export = coreModule;\n`,
+  );
+}
+
+/** Bundles `entry` (and all it imports) into one CommonJS file, dist/cjs/`name`. */
+async function bundleCjs(dist, entry, name) {
+  const outfile = join(dist, CJS_DIR, name);
   await build({
-    entryPoints: [join(root, "src-ts/node.ts")],
+    entryPoints: [join(root, entry)],
     outfile,
     bundle: true,
     format: "cjs",
@@ -93,20 +118,6 @@ async function buildInto(dist) {
   if (bundle.includes("import.meta")) {
     throw new Error(`${relative(dist, outfile)} still mentions import.meta: CommonJS has none.`);
   }
-
-  // 3. CommonJS declarations: node.d.ts and everything it imports, as .d.cts.
-  copyDeclarationsAsCjs(dist, "node.d.ts", `${CJS_DIR}/${CJS_ENTRY}.d.cts`);
-
-  // 4. Types of `zigloop/wasm`.
-  // CompiledCore (web.ts) stands for WebAssembly.Module without needing the DOM library.
-  writeFileSync(
-    join(dist, "wasm.d.ts"),
-    `import type { CompiledCore } from "./web.js";\n${WASM_DOC}export default coreModule;\n`,
-  );
-  writeFileSync(
-    join(dist, "wasm.d.cts"),
-    `import type { CompiledCore } from "./cjs/web.cjs";\n${WASM_DOC}export = coreModule;\n`,
-  );
 }
 
 /**

@@ -33,6 +33,22 @@ export const DEFAULT_DRIVE_LIMIT = 100_000;
 /** Time steps `runAll` takes before `LoopLimitError`. */
 export const DEFAULT_RUN_ALL_LIMIT = 1_000_000;
 
+/**
+ * The manual-clock loops' drivers, by loop, for `zigloop/testing` (src-ts/testing/): it
+ * needs two moves the public API does not offer, `jump` and a bare checkpoint.
+ * Internal: not exported from the package.
+ */
+export const virtualTimeOf = new WeakMap<object, VirtualTime>();
+
+/** A drive's `{ limit }` option, checked; `fallback` when absent. */
+export function limitOption(options: { limit?: number } | undefined, fallback: number): number {
+  const limit = options?.limit ?? fallback;
+  if (typeof limit !== "number" || !(limit >= 1)) {
+    throw new RangeError(`limit must be a number >= 1, got ${describeValue(limit)}.`);
+  }
+  return limit;
+}
+
 /** How one drive goes: where it stops and what bounds it. */
 interface Drive {
   /** The method, for errors (`"advance()"`). */
@@ -115,6 +131,25 @@ export class VirtualTime {
 
   runUntilIdle(limit: number): void {
     this.#driveSync(this.#plan("runUntilIdle()", this.#engine.clock.nowUs(), limit));
+  }
+
+  /**
+   * Moves the clock by `ms` at once, as if the host had slept, then runs what is due:
+   * every timer that fell due meanwhile fires once, late, at the new time (an interval's
+   * missed beats are skipped), in (deadline, start) order. fake-timers' `clock.jump`.
+   */
+  jump(ms: unknown, limit: number): number {
+    const target = this.#targetAfter(ms, "jump(ms)");
+    this.#engine.manual!.setUs(target);
+    this.#driveSync(this.#plan("jump()", target, limit));
+    return this.#engine.clock.now();
+  }
+
+  /** Runs the loop's pending microtasks (a checkpoint), without running any task or timer. */
+  checkpoint(): void {
+    const engine = this.#engine;
+    engine.core.guard("run the microtasks", () => this.#turn.runCheckpointNow());
+    if (engine.core.broken) throw engine.core.broken;
   }
 
   // ---- asynchronous drives -------------------------------------------------------

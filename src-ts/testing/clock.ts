@@ -1,0 +1,278 @@
+/**
+ * The fake clock: fake-timers' `Clock`, on a zigloop loop with a manual clock.
+ *
+ * Times: the loop's virtual time (ms since the clock was created, exact to the µs) is
+ * what `performance.now()` and `hrtime()` report; the system time (`clock.now`,
+ * `Date.now()`) is `start + loop time + offset`, where `setSystemTime` moves only the
+ * offset, so timers and `performance.now()` are not disturbed. Drives map one to one:
+ * `tick` → `advance`, `next` → `next`, `runAll` → `runAll`, `runToLast` → `runToLast`,
+ * and their async forms, which give the runtime's own jobs a macrotask after every
+ * callback. `reset()` replaces the loop (a manual clock never moves back).
+ *
+ * Errors thrown by callbacks do not stop a drive: the first one is rethrown when the
+ * drive ends (as fake-timers does); one thrown outside any drive (a microtask run from
+ * the host's queue) is rethrown from the host's queue.
+ *
+ * @module
+ */
+
+import { LoopLimitError } from "../errors.ts";
+import type { EventLoop, Profile } from "../event_loop.ts";
+import { virtualTimeOf } from "../loop/virtual_time.ts";
+import { epochOf, loopLimitOf, tickMs } from "./config.ts";
+import { createFakeDate, type FakeDateConstructor } from "./fake_date.ts";
+import { creationStack, fireTimer, RunCounter, type TimerRecord } from "./run_counter.ts";
+import { createFakePerformance, type FakePerformance, hrtimeOf } from "./time_sources.ts";
+
+/** A manual-clock loop, as the entry point makes one. */
+export type ManualLoop = EventLoop<Profile, "manual">;
+
+/** How a clock is made: the loop factory and the global whose `Date` it fakes. */
+export interface ClockSetup {
+  makeLoop: (profile: Profile, onError: (error: unknown) => void) => ManualLoop;
+  profile: Profile;
+  NativeDate: DateConstructor;
+  /** The global's real performance object, if any (the fake one forwards to it). */
+  performance: object | undefined;
+  trackTimerCreation: boolean;
+}
+
+type Callback = (...args: unknown[]) => unknown;
+type Hrtime = ((prev?: readonly number[]) => [number, number]) & { bigint(): bigint };
+
+const promisifyCustom = Symbol.for("nodejs.util.promisify.custom");
+const hostQueueMicrotask = globalThis.queueMicrotask;
+
+/** fake-timers' clock, backed by a zigloop loop. Methods are own, bound properties. */
+export class FakeClock {
+  /** Most clock moves `runAll` makes (fake-timers: most timers it runs). */
+  loopLimit: number;
+  /** The loop's rules. */
+  readonly profile: Profile;
+  readonly Date: FakeDateConstructor;
+  readonly performance: FakePerformance;
+  readonly hrtime: Hrtime;
+  /** The names `install` faked (empty for `createClock`). */
+  methods: string[] = [];
+
+  #setup: ClockSetup;
+  #start: number;
+  #offset = 0;
+  #loop: ManualLoop;
+  #counter: RunCounter;
+  /** The first error a callback threw during the current drive. */
+  #errors: unknown[] = [];
+  #driving = 0;
+
+  constructor(setup: ClockSetup, now: unknown, loopLimit: unknown) {
+    this.#setup = setup;
+    this.#start = epochOf(now ?? 0, "now");
+    this.loopLimit = loopLimitOf(loopLimit);
+    this.profile = setup.profile;
+    this.#counter = new RunCounter(setup.trackTimerCreation);
+    this.#loop = this.#newLoop();
+    this.Date = createFakeDate(setup.NativeDate, () => this.now);
+    const loopNow = () => this.#loop.now();
+    this.performance = createFakePerformance(setup.performance, loopNow, this.#start);
+    this.hrtime = hrtimeOf(loopNow);
+    const setTimeout = this.setTimeout as Callback & Record<symbol, unknown>;
+    setTimeout[promisifyCustom] = (delay: unknown, value: unknown) =>
+      new Promise((resolve) => this.setTimeout(resolve, delay, value));
+    const setImmediate = this.setImmediate as Callback & Record<symbol, unknown>;
+    setImmediate[promisifyCustom] = (value: unknown) =>
+      new Promise((resolve) => this.setImmediate(resolve, value));
+  }
+
+  /** The system time, epoch ms (what `Date.now()` returns). */
+  get now(): number {
+    return Math.floor(this.#start + this.#offset + this.#loop.now());
+  }
+
+  /** The loop behind the clock: metrics, `pending`, its Promise (replaced by `reset()`). */
+  get loop(): ManualLoop {
+    return this.#loop;
+  }
+
+  // ---- scheduling ------------------------------------------------------------------
+
+  readonly setTimeout = (fn: Callback, delay?: unknown, ...args: unknown[]): unknown =>
+    this.#loop.setTimeout(fireTimer, delay as number, this.#record(fn, args, "setTimeout", delay));
+
+  readonly setInterval = (fn: Callback, delay?: unknown, ...args: unknown[]): unknown =>
+    this.#loop.setInterval(
+      fireTimer,
+      delay as number,
+      this.#record(fn, args, "setInterval", delay),
+    );
+
+  readonly setImmediate = (fn: Callback, ...args: unknown[]): unknown =>
+    this.#loop.setImmediate(fireTimer, this.#record(fn, args, "setImmediate", 0));
+
+  readonly clearTimeout = (id?: unknown): void => this.#loop.clearTimeout(id as number);
+  readonly clearInterval = (id?: unknown): void => this.#loop.clearInterval(id as number);
+  readonly clearImmediate = (id?: unknown): void => this.#loop.clearImmediate(id as number);
+
+  /** A timer at the next 16 ms frame boundary of `performance.now()`; the callback gets that time. */
+  readonly requestAnimationFrame = (fn: Callback): number => {
+    const delay = 16 - (this.#loop.now() % 16);
+    const record = this.#record(fn, [], "requestAnimationFrame", delay);
+    const loopNow = () => this.#loop.now();
+    Object.defineProperty(record, "args", { get: () => [loopNow()] });
+    return Number(this.#loop.setTimeout(fireTimer, delay, record));
+  };
+
+  readonly cancelAnimationFrame = (id?: unknown): void => this.#loop.clearTimeout(id as number);
+
+  /** fake-timers' idle callback: a timer after `timeout` (0 by default), told it timed out. */
+  readonly requestIdleCallback = (fn: Callback, options?: { timeout?: number }): number => {
+    const deadline = {
+      didTimeout: true,
+      timeRemaining: () => (this.countTimers() > 0 ? 50 : 0),
+    };
+    const delay = options?.timeout ?? 0;
+    const record = this.#record(fn, [deadline], "requestIdleCallback", delay);
+    return Number(this.#loop.setTimeout(fireTimer, delay, record));
+  };
+
+  readonly cancelIdleCallback = (id?: unknown): void => this.#loop.clearTimeout(id as number);
+
+  readonly queueMicrotask = (fn: () => void): void => this.#loop.queueMicrotask(fn);
+
+  /** Node's `process.nextTick`: a loop microtask, so it runs before native promise jobs. */
+  readonly nextTick = (fn: Callback, ...args: unknown[]): void => {
+    if (typeof fn !== "function") this.#loop.queueMicrotask(fn);
+    this.#loop.queueMicrotask(args.length === 0 ? (fn as () => void) : () => fn(...args));
+  };
+
+  #record(fn: Callback, args: unknown[], kind: string, delay: unknown): TimerRecord {
+    const counter = this.#counter;
+    if (typeof fn !== "function") {
+      // The loop's own check gives the profile's error (TypeError, ERR_INVALID_ARG_TYPE).
+      this.#loop.setTimeout(fn as () => void, 0);
+    }
+    return {
+      fn,
+      args,
+      kind,
+      delay,
+      stack: counter.wantsStack() ? creationStack() : undefined,
+      counter,
+    };
+  }
+
+  // ---- driving ---------------------------------------------------------------------
+
+  /** Advances by `ms` (or "mm:ss"), firing what falls due. Returns the system time. */
+  readonly tick = (ms: number | string): number =>
+    this.#drive(() => this.#loop.advance(tickMs(ms)));
+
+  readonly tickAsync = (ms: number | string): Promise<number> =>
+    this.#driveAsync(() => this.#loop.advanceAsync(tickMs(ms)));
+
+  readonly next = (): number => this.#drive(() => this.#loop.next());
+  readonly nextAsync = (): Promise<number> => this.#driveAsync(() => this.#loop.nextAsync());
+
+  readonly runAll = (): number => {
+    this.#counter.start(this.loopLimit);
+    try {
+      return this.#drive(() => this.#loop.runAll({ limit: this.loopLimit }));
+    } catch (error) {
+      throw this.#limitError(error);
+    } finally {
+      this.#counter.stop();
+    }
+  };
+
+  readonly runAllAsync = async (): Promise<number> => {
+    this.#counter.start(this.loopLimit);
+    try {
+      return await this.#driveAsync(() => this.#loop.runAllAsync({ limit: this.loopLimit }));
+    } catch (error) {
+      throw this.#limitError(error);
+    } finally {
+      this.#counter.stop();
+    }
+  };
+
+  readonly runToLast = (): number => this.#drive(() => this.#loop.runToLast());
+  readonly runToLastAsync = (): Promise<number> =>
+    this.#driveAsync(() => this.#loop.runToLastAsync());
+
+  /** Runs the pending microtasks (queueMicrotask, nextTick), nothing else. */
+  readonly runMicrotasks = (): void => {
+    this.#drive(() => virtualTimeOf.get(this.#loop)!.checkpoint());
+  };
+
+  /** Moves time by `ms` at once: what fell due fires once, late (the host slept). */
+  readonly jump = (ms: number | string): number =>
+    this.#drive(() => virtualTimeOf.get(this.#loop)!.jump(tickMs(ms), 100_000));
+
+  /** Sets the system time (`Date`); timers and `performance.now()` do not move. */
+  readonly setSystemTime = (now?: number | Date): void => {
+    this.#offset = epochOf(now ?? 0, "setSystemTime(now)") - this.#start - this.#loop.now();
+  };
+
+  /** Removes every timer and microtask and puts time back to the start. */
+  readonly reset = (): void => {
+    const old = this.#loop;
+    this.#loop = this.#newLoop();
+    this.#offset = 0;
+    this.#errors = [];
+    old.close();
+  };
+
+  /** Pending timers, immediates and microtasks. */
+  readonly countTimers = (): number => {
+    const p = this.#loop.pending;
+    return p.timers + p.immediates + p.microtasks;
+  };
+
+  /** Restores what `install` replaced (a clock from `createClock` has nothing to restore). */
+  uninstall: () => unknown[] = () => [];
+
+  #newLoop(): ManualLoop {
+    return this.#setup.makeLoop(this.#setup.profile, (error) => this.#onError(error));
+  }
+
+  #onError(error: unknown): void {
+    if (this.#driving > 0) this.#errors.push(error);
+    else
+      hostQueueMicrotask(() => {
+        throw error;
+      });
+  }
+
+  #drive(run: () => unknown): number {
+    this.#driving++;
+    try {
+      run();
+    } finally {
+      this.#driving--;
+    }
+    this.#rethrow();
+    return this.now;
+  }
+
+  async #driveAsync(run: () => Promise<unknown>): Promise<number> {
+    this.#driving++;
+    try {
+      await run();
+    } finally {
+      this.#driving--;
+    }
+    this.#rethrow();
+    return this.now;
+  }
+
+  #rethrow(): void {
+    if (this.#errors.length === 0) return;
+    const first = this.#errors[0];
+    this.#errors = [];
+    throw first;
+  }
+
+  #limitError(error: unknown): unknown {
+    if (!(error instanceof LoopLimitError) || error.cause !== undefined) return error;
+    return this.#counter.limitError(this.loopLimit, error);
+  }
+}
