@@ -45,7 +45,7 @@ export function makeWithGlobal(maker: LoopMaker, global: object): FakeTimers {
   const setup = (profile: Profile | undefined, track: boolean): ClockSetup => ({
     makeLoop: maker.makeLoop,
     profile: profile ?? maker.defaultProfile,
-    NativeDate: g.Date as DateConstructor,
+    NativeDate: (typeof g.Date === "function" ? g.Date : Date) as DateConstructor,
     performance:
       typeof g.performance === "object" && g.performance !== null ? g.performance : undefined,
     trackTimerCreation: track,
