@@ -22,8 +22,9 @@
  */
 
 import { TIME_US_LIMIT } from "../core/abi.generated.ts";
+import { Kind } from "../core/handle_mirror.ts";
 import { DriveInProgressError, describeValue, LoopLimitError } from "../errors.ts";
-import { toUs } from "./clock.ts";
+import { type ManualClock, toUs } from "./clock.ts";
 import type { Engine } from "./engine.ts";
 import { hostMacrotask, queueHostMicrotask } from "./host_driver.ts";
 import { type Turn, TurnEnd } from "./turn.ts";
@@ -143,6 +144,24 @@ export class VirtualTime {
     this.#engine.manual!.setUs(target);
     this.#driveSync(this.#plan("jump()", target, limit));
     return this.#engine.clock.now();
+  }
+
+  /** The manual clock itself (zigloop/testing reads it for every fake `Date.now()`). */
+  get clock(): ManualClock {
+    return this.#engine.manual!;
+  }
+
+  /** The pending timers' callbacks, kinds and delays (for zigloop/testing's limit error). */
+  pendingTimers(): { fn: unknown; interval: boolean; delay: number }[] {
+    const mirror = this.#engine.mirror;
+    const out: { fn: unknown; interval: boolean; delay: number }[] = [];
+    for (let i = 0; i < mirror.kinds.length; i++) {
+      const kind = mirror.kinds[i];
+      if (kind === Kind.timeout || kind === Kind.interval) {
+        out.push({ fn: mirror.fns[i], interval: kind === Kind.interval, delay: mirror.delays[i]! });
+      }
+    }
+    return out;
   }
 
   /** Runs the loop's pending microtasks (a checkpoint), without running any task or timer. */

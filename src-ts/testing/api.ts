@@ -7,6 +7,7 @@
 
 import type { FakeClock } from "./clock.ts";
 import type { FakeTimerInstallOpts } from "./config.ts";
+import { LoopPool } from "./loop_pool.ts";
 import { type FakeTimers, type LoopMaker, makeWithGlobal } from "./with_global.ts";
 
 export type { FakeClock, ManualLoop } from "./clock.ts";
@@ -27,12 +28,13 @@ export interface TestingApi extends FakeTimers {
 
 /** Builds the module surface on `maker`, for `globalThis`. */
 export function makeTestingApi(maker: LoopMaker): TestingApi {
-  const main = makeWithGlobal(maker, globalThis);
+  const pool = new LoopPool(maker.makeLoop);
+  const main = makeWithGlobal(maker, globalThis, pool);
   return {
     timers: main.timers,
     createClock: main.createClock,
     install: main.install,
-    withGlobal: (global: object) => makeWithGlobal(maker, global),
+    withGlobal: (global: object) => makeWithGlobal(maker, global, pool),
   };
 }
 

@@ -18,18 +18,20 @@
 
 import { LoopLimitError } from "../errors.ts";
 import type { EventLoop, Profile } from "../event_loop.ts";
+import type { ManualClock } from "../loop/clock.ts";
 import { virtualTimeOf } from "../loop/virtual_time.ts";
 import { epochOf, loopLimitOf, tickMs } from "./config.ts";
 import { createFakeDate, type FakeDateConstructor } from "./fake_date.ts";
+import type { LoopPool } from "./loop_pool.ts";
 import { creationStack, fireTimer, RunCounter, type TimerRecord } from "./run_counter.ts";
 import { createFakePerformance, type FakePerformance, hrtimeOf } from "./time_sources.ts";
 
 /** A manual-clock loop, as the entry point makes one. */
 export type ManualLoop = EventLoop<Profile, "manual">;
 
-/** How a clock is made: the loop factory and the global whose `Date` it fakes. */
+/** How a clock is made: where its loops come from and the global whose `Date` it fakes. */
 export interface ClockSetup {
-  makeLoop: (profile: Profile, onError: (error: unknown) => void) => ManualLoop;
+  pool: LoopPool;
   profile: Profile;
   NativeDate: DateConstructor;
   /** The global's real performance object, if any (the fake one forwards to it). */
@@ -39,6 +41,14 @@ export interface ClockSetup {
 
 type Callback = (...args: unknown[]) => unknown;
 type Hrtime = ((prev?: readonly number[]) => [number, number]) & { bigint(): bigint };
+
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
+
+/** A callback's extra arguments (`args` from `start` on), or the shared empty list. */
+function extraArgs(args: IArguments, start: number): readonly unknown[] {
+  if (args.length <= start) return NO_ARGS;
+  return Array.prototype.slice.call(args, start);
+}
 
 const promisifyCustom = Symbol.for("nodejs.util.promisify.custom");
 const hostQueueMicrotask = globalThis.queueMicrotask;
@@ -57,8 +67,16 @@ export class FakeClock {
 
   #setup: ClockSetup;
   #start: number;
+  /** What `setSystemTime` added to the system time. */
   #offset = 0;
-  #loop: ManualLoop;
+  /** The loop, or undefined after `uninstall()` gave it back (the next use adopts one). */
+  #current: ManualLoop | undefined;
+  /** The adopted loop's clock, read directly by `now`. */
+  #manual!: ManualClock;
+  /** Loop time when this clock's time was 0 (a reused loop's clock has moved on). */
+  #base = 0;
+  /** This clock's time when its last loop was given back. */
+  #elapsed = 0;
   #counter: RunCounter;
   /** The first error a callback threw during the current drive. */
   #errors: unknown[] = [];
@@ -70,9 +88,8 @@ export class FakeClock {
     this.loopLimit = loopLimitOf(loopLimit);
     this.profile = setup.profile;
     this.#counter = new RunCounter(setup.trackTimerCreation);
-    this.#loop = this.#newLoop();
     this.Date = createFakeDate(setup.NativeDate, () => this.now);
-    const loopNow = () => this.#loop.now();
+    const loopNow = () => this.#loopNow();
     this.performance = createFakePerformance(setup.performance, loopNow, this.#start);
     this.hrtime = hrtimeOf(loopNow);
     const setTimeout = this.setTimeout as Callback & Record<symbol, unknown>;
@@ -85,7 +102,8 @@ export class FakeClock {
 
   /** The system time, epoch ms (what `Date.now()` returns). */
   get now(): number {
-    return Math.floor(this.#start + this.#offset + this.#loop.now());
+    if (this.#current === undefined) this.#adopt();
+    return Math.floor(this.#start + this.#offset + (this.#manual.now() - this.#base));
   }
 
   /** The loop behind the clock: metrics, `pending`, its Promise (replaced by `reset()`). */
@@ -93,20 +111,68 @@ export class FakeClock {
     return this.#loop;
   }
 
+  get #loop(): ManualLoop {
+    return this.#current ?? this.#adopt();
+  }
+
+  /** This clock's time in ms since it started: `performance.now()`. */
+  #loopNow(): number {
+    if (this.#current === undefined) this.#adopt();
+    return this.#manual.now() - this.#base;
+  }
+
+  /** Takes a loop from the pool; this clock's time goes on from `#elapsed`. */
+  #adopt(): ManualLoop {
+    const loop = this.#setup.pool.acquire(this.profile, (error) => this.#onError(error));
+    this.#current = loop;
+    this.#manual = virtualTimeOf.get(loop)!.clock;
+    this.#base = loop.now() - this.#elapsed;
+    return loop;
+  }
+
+  /** Gives the loop back (reused if idle, else closed). */
+  #release(): void {
+    const loop = this.#current;
+    if (loop === undefined) return;
+    this.#elapsed = this.#loopNow();
+    this.#current = undefined;
+    this.#setup.pool.release(loop);
+  }
+
   // ---- scheduling ------------------------------------------------------------------
 
-  readonly setTimeout = (fn: Callback, delay?: unknown, ...args: unknown[]): unknown =>
-    this.#loop.setTimeout(fireTimer, delay as number, this.#record(fn, args, "setTimeout", delay));
+  readonly setTimeout = FakeClock.#timerFunction(this, "setTimeout");
+  readonly setInterval = FakeClock.#timerFunction(this, "setInterval");
 
-  readonly setInterval = (fn: Callback, delay?: unknown, ...args: unknown[]): unknown =>
-    this.#loop.setInterval(
-      fireTimer,
-      delay as number,
-      this.#record(fn, args, "setInterval", delay),
-    );
+  /**
+   * `setTimeout`/`setInterval`: plain functions reading `arguments` (no rest array
+   * without extra arguments); the callback goes straight to the loop, unless creation
+   * stacks are tracked.
+   */
+  static #timerFunction(
+    clock: FakeClock,
+    kind: "setTimeout" | "setInterval",
+  ): (fn: Callback, delay?: unknown, ...args: unknown[]) => unknown {
+    const timer = function (fn: Callback, delay?: unknown): unknown {
+      const loop = clock.#loop;
+      const schedule = loop[kind] as (fn: unknown, delay: unknown, ...args: unknown[]) => unknown;
+      if (clock.#counter.always) {
+        const record = clock.#record(fn, extraArgs(arguments, 2), kind, delay);
+        return schedule.call(loop, fireTimer, delay, record);
+      }
+      if (arguments.length <= 2) return schedule.call(loop, fn, delay);
+      return Reflect.apply(schedule, loop, arguments);
+    };
+    Object.defineProperty(timer, "name", { value: kind });
+    return timer;
+  }
 
-  readonly setImmediate = (fn: Callback, ...args: unknown[]): unknown =>
-    this.#loop.setImmediate(fireTimer, this.#record(fn, args, "setImmediate", 0));
+  readonly setImmediate: (fn: Callback, ...args: unknown[]) => unknown = ((clock: FakeClock) =>
+    function setImmediate(fn: Callback): unknown {
+      const loop = clock.#loop;
+      if (arguments.length <= 1) return loop.setImmediate(fn);
+      return Reflect.apply(loop.setImmediate, loop, arguments);
+    })(this);
 
   readonly clearTimeout = (id?: unknown): void => this.#loop.clearTimeout(id as number);
   readonly clearInterval = (id?: unknown): void => this.#loop.clearInterval(id as number);
@@ -114,11 +180,9 @@ export class FakeClock {
 
   /** A timer at the next 16 ms frame boundary of `performance.now()`; the callback gets that time. */
   readonly requestAnimationFrame = (fn: Callback): number => {
-    const delay = 16 - (this.#loop.now() % 16);
-    const record = this.#record(fn, [], "requestAnimationFrame", delay);
-    const loopNow = () => this.#loop.now();
-    Object.defineProperty(record, "args", { get: () => [loopNow()] });
-    return Number(this.#loop.setTimeout(fireTimer, delay, record));
+    if (typeof fn !== "function") return Number(this.#loop.setTimeout(fn, 0));
+    const delay = 16 - (this.#loopNow() % 16);
+    return Number(this.#loop.setTimeout(() => fn(this.#loopNow()), delay));
   };
 
   readonly cancelAnimationFrame = (id?: unknown): void => this.#loop.clearTimeout(id as number);
@@ -129,9 +193,7 @@ export class FakeClock {
       didTimeout: true,
       timeRemaining: () => (this.countTimers() > 0 ? 50 : 0),
     };
-    const delay = options?.timeout ?? 0;
-    const record = this.#record(fn, [deadline], "requestIdleCallback", delay);
-    return Number(this.#loop.setTimeout(fireTimer, delay, record));
+    return Number(this.#loop.setTimeout(fn, options?.timeout ?? 0, deadline));
   };
 
   readonly cancelIdleCallback = (id?: unknown): void => this.#loop.clearTimeout(id as number);
@@ -144,7 +206,7 @@ export class FakeClock {
     this.#loop.queueMicrotask(args.length === 0 ? (fn as () => void) : () => fn(...args));
   };
 
-  #record(fn: Callback, args: unknown[], kind: string, delay: unknown): TimerRecord {
+  #record(fn: Callback, args: readonly unknown[], kind: string, delay: unknown): TimerRecord {
     const counter = this.#counter;
     if (typeof fn !== "function") {
       // The loop's own check gives the profile's error (TypeError, ERR_INVALID_ARG_TYPE).
@@ -155,7 +217,7 @@ export class FakeClock {
       args,
       kind,
       delay,
-      stack: counter.wantsStack() ? creationStack() : undefined,
+      stack: creationStack(),
       counter,
     };
   }
@@ -173,7 +235,7 @@ export class FakeClock {
   readonly nextAsync = (): Promise<number> => this.#driveAsync(() => this.#loop.nextAsync());
 
   readonly runAll = (): number => {
-    this.#counter.start(this.loopLimit);
+    this.#counter.start();
     try {
       return this.#drive(() => this.#loop.runAll({ limit: this.loopLimit }));
     } catch (error) {
@@ -184,7 +246,7 @@ export class FakeClock {
   };
 
   readonly runAllAsync = async (): Promise<number> => {
-    this.#counter.start(this.loopLimit);
+    this.#counter.start();
     try {
       return await this.#driveAsync(() => this.#loop.runAllAsync({ limit: this.loopLimit }));
     } catch (error) {
@@ -209,16 +271,15 @@ export class FakeClock {
 
   /** Sets the system time (`Date`); timers and `performance.now()` do not move. */
   readonly setSystemTime = (now?: number | Date): void => {
-    this.#offset = epochOf(now ?? 0, "setSystemTime(now)") - this.#start - this.#loop.now();
+    this.#offset = epochOf(now ?? 0, "setSystemTime(now)") - this.#start - this.#loopNow();
   };
 
   /** Removes every timer and microtask and puts time back to the start. */
   readonly reset = (): void => {
-    const old = this.#loop;
-    this.#loop = this.#newLoop();
+    this.#release();
+    this.#elapsed = 0;
     this.#offset = 0;
     this.#errors = [];
-    old.close();
   };
 
   /** Pending timers, immediates and microtasks. */
@@ -227,11 +288,23 @@ export class FakeClock {
     return p.timers + p.immediates + p.microtasks;
   };
 
-  /** Restores what `install` replaced (a clock from `createClock` has nothing to restore). */
-  uninstall: () => unknown[] = () => [];
+  /**
+   * Restores what `install` replaced (a clock from `createClock` has nothing to
+   * restore) and gives the loop back for the next clock when nothing is pending on it.
+   * The clock stays usable (its next use takes another loop).
+   */
+  uninstall: () => unknown[] = () => {
+    this.#release();
+    return [];
+  };
 
-  #newLoop(): ManualLoop {
-    return this.#setup.makeLoop(this.#setup.profile, (error) => this.#onError(error));
+  /** For `install`: the restore step of `uninstall`. */
+  onUninstall(restore: () => void): void {
+    this.uninstall = () => {
+      restore();
+      this.#release();
+      return [];
+    };
   }
 
   #onError(error: unknown): void {
@@ -273,6 +346,7 @@ export class FakeClock {
 
   #limitError(error: unknown): unknown {
     if (!(error instanceof LoopLimitError) || error.cause !== undefined) return error;
-    return this.#counter.limitError(this.loopLimit, error);
+    const pending = virtualTimeOf.get(this.#loop)!.pendingTimers();
+    return this.#counter.limitError(this.loopLimit, error, pending);
   }
 }

@@ -1,8 +1,10 @@
 /**
- * The fake `Date`: a subclass of the real one whose argument-less forms (`new Date()`,
- * `Date()`, `Date.now()`) read the clock's system time. Everything else is the real
- * `Date`'s: parsing, `Date.UTC`, the prototype's methods; a fake date is a real `Date`,
- * and `instanceof` works both ways (a real date is an instance of the fake class).
+ * The fake `Date`: a constructor function whose argument-less forms (`new Date()`,
+ * `Date()`, `Date.now()`) read the clock's system time. It shares the real `Date`'s
+ * prototype, so a fake date *is* a real one (`instanceof` both ways, `constructor`,
+ * every method, patches to `Date.prototype`), and inherits the real statics
+ * (`Date.parse`, `Date.UTC`). No Proxy: `Date.now()` is a plain call (fake-timers wraps
+ * a subclass in a Proxy, which costs every static call a Proxy lookup).
  *
  * @module
  */
@@ -19,30 +21,23 @@ export function createFakeDate(
   NativeDate: DateConstructor,
   systemNow: () => number,
 ): FakeDateConstructor {
-  class ClockDate extends NativeDate {
-    constructor(...args: unknown[]) {
-      if (args.length === 0) super(systemNow());
-      else super(...(args as [number]));
-      // `date.constructor === Date` keeps holding for code that compares it to the real one.
-      Object.defineProperty(this, "constructor", { value: NativeDate, enumerable: false });
-    }
-
-    static override [Symbol.hasInstance](instance: unknown): boolean {
-      return instance instanceof NativeDate;
-    }
-
-    static override now(): number {
-      return systemNow();
-    }
-
-    static override toString(): string {
-      return NativeDate.toString();
-    }
+  function FakeDate(this: unknown, ...args: unknown[]): unknown {
+    // `Date()` called without `new` returns the current time as a string.
+    if (new.target === undefined) return new NativeDate(systemNow()).toString();
+    const date =
+      args.length === 0 ? new NativeDate(systemNow()) : new NativeDate(...(args as [number]));
+    // A subclass of the fake (`class D extends Date`) gets its own prototype.
+    if (new.target !== FakeDate) Object.setPrototypeOf(date, new.target.prototype);
+    return date;
   }
-  Object.defineProperty(ClockDate, "isFake", { value: true });
-  Object.defineProperty(ClockDate, "name", { value: "Date" });
-  // `Date()` called without `new` returns the current time as a string.
-  return new Proxy(ClockDate, {
-    apply: () => new NativeDate(systemNow()).toString(),
-  }) as unknown as FakeDateConstructor;
+  Object.setPrototypeOf(FakeDate, NativeDate); // Date.parse, Date.UTC
+  Object.defineProperties(FakeDate, {
+    prototype: { value: NativeDate.prototype, writable: false },
+    name: { value: "Date" },
+    length: { value: NativeDate.length },
+    now: { value: systemNow, writable: true, configurable: true },
+    toString: { value: () => NativeDate.toString(), writable: true, configurable: true },
+    isFake: { value: true },
+  });
+  return FakeDate as unknown as FakeDateConstructor;
 }

@@ -25,8 +25,7 @@ const core = await loadCoreModule();
 
 const api = makeTestingApi({
   defaultProfile: "html",
-  makeLoop: (profile, onError) =>
-    createEventLoopSync({ module: core, clock: "manual", profile, onError }),
+  makeLoop: (profile) => createEventLoopSync({ module: core, clock: "manual", profile }),
 });
 
 /**

@@ -26,12 +26,12 @@ let core: CompiledCore | undefined;
 
 const api = makeTestingApi({
   defaultProfile: "node",
-  makeLoop: (profile, onError) => {
+  makeLoop: (profile) => {
     // Compiled once, on the first clock (the import stays free of side effects).
     core ??= new WebAssembly.Module(
       readFileSync(new URL("../../wasm/zigloop.wasm", import.meta.url)),
     ) as CompiledCore;
-    return createEventLoopSync({ module: core, clock: "manual", profile, onError });
+    return createEventLoopSync({ module: core, clock: "manual", profile });
   },
 });
 

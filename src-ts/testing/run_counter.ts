@@ -1,10 +1,13 @@
 /**
- * What a fake clock knows about its timers for `runAll`'s limit error: every timer the
- * clock creates runs through one trampoline (`fireTimer`) with a small record, and
- * while `runAll` runs, the counter counts runs per callback function. When the limit
- * stops `runAll`, the error names the callback that ran most: the timer that kept
- * re-arming (an interval, or a timeout that schedules itself again), with its creation
- * stack when one was recorded.
+ * `runAll`'s limit error, naming the timer that kept re-arming (an interval, or a
+ * timeout that schedules itself again).
+ *
+ * By default timers go straight to the loop, and the error names the callback that
+ * most of the pending timers have (the one that kept coming back), read from the
+ * loop's handle mirror once the limit is hit. With `trackTimerCreation`, every timer
+ * runs through one trampoline (`fireTimer`) with a record of its creation stack, and
+ * runs are counted per callback while `runAll` runs, so the error names the callback
+ * that ran most, how often, and where it was created.
  *
  * @module
  */
@@ -34,30 +37,23 @@ export class RunCounter {
   on = false;
   /** Runs counted since `start`. */
   fired = 0;
-  /** Record creation stacks (always, or only once `fired` nears the limit). */
+  /** `trackTimerCreation`: timers go through `fireTimer` with their creation stack. */
   readonly always: boolean;
-  #limit = Infinity;
   #runs = new Map<unknown, Runs>();
 
   constructor(trackTimerCreation: boolean) {
     this.always = trackTimerCreation;
   }
 
-  start(limit: number): void {
-    this.on = true;
+  start(): void {
+    this.on = this.always;
     this.fired = 0;
-    this.#limit = limit;
     this.#runs.clear();
   }
 
   stop(): void {
     this.on = false;
     this.#runs.clear();
-  }
-
-  /** Whether a timer created now should record its creation stack. */
-  wantsStack(): boolean {
-    return this.always || (this.on && this.fired * 2 > this.#limit);
   }
 
   count(record: TimerRecord): void {
@@ -74,23 +70,58 @@ export class RunCounter {
    * fake-timers' message ("Aborting after running N timers, assuming an infinite
    * loop!"), naming the callback that ran most; `cause` is the loop's error.
    */
-  limitError(loopLimit: number, cause: LoopLimitError): LoopLimitError {
+  limitError(
+    loopLimit: number,
+    cause: LoopLimitError,
+    pending: readonly { fn: unknown; interval: boolean; delay: number }[],
+  ): LoopLimitError {
+    let message = `Aborting after running ${loopLimit} timers, assuming an infinite loop!`;
     let top: Runs | undefined;
     for (const runs of this.#runs.values())
       if (top === undefined || runs.count > top.count) top = runs;
-    let message = `Aborting after running ${loopLimit} timers, assuming an infinite loop!`;
     if (top !== undefined) {
       const r = top.last;
       message +=
-        ` The timer that kept re-arming: ${r.kind}(${r.fn.name || "anonymous"}, ${String(r.delay)})` +
+        ` The timer that kept re-arming: ${r.kind}(${nameOf(r.fn)}, ${String(r.delay)})` +
         `, which ran ${top.count} times.`;
       if (r.stack !== undefined) message += `\nIt was created at:\n${r.stack}`;
+    } else {
+      const culprit = mostPending(pending);
+      if (culprit !== undefined) {
+        message +=
+          ` The timer that kept re-arming: ${culprit.interval ? "setInterval" : "setTimeout"}` +
+          `(${nameOf(culprit.fn)}, ${culprit.delay}). Install with { trackTimerCreation: true } ` +
+          "to see where it was created.";
+      }
     }
     const error = new LoopLimitError("runAll()", loopLimit, "");
     error.message = message;
     Object.defineProperty(error, "cause", { value: cause, configurable: true, writable: true });
     return error;
   }
+}
+
+function nameOf(fn: unknown): string {
+  return (typeof fn === "function" && fn.name) || "anonymous";
+}
+
+/** The pending timer whose callback most pending timers share (an interval first). */
+function mostPending<T extends { fn: unknown; interval: boolean }>(
+  pending: readonly T[],
+): T | undefined {
+  const counts = new Map<unknown, number>();
+  let best: T | undefined;
+  let bestScore = -1;
+  for (const timer of pending) {
+    const count = (counts.get(timer.fn) ?? 0) + 1;
+    counts.set(timer.fn, count);
+    const score = count * 2 + (timer.interval ? 1 : 0);
+    if (score > bestScore) {
+      best = timer;
+      bestScore = score;
+    }
+  }
+  return best;
 }
 
 /** Creation stack (without the first lines, which are the clock's own frames). */
@@ -103,5 +134,6 @@ export function creationStack(): string | undefined {
 export function fireTimer(this: unknown, record: TimerRecord): unknown {
   const counter = record.counter;
   if (counter.on) counter.count(record);
-  return Reflect.apply(record.fn, this, record.args);
+  const args = record.args;
+  return args.length === 0 ? record.fn.call(this) : Reflect.apply(record.fn, this, args);
 }

@@ -26,16 +26,23 @@ export function createFakePerformance(
   loopNow: () => number,
   timeOrigin: number,
 ): FakePerformance {
-  const fake = Object.create(
-    real === undefined ? null : Object.getPrototypeOf(real),
+  const fake = (
+    real === undefined
+      ? Object.create(null)
+      : Object.create(Object.getPrototypeOf(real), forwarders(real))
   ) as FakePerformance;
-  if (real !== undefined) forwardAll(fake, real);
   Object.defineProperty(fake, "now", { value: loopNow, writable: true, configurable: true });
   Object.defineProperty(fake, "timeOrigin", { value: timeOrigin, configurable: true });
   return fake;
 }
 
-function forwardAll(fake: object, real: object): void {
+const forwarderCache = new WeakMap<object, PropertyDescriptorMap>();
+
+/** Descriptors forwarding every method and getter of `real` (but now/timeOrigin) to it; cached. */
+function forwarders(real: object): PropertyDescriptorMap {
+  const cached = forwarderCache.get(real);
+  if (cached !== undefined) return cached;
+  const map: PropertyDescriptorMap = {};
   const seen = new Set<PropertyKey>(["constructor", "now", "timeOrigin"]);
   for (
     let o: object | null = real;
@@ -48,20 +55,19 @@ function forwardAll(fake: object, real: object): void {
       const d = Object.getOwnPropertyDescriptor(o, name)!;
       if (typeof d.value === "function") {
         const method = d.value as (...args: unknown[]) => unknown;
-        Object.defineProperty(fake, name, {
+        map[name as string] = {
           value: (...args: unknown[]) => Reflect.apply(method, real, args),
           writable: true,
           configurable: true,
-        });
+        };
       } else if (d.get !== undefined) {
         const get = d.get;
-        Object.defineProperty(fake, name, {
-          get: () => Reflect.apply(get, real, []),
-          configurable: true,
-        });
+        map[name as string] = { get: () => Reflect.apply(get, real, []), configurable: true };
       }
     }
   }
+  forwarderCache.set(real, map);
+  return map;
 }
 
 /**

@@ -10,12 +10,13 @@
 
 import type { Profile } from "../event_loop.ts";
 import { installOnto } from "../loop/globals.ts";
-import { type ClockSetup, FakeClock } from "./clock.ts";
+import { type ClockSetup, FakeClock, type ManualLoop } from "./clock.ts";
 import { FAKEABLE, type FakeMethod, type FakeTimerInstallOpts, resolveInstall } from "./config.ts";
+import type { LoopPool } from "./loop_pool.ts";
 
 /** What an entry point supplies: how to make a manual-clock loop, and its default profile. */
 export interface LoopMaker {
-  makeLoop: ClockSetup["makeLoop"];
+  makeLoop: (profile: Profile) => ManualLoop;
   defaultProfile: Profile;
 }
 
@@ -38,12 +39,12 @@ const nativeClearTimeout = globalThis.clearTimeout;
  * fake-timers' `withGlobal`, on zigloop loops made by `maker`.
  * @param global The global object to fake (globalThis, a window, a vm context's global).
  */
-export function makeWithGlobal(maker: LoopMaker, global: object): FakeTimers {
+export function makeWithGlobal(maker: LoopMaker, global: object, pool: LoopPool): FakeTimers {
   const g = global as Record<string, unknown> & { process?: Record<string, unknown> };
   const timers = originals(g);
   const present = (name: FakeMethod): boolean => name in timers;
   const setup = (profile: Profile | undefined, track: boolean): ClockSetup => ({
-    makeLoop: maker.makeLoop,
+    pool,
     profile: profile ?? maker.defaultProfile,
     NativeDate: (typeof g.Date === "function" ? g.Date : Date) as DateConstructor,
     performance:
@@ -80,14 +81,13 @@ export function makeWithGlobal(maker: LoopMaker, global: object): FakeTimers {
         ticker = nativeSetInterval(() => clock.tick(delta), delta);
         (ticker as { unref?(): void }).unref?.();
       }
-      clock.uninstall = () => {
+      clock.onUninstall(() => {
         if (ticker !== undefined) nativeClearInterval(ticker as number);
         ticker = undefined;
         restoreProcess?.();
         restoreGlobal();
         clock.methods = [];
-        return [];
-      };
+      });
       return clock;
     },
   };

@@ -16,6 +16,11 @@ const zig = zigloop as unknown as FakeTimersLike;
 
 /** Scripts whose traces differ on purpose: what each side gives, and why. */
 const DIFFERENCES: Record<string, { fakeTimers: unknown[]; zigloop: unknown[]; why: string }> = {
+  "Date.prototype is the real one: a patch to it reaches fake dates": {
+    fakeTimers: [false, 2, 0, "ClockDate"],
+    zigloop: [true, 2, 7, "Date"],
+    why: "A runtime has one Date.prototype (ECMA-262 §21.4.4); fake-timers' Date is a subclass behind a Proxy, zigloop's a function sharing the real prototype, with Date's length (7) and name",
+  },
   "setTimeout(fn, 0) and tick(0)": {
     fakeTimers: ["zero", 0, "after tick(0)"],
     zigloop: ["after tick(0)", "zero", 1],

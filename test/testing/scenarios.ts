@@ -112,7 +112,7 @@ export const SCENARIOS: Record<string, Scenario> = {
         Date.parse("2001-02-03T04:05:06Z"),
       );
       log.push(Date.UTC(1999, 11, 31), new Date() instanceof RealDate, real instanceof Date);
-      log.push(new Date().constructor === RealDate, Date.prototype === RealDate.prototype);
+      log.push(new Date().constructor === RealDate, Object.prototype.toString.call(new Date()));
       clock.tick(1500);
       log.push(Date.now(), new Date().getMilliseconds(), performance.now());
       clock.setSystemTime(Date.UTC(2040, 5, 6));
@@ -124,6 +124,21 @@ export const SCENARIOS: Record<string, Scenario> = {
     }
     log.push(Date === RealDate);
     return log;
+  },
+
+  "Date.prototype is the real one: a patch to it reaches fake dates"(ft) {
+    const RealDate = Date;
+    const clock = ft.install({ now: 86_400_000 });
+    try {
+      return [
+        Date.prototype === RealDate.prototype,
+        new Date().getUTCDate(),
+        Date.length,
+        Date.name,
+      ];
+    } finally {
+      clock.uninstall();
+    }
   },
 
   async "tickAsync: async/await chains follow fake time"(ft) {
