@@ -256,6 +256,9 @@ export class FakeClock {
     }
   };
 
+  /** Advances to the next 16 ms animation frame boundary. */
+  readonly runToFrame = (): number => this.tick(16 - (this.#loopNow() % 16));
+
   readonly runToLast = (): number => this.#drive(() => this.#loop.runToLast());
   readonly runToLastAsync = (): Promise<number> =>
     this.#driveAsync(() => this.#loop.runToLastAsync());

@@ -26,6 +26,11 @@ const DIFFERENCES: Record<string, { fakeTimers: unknown[]; zigloop: unknown[]; w
     zigloop: ["after tick(0)", "zero", 1],
     why: "Node makes every delay below 1 ms 1 ms (lib/internal/timers.js, Timeout constructor); the html profile keeps 0",
   },
+  "queueMicrotask outside a tick: does it wait for the clock?": {
+    fakeTimers: ["after awaits", "micro", "after tick(0)"],
+    zigloop: ["micro", "after awaits", "after tick(0)"],
+    why: "A microtask is not time: the runtime runs it at the end of the current job (HTML 'perform a microtask checkpoint'); fake-timers holds faked microtasks until the clock is driven",
+  },
   "a timeout created in an interval's callback, due with its next beat": {
     fakeTimers: ["beat", 10, "beat", 20, "timeout", 20],
     zigloop: ["beat", 10, "timeout", 20, "beat", 20],

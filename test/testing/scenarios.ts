@@ -295,6 +295,22 @@ export const SCENARIOS: Record<string, Scenario> = {
     return log;
   },
 
+  async "queueMicrotask outside a tick: does it wait for the clock?"(ft) {
+    const clock = ft.install();
+    const log: unknown[] = [];
+    try {
+      g.queueMicrotask(() => log.push("micro"));
+      await Promise.resolve();
+      await null;
+      log.push("after awaits");
+      clock.tick(0);
+      log.push("after tick(0)");
+    } finally {
+      clock.uninstall();
+    }
+    return log;
+  },
+
   "errors: a throwing timer does not stop the tick; the first error is rethrown"(ft) {
     const clock = ft.install();
     const log: unknown[] = [];
