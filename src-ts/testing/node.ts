@@ -2,7 +2,8 @@
 /**
  * `zigloop/testing` for Node.js and Bun: fake timers on a zigloop loop with a manual
  * clock, under fake-timers' names (`install`, `withGlobal`, `createClock`). The loop
- * follows the `node` profile by default (Node's 1 ms floor, `Timeout` objects).
+ * follows the `node` profile by default (Node's 1 ms floor, `Timeout` objects);
+ * installing on the real global also fakes `node:timers` and `node:timers/promises`.
  *
  * @example
  * ```ts
@@ -19,6 +20,7 @@ import { readFileSync } from "node:fs";
 import { createEventLoopSync } from "../node.ts";
 import type { CompiledCore } from "../web.ts";
 import { makeTestingApi } from "./api.ts";
+import { patchNodeTimers } from "./node_timers.ts";
 
 export * from "./api.ts";
 
@@ -26,6 +28,7 @@ let core: CompiledCore | undefined;
 
 const api = makeTestingApi({
   defaultProfile: "node",
+  patchModules: patchNodeTimers,
   makeLoop: (profile) => {
     // Compiled once, on the first clock (the import stays free of side effects).
     core ??= new WebAssembly.Module(

@@ -18,6 +18,11 @@ import type { LoopPool } from "./loop_pool.ts";
 export interface LoopMaker {
   makeLoop: (profile: Profile) => ManualLoop;
   defaultProfile: Profile;
+  /**
+   * The runtime's timer modules (Node: `node:timers`, `node:timers/promises`), patched
+   * when `install` fakes the real global; returns their restore.
+   */
+  patchModules?: (clock: FakeClock, methods: readonly string[]) => () => void;
 }
 
 /** fake-timers' `withGlobal` result. */
@@ -75,6 +80,8 @@ export function makeWithGlobal(maker: LoopMaker, global: object, pool: LoopPool)
       const restoreGlobal = installOnto(g, onGlobal, () => {});
       const restoreProcess =
         onProcess.size > 0 ? installOnto(g.process, onProcess, () => {}) : undefined;
+      const restoreModules =
+        global === globalThis ? maker.patchModules?.(clock, clock.methods) : undefined;
       let ticker: unknown;
       if (resolved.advanceTimeDelta !== undefined) {
         const delta = resolved.advanceTimeDelta;
@@ -84,6 +91,7 @@ export function makeWithGlobal(maker: LoopMaker, global: object, pool: LoopPool)
       clock.onUninstall(() => {
         if (ticker !== undefined) nativeClearInterval(ticker as number);
         ticker = undefined;
+        restoreModules?.();
         restoreProcess?.();
         restoreGlobal();
         clock.methods = [];

@@ -31,6 +31,11 @@ const DIFFERENCES: Record<string, { fakeTimers: unknown[]; zigloop: unknown[]; w
     zigloop: ["micro", "after awaits", "after tick(0)"],
     why: "A microtask is not time: the runtime runs it at the end of the current job (HTML 'perform a microtask checkpoint'); fake-timers holds faked microtasks until the clock is driven",
   },
+  "ES-module imports of node:timers/promises while installed": {
+    fakeTimers: [false, false],
+    zigloop: [true, true],
+    why: "An ES-module import of a builtin is a live binding of its exports, updated by syncBuiltinESMExports() (node:module); fake-timers patches only the CommonJS objects",
+  },
   "a timeout created in an interval's callback, due with its next beat": {
     fakeTimers: ["beat", 10, "beat", 20, "timeout", 20],
     zigloop: ["beat", 10, "timeout", 20, "beat", 20],

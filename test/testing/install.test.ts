@@ -6,6 +6,12 @@
  * differential.test.ts.
  */
 import { createRequire } from "node:module";
+import { setTimeout as timersSetTimeout } from "node:timers";
+import {
+  setInterval as promisesSetInterval,
+  setTimeout as promisesSetTimeout,
+  scheduler,
+} from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, test } from "vitest";
 import { createClock, type FakeClock, install, withGlobal } from "../../src-ts/testing/node.ts";
@@ -94,6 +100,40 @@ describe("install and uninstall", () => {
     await clock.tickAsync(50);
     await expect(done).resolves.toBe("value");
     expect(Date()).toBe(new Date(Date.UTC(2030, 0, 1, 0, 0, 0, 50)).toString());
+  });
+});
+
+describe("node:timers and node:timers/promises", () => {
+  test("ES-module imports see the fake functions while installed, the originals after", async () => {
+    const before = [timersSetTimeout, promisesSetTimeout, promisesSetInterval, scheduler];
+    clock = install();
+    expect(timersSetTimeout).toBe(clock.setTimeout);
+    const log: unknown[] = [];
+    const sleeper = promisesSetTimeout(100, "slept").then((v) => log.push(v, Date.now()));
+    const beats = (async () => {
+      for await (const v of promisesSetInterval(40, "beat")) {
+        log.push(v, Date.now());
+        if (Date.now() >= 120) break;
+      }
+    })();
+    const waited = scheduler.wait(70).then(() => log.push("wait", Date.now()));
+    await clock.tickAsync(200);
+    await Promise.all([sleeper, beats, waited]);
+    expect(log).toEqual(["beat", 40, "wait", 70, "beat", 80, "slept", 100, "beat", 120]);
+    expect(clock.countTimers()).toBe(0);
+    clock.uninstall();
+    clock = undefined;
+    expect([timersSetTimeout, promisesSetTimeout, promisesSetInterval, scheduler]).toEqual(before);
+    expect(timersSetTimeout).toBe(before[0]);
+  });
+
+  test("an aborted signal rejects with its reason and clears the timer", async () => {
+    clock = install();
+    const controller = new AbortController();
+    const sleeping = promisesSetTimeout(100, "never", { signal: controller.signal });
+    controller.abort(new Error("stop"));
+    await expect(sleeping).rejects.toThrow("stop");
+    expect(clock.countTimers()).toBe(0);
   });
 });
 

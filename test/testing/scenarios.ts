@@ -5,7 +5,12 @@
  * (zigloop follows the runtime there), with both expected traces.
  */
 
+/// <reference types="node" />
+import timersModule, { setTimeout as esmTimersSetTimeout } from "node:timers";
+import timersPromises, { setTimeout as esmPromisesSetTimeout } from "node:timers/promises";
 import { FAKEABLE } from "../../src-ts/testing/config.ts";
+
+const originalTimersSetTimeout = timersModule.setTimeout;
 
 /** The part of fake-timers' module (and of zigloop/testing) the scripts use. */
 export interface FakeTimersLike {
@@ -388,6 +393,36 @@ export const SCENARIOS: Record<string, Scenario> = {
       clock.uninstall();
     }
     return log;
+  },
+
+  async "node:timers and node:timers/promises follow the fake clock"(ft) {
+    const clock = ft.install();
+    const log: unknown[] = [];
+    try {
+      timersModule.setTimeout(() => log.push("timers.setTimeout", Date.now()), 30);
+      const slept = timersPromises
+        .setTimeout(20, "value")
+        .then((v) => log.push("promises.setTimeout", v, Date.now()));
+      await clock.tickAsync(50);
+      await slept;
+      log.push(timersModule.setTimeout === g.setTimeout);
+    } finally {
+      clock.uninstall();
+    }
+    log.push(timersModule.setTimeout === originalTimersSetTimeout);
+    return log;
+  },
+
+  "ES-module imports of node:timers/promises while installed"(ft) {
+    const clock = ft.install();
+    try {
+      return [
+        esmPromisesSetTimeout === timersPromises.setTimeout,
+        esmTimersSetTimeout === g.setTimeout,
+      ];
+    } finally {
+      clock.uninstall();
+    }
   },
 
   "setTimeout(fn, 0) and tick(0)"(ft) {
