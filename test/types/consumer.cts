@@ -8,3 +8,6 @@ export const sync: zigloop.EventLoop<"node", "real"> = zigloop.createEventLoopSy
   module: coreModule,
   profile: "node",
 });
+import FakeTimers = require("zigloop/testing");
+export const clock: FakeTimers.FakeClock = FakeTimers.createClock(0, 1000);
+export const ran: number = clock.runAll();

@@ -10,6 +10,7 @@ import {
   type PromiseRejectionEvent,
   type Timeout,
 } from "zigloop";
+import FakeTimers, { type FakeClock, install, withGlobal } from "zigloop/testing";
 import coreModule from "zigloop/wasm";
 
 const html = await createEventLoop();
@@ -71,4 +72,15 @@ dispose[Symbol.dispose]();
 t[Symbol.dispose]();
 void html[Symbol.asyncDispose]();
 
-export { id, n, p };
+// zigloop/testing: fake-timers' names and shapes.
+const clock: FakeClock = install({ now: new Date(0), toFake: ["setTimeout", "Date"] });
+const now: number = clock.tick("01:00");
+const later: Promise<number> = clock.tickAsync(10);
+const fakeDate: Date = new clock.Date();
+clock.uninstall();
+// @ts-expect-error: not a name fake-timers knows
+install({ toFake: ["setTimeoutt"] });
+withGlobal({}).createClock(0, 100).runAll();
+FakeTimers.createClock().setTimeout(() => {}, 10);
+
+export { fakeDate, id, later, n, now, p };
