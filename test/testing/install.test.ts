@@ -189,6 +189,15 @@ describe("zigloop's rules and extras", () => {
     }
     expect(fired).toBe(true);
     expect(Date.now() - start).toBeGreaterThanOrEqual(20);
+    // A real-time tick that lands while tickAsync waits for the host is skipped.
+    let done = false;
+    const sleeper = (async () => {
+      for (let i = 0; i < 200; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+      done = true;
+    })();
+    await clock.tickAsync(500);
+    await sleeper;
+    expect(done).toBe(true);
   });
 
   test("shouldClearNativeTimers: clearTimeout after install clears a native timer", async () => {
