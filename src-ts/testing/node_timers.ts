@@ -64,6 +64,7 @@ export function patchNodeTimers(clock: FakeClock, methods: readonly string[]): (
       later(clock.setImmediate, clock.clearImmediate, [], value, options),
     );
   }
+  if (saved.length === 0) return () => {};
   syncBuiltinESMExports();
   return () => {
     for (const [target, name, descriptor] of saved.reverse()) {

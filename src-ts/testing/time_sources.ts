@@ -14,9 +14,9 @@ export interface FakePerformance {
 }
 
 /**
- * Builds the fake `performance`. With a real one, the fake has the same prototype (so
- * `instanceof Performance` holds) and forwards every other method and getter to it
- * (marks, measures, `toJSON`, Node's `eventLoopUtilization`).
+ * Builds the fake `performance`. With a real one, the fake inherits from an object that
+ * has the real one's prototype (so `instanceof Performance` holds) and forwards every
+ * other method and getter to it (marks, measures, `toJSON`, Node's `eventLoopUtilization`).
  * @param real The global's real performance object, or undefined.
  * @param loopNow The loop's virtual time in ms.
  * @param timeOrigin The clock's start, epoch ms.
@@ -26,20 +26,19 @@ export function createFakePerformance(
   loopNow: () => number,
   timeOrigin: number,
 ): FakePerformance {
-  const fake = (
-    real === undefined
-      ? Object.create(null)
-      : Object.create(Object.getPrototypeOf(real), forwarders(real))
-  ) as FakePerformance;
+  const fake = Object.create(real === undefined ? null : forwarder(real)) as FakePerformance;
   Object.defineProperty(fake, "now", { value: loopNow, writable: true, configurable: true });
   Object.defineProperty(fake, "timeOrigin", { value: timeOrigin, configurable: true });
   return fake;
 }
 
-const forwarderCache = new WeakMap<object, PropertyDescriptorMap>();
+const forwarderCache = new WeakMap<object, object>();
 
-/** Descriptors forwarding every method and getter of `real` (but now/timeOrigin) to it; cached. */
-function forwarders(real: object): PropertyDescriptorMap {
+/**
+ * An object with `real`'s prototype that forwards every method and getter of `real`
+ * (but now/timeOrigin) to it; one per real object, the prototype of every fake.
+ */
+function forwarder(real: object): object {
   const cached = forwarderCache.get(real);
   if (cached !== undefined) return cached;
   const map: PropertyDescriptorMap = {};
@@ -66,8 +65,9 @@ function forwarders(real: object): PropertyDescriptorMap {
       }
     }
   }
-  forwarderCache.set(real, map);
-  return map;
+  const shared = Object.create(Object.getPrototypeOf(real), map) as object;
+  forwarderCache.set(real, shared);
+  return shared;
 }
 
 /**
