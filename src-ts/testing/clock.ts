@@ -7,7 +7,9 @@
  * offset, so timers and `performance.now()` are not disturbed. Drives map one to one:
  * `tick` → `advance`, `next` → `next`, `runAll` → `runAll`, `runToLast` → `runToLast`,
  * and their async forms, which give the runtime's own jobs a macrotask after every
- * callback. `reset()` replaces the loop (a manual clock never moves back).
+ * callback. `reset()` and `uninstall()` give the loop back (`loop_pool.ts`: reused when
+ * idle, else closed, since a manual clock never moves back) and the next use adopts one;
+ * the clock's time counts from `#base`, the adopted loop's time when this clock was at 0.
  *
  * Errors thrown by callbacks do not stop a drive: the first one is rethrown when the
  * drive ends (as fake-timers does); one thrown outside any drive (a microtask run from
@@ -78,7 +80,7 @@ export class FakeClock {
   /** This clock's time when its last loop was given back. */
   #elapsed = 0;
   #counter: RunCounter;
-  /** The first error a callback threw during the current drive. */
+  /** What callbacks threw during the current drive (the first is rethrown at its end). */
   #errors: unknown[] = [];
   #driving = 0;
 
@@ -156,7 +158,7 @@ export class FakeClock {
     const timer = function (fn: Callback, delay?: unknown): unknown {
       const loop = clock.#loop;
       const schedule = loop[kind] as (fn: unknown, delay: unknown, ...args: unknown[]) => unknown;
-      if (clock.#counter.always) {
+      if (clock.#counter.tracking) {
         const record = clock.#record(fn, extraArgs(arguments, 2), kind, delay);
         return schedule.call(loop, fireTimer, delay, record);
       }

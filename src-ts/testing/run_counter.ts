@@ -35,19 +35,16 @@ interface Runs {
 export class RunCounter {
   /** Counting (a runAll is running). */
   on = false;
-  /** Runs counted since `start`. */
-  fired = 0;
   /** `trackTimerCreation`: timers go through `fireTimer` with their creation stack. */
-  readonly always: boolean;
+  readonly tracking: boolean;
   #runs = new Map<unknown, Runs>();
 
   constructor(trackTimerCreation: boolean) {
-    this.always = trackTimerCreation;
+    this.tracking = trackTimerCreation;
   }
 
   start(): void {
-    this.on = this.always;
-    this.fired = 0;
+    this.on = this.tracking;
     this.#runs.clear();
   }
 
@@ -57,7 +54,6 @@ export class RunCounter {
   }
 
   count(record: TimerRecord): void {
-    this.fired++;
     const runs = this.#runs.get(record.fn);
     if (runs === undefined) this.#runs.set(record.fn, { count: 1, last: record });
     else {
