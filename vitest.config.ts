@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "examples/testing/*.test.ts"],
     // Runtime smoke tests (Deno, Bun, workerd, Chromium) run via `npm run test:runtimes`.
     exclude: ["test/runtimes/**", "node_modules/**"],
     globalSetup: ["test/setup/dist.ts"],

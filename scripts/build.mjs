@@ -13,7 +13,9 @@
 // 3. dist/cjs/**/*.d.cts: the declarations of the entries again, as CommonJS
 //    declarations (zigloop.d.cts is node.d.ts), with relative specifiers
 //    rewritten to `.cjs` so TypeScript resolves them to the sibling `.d.cts`.
-// 4. dist/wasm.d.ts, dist/wasm.d.cts: the types of the `zigloop/wasm` export (the
+// 4. dist/cjs/testing.cjs + dist/cjs/testing/**/*.d.cts: the same for the Node entry
+//    of `zigloop/testing` (src-ts/testing/node.ts), one more of the CJS_BUNDLES.
+// 5. dist/wasm.d.ts, dist/wasm.d.cts: the types of the `zigloop/wasm` export (the
 //    raw wasm/zigloop.wasm), as hosts that compile a static `.wasm` import see it.
 //
 // Usage: node scripts/build.mjs
@@ -57,6 +59,13 @@ const CJS_BUNDLES = [
     metaUrl: "__filename",
     declarations: "ingress/worker.d.ts",
     declarationsTarget: `${CJS_DIR}/ingress/worker.d.cts`,
+  },
+  {
+    entry: "src-ts/testing/node.ts",
+    out: "testing.cjs",
+    metaUrl: "__filename",
+    declarations: "testing/node.d.ts",
+    declarationsTarget: `${CJS_DIR}/testing/node.d.cts`,
   },
 ];
 

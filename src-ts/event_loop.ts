@@ -23,13 +23,7 @@
 
 import type { CoreExports } from "./core/abi.generated.ts";
 import { Kind } from "./core/handle_mirror.ts";
-import {
-  ClockModeError,
-  describeValue,
-  invalidArgType,
-  LoopClosedError,
-  ReentrancyError,
-} from "./errors.ts";
+import { ClockModeError, invalidArgType, LoopClosedError, ReentrancyError } from "./errors.ts";
 import type {
   ClockOf,
   DriveOptions,
@@ -65,7 +59,13 @@ import { LoopPromises } from "./loop/promises.ts";
 import { RealTime } from "./loop/real_time.ts";
 import { makeHooks } from "./loop/report.ts";
 import { Turn } from "./loop/turn.ts";
-import { DEFAULT_DRIVE_LIMIT, DEFAULT_RUN_ALL_LIMIT, VirtualTime } from "./loop/virtual_time.ts";
+import {
+  DEFAULT_DRIVE_LIMIT,
+  DEFAULT_RUN_ALL_LIMIT,
+  limitOption,
+  VirtualTime,
+  virtualTimeOf,
+} from "./loop/virtual_time.ts";
 import {
   isWatchable,
   type Watch,
@@ -146,6 +146,7 @@ export class EventLoop<
       ? undefined
       : new RealTime(engine, this.#turn, this.#promises, runtime);
     this.#virtualTime = config.manual ? new VirtualTime(engine, this.#turn) : undefined;
+    if (this.#virtualTime) virtualTimeOf.set(this, this.#virtualTime);
     this.#watches = new Watches(
       (fn, record) =>
         engine.queueTask(fn as (arg: unknown) => void, record, "deliver an I/O event"),
@@ -682,14 +683,6 @@ function restArgs(args: IArguments, start: number): unknown[] {
   const out = new Array(args.length - start);
   for (let i = start; i < args.length; i++) out[i - start] = args[i];
   return out;
-}
-
-function limitOption(options: DriveOptions | undefined, fallback: number): number {
-  const limit = options?.limit ?? fallback;
-  if (typeof limit !== "number" || !(limit >= 1)) {
-    throw new RangeError(`limit must be a number >= 1, got ${describeValue(limit)}.`);
-  }
-  return limit;
 }
 
 export type { Immediate, Timeout };

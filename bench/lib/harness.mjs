@@ -302,6 +302,24 @@ export function roundRatios(result, count) {
 }
 
 /**
+ * compareThroughput with few samples per round (whole workloads of ms each), returned as
+ * plain data with every subject's per-round ratio against subject 0 (for a child process).
+ */
+export async function compareWorkloads(ctx, { label, subjects, opsPerCall, reps, minCpuMs, unit }) {
+  const result = await compareThroughput(ctx, {
+    label,
+    subjects,
+    opsPerCall,
+    reps,
+    minCpuMs,
+    minSamples: 5,
+    warmupSamples: 2,
+    unit,
+  });
+  return { subjects: result.subjects, ratios: roundRatios(result, subjects.length) };
+}
+
+/**
  * A RESULTS.md row: zigloop (subject 0) against subject `peer` of `result` ({ subjects,
  * ratios } as a child returns it). `extra` sets the unit (default ns/op), goal and verdict.
  */

@@ -9,13 +9,7 @@
 // What each benchmark measures and why: docs/BENCHMARKS.md.
 
 import FakeTimers from "@sinonjs/fake-timers";
-import {
-  compareThroughput,
-  formatCount,
-  roundRatios,
-  speedNote,
-  speedRow,
-} from "../lib/harness.mjs";
+import { compareWorkloads, formatCount, speedNote, speedRow } from "../lib/harness.mjs";
 import { runIsolated } from "../lib/isolate.mjs";
 import { createLoop } from "../lib/loop.mjs";
 
@@ -24,16 +18,16 @@ export const title =
   "Async driving of virtual time (advanceAsync, runAllAsync) against fake-timers";
 export const issue = 11;
 
-const WORKERS = 10;
-const JOBS = 20;
-const SLEEP_MS = 250;
+export const WORKERS = 10;
+export const JOBS = 20;
+export const SLEEP_MS = 250;
 
 /**
  * An async job queue: `WORKERS` workers each run `JOBS` jobs; a job sleeps on a timer
  * wrapped in a native promise, then awaits twice more. Returns a promise for the log
  * length and the number of timer callbacks it will take.
  */
-function jobQueue(setTimeout, now) {
+export function jobQueue(setTimeout, now) {
   let done = 0;
   let lastEnd = 0;
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -51,18 +45,15 @@ function jobQueue(setTimeout, now) {
 }
 
 /** Both subjects side by side, in ns per timer callback. */
-async function perCallback(ctx, label, subjects, opsPerCall, { reps, minCpuMs }) {
-  const result = await compareThroughput(ctx, {
+function perCallback(ctx, label, subjects, opsPerCall, { reps, minCpuMs }) {
+  return compareWorkloads(ctx, {
     label,
     subjects,
     opsPerCall,
     reps,
     minCpuMs,
-    minSamples: 5,
-    warmupSamples: 2,
     unit: "ns/callback",
   });
-  return { subjects: result.subjects, ratios: roundRatios(result, 2) };
 }
 
 const TOTAL_MS = SLEEP_MS * JOBS;

@@ -22,8 +22,9 @@
  */
 
 import { TIME_US_LIMIT } from "../core/abi.generated.ts";
+import { Kind } from "../core/handle_mirror.ts";
 import { DriveInProgressError, describeValue, LoopLimitError } from "../errors.ts";
-import { toUs } from "./clock.ts";
+import { type ManualClock, toUs } from "./clock.ts";
 import type { Engine } from "./engine.ts";
 import { hostMacrotask, queueHostMicrotask } from "./host_driver.ts";
 import { type Turn, TurnEnd } from "./turn.ts";
@@ -32,6 +33,22 @@ import { type Turn, TurnEnd } from "./turn.ts";
 export const DEFAULT_DRIVE_LIMIT = 100_000;
 /** Time steps `runAll` takes before `LoopLimitError`. */
 export const DEFAULT_RUN_ALL_LIMIT = 1_000_000;
+
+/**
+ * The manual-clock loops' drivers, by loop, for `zigloop/testing` (src-ts/testing/): it
+ * needs two moves the public API does not offer, `jump` and a bare checkpoint.
+ * Internal: not exported from the package.
+ */
+export const virtualTimeOf = new WeakMap<object, VirtualTime>();
+
+/** A drive's `{ limit }` option, checked; `fallback` when absent. */
+export function limitOption(options: { limit?: number } | undefined, fallback: number): number {
+  const limit = options?.limit ?? fallback;
+  if (typeof limit !== "number" || !(limit >= 1)) {
+    throw new RangeError(`limit must be a number >= 1, got ${describeValue(limit)}.`);
+  }
+  return limit;
+}
 
 /** How one drive goes: where it stops and what bounds it. */
 interface Drive {
@@ -115,6 +132,43 @@ export class VirtualTime {
 
   runUntilIdle(limit: number): void {
     this.#driveSync(this.#plan("runUntilIdle()", this.#engine.clock.nowUs(), limit));
+  }
+
+  /**
+   * Moves the clock by `ms` at once, as if the host had slept, then runs what is due:
+   * every timer that fell due meanwhile fires once, late, at the new time (an interval's
+   * missed beats are skipped), in (deadline, start) order. fake-timers' `clock.jump`.
+   */
+  jump(ms: unknown, limit: number): number {
+    const target = this.#targetAfter(ms, "jump(ms)");
+    this.#engine.manual!.setUs(target);
+    this.#driveSync(this.#plan("jump()", target, limit));
+    return this.#engine.clock.now();
+  }
+
+  /** The manual clock itself (zigloop/testing reads it for every fake `Date.now()`). */
+  get clock(): ManualClock {
+    return this.#engine.manual!;
+  }
+
+  /** The pending timers' callbacks, kinds and delays (for zigloop/testing's limit error). */
+  pendingTimers(): { fn: unknown; interval: boolean; delay: number }[] {
+    const mirror = this.#engine.mirror;
+    const out: { fn: unknown; interval: boolean; delay: number }[] = [];
+    for (let i = 0; i < mirror.kinds.length; i++) {
+      const kind = mirror.kinds[i];
+      if (kind === Kind.timeout || kind === Kind.interval) {
+        out.push({ fn: mirror.fns[i], interval: kind === Kind.interval, delay: mirror.delays[i]! });
+      }
+    }
+    return out;
+  }
+
+  /** Runs the loop's pending microtasks (a checkpoint), without running any task or timer. */
+  checkpoint(): void {
+    const engine = this.#engine;
+    engine.core.guard("run the microtasks", () => this.#turn.runCheckpointNow());
+    if (engine.core.broken) throw engine.core.broken;
   }
 
   // ---- asynchronous drives -------------------------------------------------------

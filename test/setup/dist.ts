@@ -21,7 +21,9 @@ function newest(path: string): number {
 
 export default function setup(): void {
   const sources = Math.max(newest(join(root, "src-ts")), newest(join(root, "wasm/zigloop.wasm")));
-  const outputs = ["dist/node.js", "dist/cjs/zigloop.cjs"].map((path) => join(root, path));
+  const outputs = ["dist/node.js", "dist/cjs/zigloop.cjs", "dist/cjs/testing.cjs"].map((path) =>
+    join(root, path),
+  );
   const stale = outputs.some((built) => !existsSync(built) || statSync(built).mtimeMs < sources);
   if (stale)
     execFileSync(process.execPath, [join(root, "scripts/build.mjs")], {

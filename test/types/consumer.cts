@@ -16,3 +16,6 @@ export const offloaded: Promise<string> = ingress.offload(
   "a",
 );
 export const open: typeof worker.openIngress = worker.openIngress;
+import FakeTimers = require("zigloop/testing");
+export const clock: FakeTimers.FakeClock = FakeTimers.createClock(0, 1000);
+export const ran: number = clock.runAll();

@@ -11,6 +11,7 @@ import {
   type Timeout,
 } from "zigloop";
 import { createIngress, type Ingress, type IngressReport, offload } from "zigloop/ingress";
+import FakeTimers, { type FakeClock, install, withGlobal } from "zigloop/testing";
 import coreModule from "zigloop/wasm";
 import { type IngressPort, openIngress } from "zigloop/worker";
 
@@ -82,4 +83,15 @@ port.post("one", 1);
 const report: IngressReport = ingress.close();
 const product: Promise<number> = offload(html, (a: number, b: number) => a * b, 6, 7);
 
-export { id, n, p, posted, product, report };
+// zigloop/testing: fake-timers' names and shapes.
+const clock: FakeClock = install({ now: new Date(0), toFake: ["setTimeout", "Date"] });
+const now: number = clock.tick("01:00");
+const later: Promise<number> = clock.tickAsync(10);
+const fakeDate: Date = new clock.Date();
+clock.uninstall();
+// @ts-expect-error: not a name fake-timers knows
+install({ toFake: ["setTimeoutt"] });
+withGlobal({}).createClock(0, 100).runAll();
+FakeTimers.createClock().setTimeout(() => {}, 10);
+
+export { fakeDate, id, later, n, now, p, posted, product, report };
