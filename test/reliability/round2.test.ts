@@ -334,6 +334,26 @@ describe("6. rejections after close() are still reported", () => {
   }
 });
 
+describe("6b. close() is not a shutdown: it terminates no loop promise (found by the model, round 2)", () => {
+  // TerminationError is "the reason pending loop promises get at shutdown" (README Errors).
+  // A loop whose Promise class was first used after close() used to terminate waits on
+  // new pending promises, while one whose class existed before left them pending: the
+  // outcome depended on whether `loop.Promise` had been touched before close().
+  for (const touchedBefore of [false, true]) {
+    it(`a wait on a new pending loop promise after close() stays pending (loop.Promise used before: ${touchedBefore})`, async () => {
+      const loop = makeLoop();
+      if (touchedBefore) void loop.Promise;
+      loop.close();
+      const seen: string[] = [];
+      new loop.Promise(() => {}).then(undefined, (reason: unknown) =>
+        seen.push((reason as Error).name),
+      );
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(seen).toEqual([]);
+    });
+  }
+});
+
 describe("7. a watch() that fails half-way changes nothing", () => {
   it("on() throwing for the second event type: the first listener is removed, nothing is counted", () => {
     const loop = makeLoop();
