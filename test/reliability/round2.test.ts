@@ -452,6 +452,25 @@ describe("9. installGlobals disposers restore the originals in any order", () =>
   });
 });
 
+describe("9b. html callbacks' `this` follows the newest installation still in place (found by the model, round 2)", () => {
+  it("disposing an older installation on a target the loop is installed on twice keeps the newest one's target", () => {
+    const loop = loose(makeLoop({ profile: "html" }));
+    const t0 = {};
+    const t1 = {};
+    const first = loop.installGlobals(t0);
+    loop.installGlobals(t1);
+    loop.installGlobals(t0); // the newest installation
+    first(); // the oldest one goes; the newest (on t0) stays
+    const seen: unknown[] = [];
+    loop.setTimeout(function (this: unknown) {
+      seen.push(this);
+    }, 1);
+    loop.advance(1);
+    expect(seen[0]).toBe(t0);
+    loop.close();
+  });
+});
+
 describe("10. tests do not depend on the machine's speed", () => {
   it("a real-clock interval that is late skips no callback the test counts (edge_worker's guest waits for 3 beats)", async () => {
     // The flaky assertion counted beats of a 2 ms interval over a fixed wall-clock span;
