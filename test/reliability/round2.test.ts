@@ -293,6 +293,23 @@ describe("4. resetMetrics() inside callbacks: counts never go negative and equal
   });
 });
 
+describe("4b. a queue's peak is never below its current depth (found by the model, round 2)", () => {
+  it("node: a timer that schedules another and then refreshes itself from its own callback", () => {
+    // The core re-armed the fired timer (it is still in its batch) without raising
+    // peak_timers: two timers armed, a peak of one.
+    const loop = makeLoop({ profile: "node" });
+    const timeout = loop.setTimeout(() => {
+      loop.setTimeout(() => {}, 1);
+      (timeout as { refresh(): unknown }).refresh();
+    }, 5);
+    loop.next();
+    const { timers } = loop.metrics().queue;
+    expect(timers.current).toBe(2);
+    expect(timers.max).toBeGreaterThanOrEqual(timers.current);
+    loop.close();
+  });
+});
+
 describe("5. next() runs a whole turn: timers, then tasks, then immediates", () => {
   for (const profile of ["html", "node"] as const) {
     it(`${profile}: tasks and immediates run with the first next()`, () => {
