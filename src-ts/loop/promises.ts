@@ -58,6 +58,15 @@ export class LoopPromises {
     return this.#kit?.terminatePending(new TerminationError()) ?? 0;
   }
 
+  /**
+   * The loop just closed. Rejections waiting for a checkpoint's end (close() was called
+   * inside a checkpoint, which then stopped) are notified at the end of a host task, like
+   * the ones that happen after close; otherwise they would wait for the next rejection.
+   */
+  closed(): void {
+    if (this.pendingNotifications() > 0) this.#closedCheckpointNeeded();
+  }
+
   #create(): LoopPromiseKit {
     const engine = this.#engine;
     const kit = createPromiseClass(

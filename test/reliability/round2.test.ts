@@ -351,6 +351,32 @@ describe("6. rejections after close() are still reported", () => {
   }
 });
 
+describe("6c. close() inside a microtask checkpoint loses no rejection (found by the model, round 2)", () => {
+  // The checkpoint that close() interrupted never reached its end, where rejections are
+  // notified: the one already waiting stayed there, and every later rejection too (the
+  // tracker only asks for a notification when its list becomes non-empty).
+  for (const profile of ["html", "node"] as const) {
+    it(`${profile}: a rejection of the same checkpoint and one after close() are both reported`, async () => {
+      const errors: unknown[] = [];
+      const loop = makeLoop({ profile, onError: (error) => errors.push(error) });
+      const first = new Error("thrown by a handler before close()");
+      const later = new Error("rejected after close()");
+      const settled = loop.Promise.resolve();
+      settled.then(() => {
+        throw first;
+      });
+      settled.then(() => loop.close());
+      loop.runUntilIdle();
+      expect(loop.state).toBe("closed");
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(errors).toEqual([first]);
+      loop.Promise.reject(later);
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(errors).toEqual([first, later]);
+    });
+  }
+});
+
 describe("6b. close() is not a shutdown: it terminates no loop promise (found by the model, round 2)", () => {
   // TerminationError is "the reason pending loop promises get at shutdown" (README Errors).
   // A loop whose Promise class was first used after close() used to terminate waits on
