@@ -1047,6 +1047,9 @@ class ModelBackend {
     // queue before anything else the host does.
     m.hostCheckpoint();
     if (m.shutdownState && m.shutdownState.report === undefined) m.finishShutdown(this.onHandle);
+    // Loop promise jobs queued on the host once the loop closed (a callback closed it and
+    // then attached a handler) were queued before run()'s promise settled: they run first.
+    if (m.closed) m.drainHostMicrotasks();
     if (this.topRun !== undefined) this.trace.push(`run:${this.topRun}`);
     this.topRun = undefined;
     if (m.closed) m.drainHost();

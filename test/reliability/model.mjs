@@ -1178,14 +1178,19 @@ export class Model {
     return "g";
   }
 
+  /** The host's microtasks (loop promise jobs queued there once the loop is closed). */
+  drainHostMicrotasks() {
+    for (;;) {
+      const job = this.hostMicro.shift();
+      if (job === undefined) return;
+      this.call(job);
+    }
+  }
+
   /** After an operation, the host's own queues run (only used once the loop is closed). */
   drainHost() {
     for (;;) {
-      const job = this.hostMicro.shift();
-      if (job !== undefined) {
-        this.call(job);
-        continue;
-      }
+      this.drainHostMicrotasks();
       const task = this.hostMacro.shift();
       if (task === undefined) return;
       this.call(task);

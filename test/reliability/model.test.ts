@@ -221,6 +221,20 @@ const EXAMPLES: Run[] = [
       { t: "psettle", pick: 3, reject: true, adopt: null, hv: null },
     ],
   },
+  // found by the soak (a model error): a task closes the loop under run() and then attaches
+  // a handler; its job, on the host's microtask queue, runs before run()'s promise settles
+  {
+    startTime: 0,
+    ops: [
+      { t: "pnew", handled: false, body: [] },
+      { t: "psettle", pick: 0, reject: false, adopt: null, hv: null },
+      {
+        t: "task",
+        body: [{ t: "close" }, { t: "pthen", pick: 0, body: [] }],
+      },
+      { t: "run" },
+    ],
+  },
 ];
 
 const counts = {
