@@ -909,8 +909,10 @@ export class Model {
       if (next > this.nowUs) this.nowUs = next;
       if (!d.oneTurn) turns = 0;
     }
-    if (d.target !== Infinity && !d.oneTurn && !this.closed && d.target > this.nowUs)
-      this.nowUs = d.target;
+    // Never past the end: runToLast's target may be the deadline of a timer cleared since.
+    const target = Math.min(d.target, TIME_US_LIMIT);
+    if (d.target !== Infinity && !d.oneTurn && !this.closed && target > this.nowUs)
+      this.nowUs = target;
   }
 
   assertDrivable() {

@@ -7,6 +7,7 @@
 import { EventEmitter } from "node:events";
 import vm from "node:vm";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { TIME_US_LIMIT } from "../../src-ts/core/abi.generated.ts";
 import { TIME_MS_LIMIT } from "../../src-ts/loop/config.ts";
 import {
   type EventLoop,
@@ -187,6 +188,24 @@ describe("2. virtual time is exact across the whole accepted range", () => {
     }
     expect(fired).toEqual([]);
     expect(loop.pending.timers).toBe(1);
+    loop.close();
+  });
+});
+
+describe("2b. runToLast() never moves the clock past the end of virtual time (found by the soak, round 2)", () => {
+  // runToLast()'s target is the last deadline when it is called. With that timer cleared
+  // by an earlier callback, the clock moved there anyway, past the end: a longest timer
+  // created then was due after 2^53 µs, saturated, and would have fired 8 µs early.
+  it("a last timer cleared by an earlier one: the clock stops at the end", () => {
+    const loop = makeLoop({ startTime: TIME_MS_LIMIT });
+    const last = loop.setTimeout(() => {}, 1); // due after the end
+    loop.setTimeout(() => loop.clearTimeout(last), 0);
+    const end = loop.runToLast();
+    expect(end).toBeLessThanOrEqual(TIME_US_LIMIT / 1000);
+    expect(loop.now()).toBe(end);
+    loop.setTimeout(() => {}, 2 ** 31 - 1);
+    expect(loop.nextDeadline()).toBe(end + 2 ** 31 - 1); // exact
+    expect(() => loop.runToLast()).toThrow(RangeError);
     loop.close();
   });
 });
