@@ -668,7 +668,9 @@ export class Model {
 
   /** The microtask checkpoint. */
   checkpoint() {
-    if (this.checkpointing) return;
+    // Closed: no checkpoint, and no notification at its end (a closed loop notifies at
+    // the end of a host task, see closedCheckpointNeeded).
+    if (this.checkpointing || this.closed) return;
     this.checkpointing = true;
     const saved = this.nesting;
     this.nesting = 0;

@@ -235,6 +235,39 @@ const EXAMPLES: Run[] = [
       { t: "run" },
     ],
   },
+  // found by the soak: runToLast() to the deadline of a timer cleared since, after the end
+  // of virtual time; the clock stops at the end, and the longest timer after it is exact
+  {
+    startTime: 9005051771093,
+    ops: [
+      {
+        t: "timeout",
+        delay: 0,
+        body: [{ t: "clear", via: "clearTimeout", target: { k: "own", pick: 1 } }],
+      },
+      { t: "timeout", delay: 1, body: [] },
+      { t: "runToLast", limit: null },
+      { t: "timeout", delay: "max", body: [] },
+      { t: "runToLast", limit: null },
+    ],
+  },
+  // found by the soak (a model error): a task closes the loop, then resolves a loop promise
+  // with itself; the TypeError rejection is notified at the end of a host task, not by a
+  // checkpoint of the closed loop
+  {
+    startTime: 0,
+    ops: [
+      {
+        t: "task",
+        body: [
+          { t: "close" },
+          { t: "pnew", handled: false, body: [] },
+          { t: "psettle", pick: 0, reject: false, adopt: 0, hv: null },
+        ],
+      },
+      { t: "next" },
+    ],
+  },
 ];
 
 const counts = {
