@@ -1066,6 +1066,7 @@ export class Model {
       }
     }
     this.tasks = [];
+    this.tasksCollected = 0; // closed during the task phase: nothing left to run either
     this.immediates = [];
     this.micro = [];
     // Closed inside a checkpoint: its end never came; what it would have notified is

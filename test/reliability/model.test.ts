@@ -268,6 +268,16 @@ const EXAMPLES: Run[] = [
       { t: "next" },
     ],
   },
+  // found by the soak (a model error): close() from a task while the phase had collected
+  // tasks still to run; metrics() then must not count them as queued (nor below zero)
+  {
+    startTime: 0,
+    ops: [
+      { t: "task", body: [{ t: "close" }, { t: "metrics" }] },
+      { t: "task", body: [] },
+      { t: "runUntilIdle", limit: null },
+    ],
+  },
 ];
 
 const counts = {
