@@ -1047,12 +1047,12 @@ class ModelBackend {
     // queue before anything else the host does.
     m.hostCheckpoint();
     if (m.shutdownState && m.shutdownState.report === undefined) m.finishShutdown(this.onHandle);
-    // Loop promise jobs queued on the host once the loop closed (a callback closed it and
-    // then attached a handler) were queued before run()'s promise settled: they run first.
-    if (m.closed) m.drainHostMicrotasks();
+    // Closed: the host's queues (loop promise jobs and rejection notifications of a closed
+    // loop) run before run()'s outcome is recorded. How their host microtasks interleave
+    // with the settling of run()'s own promise is the host's business, not the loop's.
+    if (m.closed) m.drainHost();
     if (this.topRun !== undefined) this.trace.push(`run:${this.topRun}`);
     this.topRun = undefined;
-    if (m.closed) m.drainHost();
     for (let i = 0; i < m.outcomes.length; i++) {
       const o = m.outcomes[i];
       if (o.kind === "run") this.trace.push(`run:${o.name}`);
@@ -1413,18 +1413,23 @@ class RealBackend {
     if (this.shutdownPromise) {
       await this.shutdownPromise.catch(() => undefined);
     }
+    /** @type {string | undefined} */
+    let runOutcome;
     if (this.topRun !== undefined) {
       try {
         await this.topRun;
-        this.trace.push("run:ok");
+        runOutcome = "run:ok";
       } catch (error) {
-        this.trace.push(`run:${errorLabel(error)}`);
+        runOutcome = `run:${errorLabel(error)}`;
       }
       this.topRun = undefined;
     }
+    // Closed (also by a callback of that run()): the host's queues, then run()'s outcome
+    // (see ModelBackend.afterOp).
     if (loop.state === "closed") {
       for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
     }
+    if (runOutcome !== undefined) this.trace.push(runOutcome);
     for (let i = 0; i < this.outcomes.length; i++) {
       const o = this.outcomes[i];
       try {

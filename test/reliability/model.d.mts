@@ -489,8 +489,6 @@ export declare class Model {
   owner(target: number, name: "setTimeout" | "setImmediate" | "Promise"): string;
   /** html: the `this` of this loop's callbacks: its newest installation's target, or the global. */
   thisTag(): string;
-  /** The host's microtasks (loop promise jobs queued there once the loop is closed). */
-  drainHostMicrotasks(): void;
   /** After an operation, the host's own queues run (only used once the loop is closed). */
   drainHost(): void;
   /** Promise.withResolvers() */

@@ -1183,19 +1183,14 @@ export class Model {
     return "g";
   }
 
-  /** The host's microtasks (loop promise jobs queued there once the loop is closed). */
-  drainHostMicrotasks() {
-    for (;;) {
-      const job = this.hostMicro.shift();
-      if (job === undefined) return;
-      this.call(job);
-    }
-  }
-
   /** After an operation, the host's own queues run (only used once the loop is closed). */
   drainHost() {
     for (;;) {
-      this.drainHostMicrotasks();
+      const job = this.hostMicro.shift();
+      if (job !== undefined) {
+        this.call(job);
+        continue;
+      }
       const task = this.hostMacro.shift();
       if (task === undefined) return;
       this.call(task);

@@ -278,6 +278,27 @@ const EXAMPLES: Run[] = [
       { t: "runUntilIdle", limit: null },
     ],
   },
+  // found by the soak (a harness error): under run(), an immediate closes the loop and then
+  // resolves a handled promise with a settled one; the adoption's jobs (host microtasks
+  // once closed) run before the run's outcome is recorded
+  {
+    startTime: 0,
+    ops: [
+      { t: "pnew", handled: false, body: [] },
+      { t: "psettle", pick: 0, reject: false, adopt: null, hv: null },
+      {
+        t: "task",
+        body: [
+          { t: "pnew", handled: true, body: [] },
+          {
+            t: "immediate",
+            body: [{ t: "close" }, { t: "psettle", pick: 1, reject: false, adopt: 0, hv: null }],
+          },
+        ],
+      },
+      { t: "run" },
+    ],
+  },
 ];
 
 const counts = {
