@@ -117,7 +117,7 @@ async function main() {
   const options = parseArgs(process.argv.slice(2));
   const { zigloop, cleanup } = await loadZigloop(options.dist);
   process.on("exit", cleanup);
-  const { checkRun, countActions, describeDifference, runArbOf, traceModel, traceReal } =
+  const { checkRun, countActions, describeDifference, runArbOf, tallyRun, traceModel, traceReal } =
     await import(pathToFileURL(join(root, "test", "reliability", "harness.mjs")).href);
 
   const module = new WebAssembly.Module(readFileSync(join(root, "wasm", "zigloop.wasm")));
@@ -144,7 +144,7 @@ async function main() {
       console.log(`--- ${profile}: ${describeDifference(expected, actual)}`);
       console.log(`model:   ${expected.join(" | ")}`);
       console.log(`zigloop: ${actual.join(" | ")}`);
-      failed ||= expected.join("\n") !== actual.join("\n");
+      failed ||= expected.join("\n") !== actual.join("\n") || actual.includes("RUNAWAY");
     }
     process.exit(failed ? 1 : 0);
   }
@@ -157,6 +157,8 @@ async function main() {
   const deadline = Date.now() + options.minutes * 60_000;
   const started = Date.now();
   const totals = { runs: 0, operations: 0, actions: 0, entries: 0 };
+  /** @type {Record<string, number>} what the runs exercised (actions by type, hostile hooks) */
+  const tally = {};
   for (let batch = 0; Date.now() < deadline; batch++) {
     const profile =
       options.profile === "both" ? (batch % 2 === 0 ? "html" : "node") : options.profile;
@@ -167,8 +169,14 @@ async function main() {
       totals.operations += run.ops.length;
       totals.actions += countActions(run.ops);
       totals.entries += entries;
+      tallyRun(run, tally);
     });
-    const details = await fc.check(property, { numRuns: 400, seed });
+    // The last batch stops at the deadline (fast-check interrupts between runs).
+    const details = await fc.check(property, {
+      numRuns: 400,
+      seed,
+      interruptAfterTimeLimit: Math.max(1, deadline - Date.now()),
+    });
     if (details.failed) {
       const [run] = details.counterexample ?? [];
       console.error(
@@ -192,9 +200,18 @@ async function main() {
     );
   }
   foreignLoop.close();
+  const seconds = (Date.now() - started) / 1000;
   console.log(
     `soak: passed — ${totals.runs} runs, ${totals.operations} top-level operations, ${totals.actions} actions, ` +
-      `${totals.entries} trace entries; model and zigloop agree`,
+      `${totals.entries} trace entries in ${seconds.toFixed(0)} s ` +
+      `(${(totals.operations / seconds).toFixed(0)} operations/s, ${(totals.actions / seconds).toFixed(0)} actions/s); ` +
+      `model and zigloop agree`,
+  );
+  console.log(
+    `soak: exercised — ${Object.entries(tally)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, n]) => `${key} ${n}`)
+      .join(", ")}`,
   );
 }
 

@@ -120,8 +120,12 @@ export class EventLoop<
   readonly #lifecycle: Lifecycle;
   readonly #watches: Watches;
   readonly #listeners: ListenerWrappers;
-  /** The `this` of each installation (a target, or a guest's global), newest last. */
-  readonly #installedOn: unknown[] = [];
+  /**
+   * One entry per installation still in place, newest last, holding its `this` (a target,
+   * or a guest's global). An entry, not the target itself: the loop may be installed on
+   * one target twice, and disposing the older installation must remove that one.
+   */
+  readonly #installedOn: Array<{ readonly thisArg: object }> = [];
   /** Guest realms this loop is installed in. */
   readonly #guests = new Set<GuestBinding>();
   readonly #runtime: RuntimeHooks;
@@ -667,12 +671,13 @@ export class EventLoop<
     values: Map<string, unknown>,
     removed: () => void,
   ): GlobalsDisposer {
+    const installation = { thisArg };
     const dispose = installOnto(target, values, () => {
-      this.#installedOn.splice(this.#installedOn.lastIndexOf(thisArg), 1);
-      this.#engine.thisArg = this.#installedOn.at(-1) ?? globalThis;
+      this.#installedOn.splice(this.#installedOn.indexOf(installation), 1);
+      this.#engine.thisArg = this.#installedOn.at(-1)?.thisArg ?? globalThis;
       removed();
     });
-    this.#installedOn.push(thisArg);
+    this.#installedOn.push(installation);
     this.#engine.thisArg = thisArg;
     return dispose;
   }

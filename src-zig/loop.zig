@@ -391,6 +391,8 @@ pub const Loop = struct {
         } else if (record.state == State.timer_due) {
             loop.heap.push(&loop.handles, entry);
             loop.due_count -= 1;
+            // Armed again, like a new timer: the heap may be deeper than ever.
+            loop.counters.peak_timers = @max(loop.counters.peak_timers, loop.heap.len);
         } else {
             return error.StaleHandle;
         }
@@ -761,6 +763,13 @@ pub const Loop = struct {
         if (chunks != loop.pool.in_use()) return error.LoopCorrupt;
         if (loop.life == .closed and (loop.handles.live != 0 or loop.in_turn)) return error.LoopCorrupt;
         if (loop.life != .open and loop.heap.len != 0) return error.LoopCorrupt;
+        // A peak is a maximum since the last reset: never below the current depth. (Not
+        // checked for microtasks: the host fills the ring without the core, and reports
+        // the larger of its own peak and the core's.)
+        const c = loop.counters;
+        if (c.peak_timers < loop.heap.len) return error.LoopCorrupt;
+        if (c.peak_immediates < loop.immediates_queued) return error.LoopCorrupt;
+        if (c.peak_tasks < loop.tasks.len) return error.LoopCorrupt;
     }
 };
 
@@ -974,6 +983,22 @@ test "refresh re-arms a running one-shot" {
     try loop.timer_refresh(id);
     try loop.turn_end();
     try testing.expectEqual(ms(10), loop.next_deadline_us());
+    try loop.verify();
+}
+
+test "refresh of a running one-shot counts in the timers' peak" {
+    var h = try Harness.create(default_options);
+    defer h.destroy();
+    const loop = h.loop;
+    const id = try loop.timer_schedule(5, false);
+    try loop.set_now(ms(5));
+    try loop.turn_begin();
+    try testing.expectEqual(@as(u32, 1), try loop.timers_collect(batch_capacity));
+    _ = try loop.timer_schedule(1, false); // its callback schedules another timer...
+    try loop.timer_refresh(id); // ...and refreshes itself: two armed
+    try loop.turn_end();
+    try testing.expectEqual(@as(f64, 2), loop.stat(.timers_armed));
+    try testing.expectEqual(@as(f64, 2), loop.stat(.peak_timers));
     try loop.verify();
 }
 

@@ -216,6 +216,8 @@ export class Lifecycle {
       engine.core.trapped(error, "close");
     }
     this.#release();
+    // Closed inside a checkpoint, the checkpoint's end (which notifies) never came.
+    this.#promises.closed();
     return report;
   }
 

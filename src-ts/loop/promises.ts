@@ -23,6 +23,13 @@ export class LoopPromises {
   readonly #engine: Engine;
   readonly #dispatchEvent: (event: LoopEvent) => boolean;
   #kit: LoopPromiseKit | undefined = undefined;
+  /**
+   * A graceful shutdown terminated the loop's promises. A class created later (on first
+   * use of `loop.Promise`) must behave as if it had been there: waits on its pending
+   * promises reject at once. A plain close() terminates nothing, whenever the class was
+   * created.
+   */
+  #terminated = false;
 
   constructor(engine: Engine, dispatchEvent: (event: LoopEvent) => boolean) {
     this.#engine = engine;
@@ -47,7 +54,17 @@ export class LoopPromises {
 
   /** Rejects pending loop promises that someone waits on; returns how many. */
   terminatePending(): number {
+    this.#terminated = true;
     return this.#kit?.terminatePending(new TerminationError()) ?? 0;
+  }
+
+  /**
+   * The loop just closed. Rejections waiting for a checkpoint's end (close() was called
+   * inside a checkpoint, which then stopped) are notified at the end of a host task, like
+   * the ones that happen after close; otherwise they would wait for the next rejection.
+   */
+  closed(): void {
+    if (this.pendingNotifications() > 0) this.#closedCheckpointNeeded();
   }
 
   #create(): LoopPromiseKit {
@@ -84,9 +101,11 @@ export class LoopPromises {
     // shutdown registry's nursery must still be promoted: both need a checkpoint's end.
     kit.tracker.onPending = () => this.#checkpointNeeded();
     kit.onNurseryStart = () => this.#checkpointNeeded();
-    // Created after the loop closed: waits on new pending promises must not hang. (During
-    // a graceful shutdown's drain, the final termination reaches and counts them.)
-    if (engine.closed) kit.terminatePending(new TerminationError());
+    // Created after a graceful shutdown terminated: waits on new pending promises reject,
+    // as they would had the class existed then. (Created during the shutdown's drain, the
+    // final termination reaches and counts them.) After a plain close() nothing is
+    // terminated, so nothing is here either.
+    if (this.#terminated) kit.terminatePending(new TerminationError());
     return kit;
   }
 

@@ -289,12 +289,18 @@ export class VirtualTime {
     );
   }
 
-  /** Moves the clock to the drive's target once nothing is left before it. */
+  /**
+   * Moves the clock to the drive's target once nothing is left before it, but never past
+   * the end of virtual time: runToLast()'s target is the last deadline when it was
+   * called, and that timer may since have been cleared (one still armed there is an
+   * error in #nextMove).
+   */
   #finish(drive: Drive): void {
     const engine = this.#engine;
     if (engine.closed || drive.target === Infinity || drive.oneTurn) return;
     const manual = engine.manual!;
-    if (manual.nowUs() < drive.target) manual.setUs(drive.target);
+    const target = Math.min(drive.target, TIME_US_LIMIT);
+    if (manual.nowUs() < target) manual.setUs(target);
     engine.core.guard("advance the clock", () => engine.setCoreNow(manual.nowUs()));
   }
 

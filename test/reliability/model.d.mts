@@ -19,14 +19,25 @@
  * - A timer's deadline is now + delay (html: WebIDL long, negatives 0, nesting clamp to
  *   4 ms when the creating timer task's level is > 5; node: outside [1, 2^31-1] -> 1,
  *   truncated, warnings). Equal deadlines fire in start order.
- * - Intervals are drift-free (next = due + period, missed beats skipped); after its
- *   callback a still-live interval takes a new start sequence (so timers its callback
- *   created for the same deadline run first) and, html, is clamped once its level > 5.
+ * - html intervals are drift-free (next = due + period, missed beats skipped) and take
+ *   their next start sequence (and, once their level > 5, the clamp) just before their
+ *   callback, as Chromium does (so the next beat goes before timers the callback creates
+ *   for the same deadline); node intervals count their next beat from the turn's time
+ *   after the callback and take the sequence then (Node re-inserts them: the callback's
+ *   timers for the same deadline run first).
+ * - node: after a timer (immediate) callback throws, the next timer (immediate) of the
+ *   same phase runs before the checkpoint (Node re-enters processTimers or
+ *   processImmediate without runNextTicks); the checkpoint follows that callback, or
+ *   ends the phase.
+ * - Microtasks are not time: a checkpoint runs on the host's microtask queue after any
+ *   top-level operation that left microtasks or rejections waiting.
  * - Clearing a due-but-not-run timer or immediate prevents it; clearing unknown, stale
  *   or foreign ids does nothing; nothing works after close except promise settlement,
  *   whose jobs then run on the host's microtask queue.
- * - advance/next/runAll/runToLast/runUntilIdle as in README "Virtual time"; a
- *   re-entrant drive from a callback throws ReentrancyError.
+ * - advance/next/runAll/runToLast/runUntilIdle as in README "Virtual time": a drive runs
+ *   what is runnable at the current time, then moves to the next deadline; `limit`
+ *   bounds the turns at one time (runAll's bounds its time steps); next() is one turn
+ *   firing at most one timer. A re-entrant drive from a callback throws ReentrancyError.
  * - Graceful shutdown: cancel timers, refuse new timers/tasks/immediates, run what is
  *   queued, reject waiting promises with TerminationError (handled), close.
  *
@@ -46,17 +57,58 @@ export declare const DELAY_SPECIALS: Readonly<{
   huge: number;
   inf: number;
   negzero: 0;
+  max: number;
+  long: 86400000;
 }>;
 /** Values passed to clear*() that are never a live id or handle of the loop. */
 export declare const BOGUS: readonly ({} | null | undefined)[];
 /** @param {unknown} d */
 export declare function delayValue(d: unknown): any;
+/**
+ * The end of virtual time in µs: 2^53 µs less the longest delay, so every deadline of a
+ * timer created before it is an exact double (README "Virtual time").
+ */
+export declare const TIME_US_LIMIT: number;
+/** The latest startTime in ms (what createEventLoop accepts). */
+export declare const TIME_MS_LIMIT: number;
 /** A model error: the loop would throw an error with this name. */
 export declare class ModelThrow {
   name: string;
-  /** @param {string} name */
-  constructor(name: string);
+  tag: string | undefined;
+  /** @param {string} name @param {string} [tag] which RangeError ("eor": advance past the end, "eovt": a timer due after it) */
+  constructor(name: string, tag?: string);
 }
+/**
+ * Hostile values callbacks throw and promises are rejected with: each has a trace label
+ * registered here (the runner cannot ask a revoked Proxy or an object without a
+ * prototype what it is: every question throws), and a kind that says what the default
+ * printer can make of it.
+ * - nullproto: `Object.create(null)` (String() throws);
+ * - badError: an Error whose own `stack` and `message` getters throw;
+ * - revoked: a revoked Proxy (every operation on it throws, even Object.prototype.toString).
+ */
+export declare const HOSTILE_KINDS: readonly string[];
+/**
+ * Registers `value` as a hostile value of `kind` with the trace label `label`.
+ * @template {object} T @param {T} value @param {string} kind @param {string} label @returns {T}
+ */
+export declare function markHostile<T extends object>(value: T, kind: string, label: string): T;
+/** The hostile kind of `value`, or undefined. @param {unknown} value */
+export declare function hostileKind(value: unknown): string | undefined;
+/**
+ * What the default printer (report.ts errorText) prints for `value` after its prefix:
+ * a string as is, "<stack>" for an Error with a stack, and for the hostile kinds the
+ * fallbacks it reaches when a getter or a conversion throws.
+ * @param {unknown} value
+ */
+export declare function printedText(value: unknown): string;
+/** The model's stand-in for a hostile value of `kind` (only its label and kind matter). */
+export declare function modelHostile(
+  /** @type {string} */ kind: string,
+  /** @type {string} */ label: string,
+): {
+  hostile: string;
+};
 /**
  * The label of a value, reason or error in traces (the real runner uses the same).
  * @param {any} v
@@ -110,12 +162,69 @@ export type MDeferred = {
   label: number;
   resolved: boolean;
 };
+export type Hooks = {
+  onError: "collect" | "throws" | "default";
+  secondary: string;
+  listener: string | null;
+};
+export type MWatch = {
+  label: number;
+  types: string[];
+  listening: boolean;
+  closed: boolean;
+  ref: boolean;
+  readiness: Set<string>;
+  iw: any;
+};
+export type MInstall = {
+  who: number;
+  target: number;
+  promise: boolean;
+};
 export declare class Model {
+  /** How the run's onError and unhandledrejection listener behave (see Hooks). */
+  hooks: Hooks;
+  /** loop.exitCode: 1 once the default printer (or a throwing onError's fallback) printed. */
+  exitCode: number;
+  /** Callbacks run since creation (monotone), and their values at the last resetMetrics(). */
+  ran: {
+    timers: number;
+    tasks: number;
+    immediates: number;
+    microtasks: number;
+  };
+  ranAtReset: {
+    timers: number;
+    tasks: number;
+    immediates: number;
+    microtasks: number;
+  };
+  /** Tasks at the head of `tasks` that the running task phase has collected but not run. */
+  tasksCollected: number;
+  /** @type {MWatch[]} */
+  watches: MWatch[];
+  /** @type {undefined | { cancelledTimers: number, droppedTasks: number, droppedMicrotasks: number }} */
+  closeReport:
+    | undefined
+    | {
+        cancelledTimers: number;
+        droppedTasks: number;
+        droppedMicrotasks: number;
+      };
+  /**
+   * installGlobals of this loop (who 0) and two helper loops (1, 2) onto two targets, in
+   * install order; a disposed one is removed.
+   * @type {MInstall[]}
+   */
+  installs: MInstall[];
+  /** Called when a watch removes a listener from its source (the harness's source may call back). */
+  /** @type {(w: MWatch) => void} */
+  onRemoveListener: (w: MWatch) => void;
   /** capacity.timers: live timers, intervals and queued immediates (collected ones no longer count) */
   timersCap: number | undefined;
   profile: "html" | "node";
   html: boolean;
-  now: number;
+  nowUs: number;
   seq: number;
   /** @type {string[]} */
   trace: string[];
@@ -137,6 +246,7 @@ export declare class Model {
   hostMicro: Array<() => void>;
   /** @type {Array<() => void>} host macrotasks (loop tasks queued after close) */
   hostMacro: Array<() => void>;
+  closedCheckpointQueued: boolean;
   depth: number;
   nesting: number;
   checkpointing: boolean;
@@ -187,14 +297,18 @@ export declare class Model {
   /** Whether `loop.Promise` has been created (it is created on first use). */
   promiseClass: boolean;
   /**
-   * @param {{ profile: "html"|"node", startTime?: number, timersCap?: number }} options
+   * @param {{ profile: "html"|"node", startTime?: number, timersCap?: number, hooks?: Hooks }} options
    */
   constructor(options: {
     profile: "html" | "node";
     startTime?: number;
     timersCap?: number;
+    hooks?: Hooks;
   });
+  /** The loop time in ms, as `loop.now()` reports it (µs / 1000). */
+  get now(): number;
   /** The loop's `pending` as zigloop reports it. */
+  keepsAlive(): boolean;
   pending(): {
     timers: number;
     immediates: number;
@@ -205,8 +319,31 @@ export declare class Model {
   state(): "closed" | "idle" | "running" | "stopping";
   /** @param {string} entry */
   log(entry: string): void;
-  /** @param {unknown} error */
+  /**
+   * An uncaught error reaches onError (report.ts reportSafely): recorded, or printed by
+   * the default printer; an onError that throws has both errors printed and the loop
+   * goes on.
+   * @param {unknown} error
+   */
   onError(error: unknown): void;
+  /** resetMetrics(): a new window (a no-op once closed). */
+  resetMetrics(): void;
+  /**
+   * What metrics() reports that the model derives: counts since the last reset, and the
+   * current queue depths (the core's: a collected task, timer or immediate is no longer
+   * queued even before it runs), watched sources.
+   */
+  metrics(): {
+    timersFired: number;
+    tasksExecuted: number;
+    immediatesExecuted: number;
+    microtasksExecuted: number;
+    ingress: number;
+    microtasks: number;
+    timers: number;
+    immediates: number;
+    watchers: number;
+  };
   /** Delay after the profile's coercion (and warnings), or throws like zigloop. */
   coerceDelay(/** @type {unknown} */ timeout: unknown): number;
   /** What counts against capacity.timers (the core's live handles minus collected ones). */
@@ -233,8 +370,8 @@ export declare class Model {
   setRef(/** @type {MHandle} */ h: MHandle, /** @type {boolean} */ ref: boolean): void;
   nextDeadline(): number;
   lastDeadline(): number;
-  /** @param {number} due @param {number} period */
-  nextIntervalDeadline(due: number, period: number): number;
+  /** Drift-free: the next beat after `due` (µs) that is still ahead. @param {number} due @param {number} periodMs */
+  nextIntervalDeadline(due: number, periodMs: number): number;
   /** @param {Partial<MHandle>} extra */
   addImmediate(extra: Partial<MHandle>): MHandle;
   /** submit(fn) */
@@ -245,16 +382,18 @@ export declare class Model {
   enqueueJob(/** @type {() => void} */ job: () => void): void;
   /** Tasks the loop queues for itself (rejection events): real tasks, also while stopping. */
   queueInternalTask(/** @type {() => void} */ task: () => void): void;
-  /** Runs a user callback: errors go to onError. Returns whether it threw. */
+  /** Runs a user callback: errors go to onError. */
   call(/** @type {() => void} */ fn: () => void): boolean;
   /** The microtask checkpoint. */
   checkpoint(): void;
   /** A checkpoint outside a turn (start of a driving call). */
   checkpointNow(): void;
-  /** @param {(h: MHandle) => void} body @param {MHandle} h */
+  /** @param {(h: MHandle) => void} body @param {MHandle} h @returns {boolean} whether it threw */
   runHandle(h: MHandle, body: (h: MHandle) => void): boolean;
-  /** @param {MHandle} h @param {(h: MHandle) => void} callback */
+  /** @param {MHandle} h @param {(h: MHandle) => void} callback @returns {boolean} whether it threw */
   runTimer(h: MHandle, callback: (h: MHandle) => void): boolean;
+  /** @param {MHandle} h @param {number} level */
+  rearm(h: MHandle, level: number): void;
   /**
    * One turn at `this.now`. `callbacks` maps a handle to what its callback does.
    * @param {boolean} oneTimer @param {(h: MHandle) => void} onHandle
@@ -263,7 +402,12 @@ export declare class Model {
   runnableNow(): boolean;
   /** @param {number} limit @param {(h: MHandle) => void} onHandle */
   drainNow(limit: number, onHandle: (h: MHandle) => void): void;
-  /** A drive: turns while runnable at the current time (bounded), then the next deadline, up to target. */
+  /**
+   * A drive: turns at the current time while something is runnable (at most
+   * `turnsPerInstant` of them), then the next deadline, up to `target`.
+   * @param {{ target: number, turnsPerInstant: number, maxSteps: number, oneTurn?: boolean, untilUnrefd?: boolean }} d
+   * @param {(h: MHandle) => void} onHandle
+   */
   drive(
     d: {
       target: number;
@@ -283,12 +427,12 @@ export declare class Model {
   next(onHandle: (h: MHandle) => void): number;
   /** @param {number | undefined} limit @param {(h: MHandle) => void} onHandle */
   runAll(limit: number | undefined, onHandle: (h: MHandle) => void): number;
-  /** @param {(h: MHandle) => void} onHandle */
-  runToLast(onHandle: (h: MHandle) => void): number;
+  /** @param {number | undefined} limit @param {(h: MHandle) => void} onHandle */
+  runToLast(limit: number | undefined, onHandle: (h: MHandle) => void): number;
   /**
-   * `await run()` on the manual clock: drains, then moves time from deadline to deadline
-   * (one turn per step) until nothing ref'd is left (README Lifecycle, `uv_loop_alive`).
-   * Returns "ok" or the name of the error it rejects with.
+   * `await run()` on the manual clock: a drive to no deadline that stops once nothing
+   * ref'd is left (README Lifecycle, `uv_loop_alive`). Returns "ok" or the name of the
+   * error it rejects with.
    * @param {(h: MHandle) => void} onHandle
    */
   runVirtual(onHandle: (h: MHandle) => void): string;
@@ -302,8 +446,49 @@ export declare class Model {
   };
   /** The asynchronous part of a graceful shutdown (runs when the caller awaits). */
   finishShutdown(/** @type {(h: MHandle) => void} */ onHandle: (h: MHandle) => void): void;
-  /** close(): drops everything. */
-  close(): void;
+  /**
+   * close(): refuses new work first (a listener removed while the watches detach may call
+   * back into the loop), then drops everything; returns what it dropped (the same report
+   * when called again, and the one of the close that ended a graceful shutdown).
+   */
+  close(): {
+    cancelledTimers: number;
+    droppedTasks: number;
+    droppedMicrotasks: number;
+  };
+  /**
+   * watch(source, callback, { events: types }): listens for each type, all or nothing:
+   * if the source refuses the `failAt`-th listener, the ones added are removed (each
+   * removal may call back into the loop) and the error propagates; nothing changed.
+   * @param {any} iw the interpreter's record @param {string[]} types @param {number} failAt
+   */
+  addWatch(iw: any, types: string[], failAt: number): MWatch;
+  /** Stops listening (each listener removed from the source); queued events still run. */
+  stopListening(/** @type {MWatch} */ w: MWatch): void;
+  /** watch.close(): final; drops its queued events (their tasks run and deliver nothing). */
+  closeWatch(/** @type {MWatch} */ w: MWatch): void;
+  /** The source emits `type`: a listening watch queues a task that delivers it. */
+  emit(
+    /** @type {MWatch} */ w: MWatch,
+    /** @type {string} */ type: string,
+    /** @type {(w: MWatch, type: string) => void} */ deliver: (w: MWatch, type: string) => void,
+  ): void;
+  /** installGlobals of loop `who` onto target `target`; returns the record (the disposer's key). */
+  install(
+    /** @type {number} */ who: number,
+    /** @type {number} */ target: number,
+    /** @type {boolean} */ promise: boolean,
+  ): MInstall;
+  /** The disposer: idempotent; any order. */
+  uninstall(/** @type {MInstall} */ record: MInstall): void;
+  /**
+   * Who owns `name` on `target`: the newest installation still in place that installed
+   * it, else the original ("o", or "-" when the target had none).
+   * @param {number} target @param {"setTimeout"|"setImmediate"|"Promise"} name
+   */
+  owner(target: number, name: "setTimeout" | "setImmediate" | "Promise"): string;
+  /** html: the `this` of this loop's callbacks: its newest installation's target, or the global. */
+  thisTag(): string;
   /** After an operation, the host's own queues run (only used once the loop is closed). */
   drainHost(): void;
   /** Promise.withResolvers() */
@@ -334,6 +519,11 @@ export declare class Model {
   attachChild(p: MPromise, child: MPromise): void;
   /** @param {MPromise} p @param {MPromise} reaction */
   addReaction(p: MPromise, reaction: MPromise): void;
+  /** loop.Promise.resolve().then(fn): `fn` runs as a promise job. */
+  resolvedThen(
+    /** @type {string} */ label: string,
+    /** @type {() => void} */ fn: () => void,
+  ): MPromise;
   /** p.then(onF, onR): returns the derived promise. */
   then(
     /** @type {MPromise} */ p: MPromise,
@@ -346,7 +536,20 @@ export declare class Model {
   terminatePending(/** @type {any} */ reason: any): number;
   /** @param {MPromise} p */
   onHandle(p: MPromise): void;
+  /**
+   * A closed loop has no checkpoints: its rejections are still notified, at the end of a
+   * later host task (README Lifecycle).
+   */
+  closedCheckpointNeeded(): void;
   checkpointEnd(): void;
-  /** @param {Map<MPromise, any>} list */
+  /**
+   * Fires `unhandledrejection` for each promise still unhandled, then reports it (html:
+   * the reason; node "throw" mode: the reason if it is error-like, else an
+   * UnhandledPromiseRejection wrapping it). A listener that throws is reported and the
+   * rest goes on. node: asking a revoked Proxy whether it is error-like throws; as in
+   * Node's processPromiseRejections that TypeError is what gets reported (after the
+   * other entries), and the promise is not remembered as reported.
+   * @param {Map<MPromise, any>} list
+   */
   notify(list: Map<MPromise, any>): void;
 }

@@ -59,6 +59,10 @@ export const DELAY_SPECIALS = Object.freeze({
   huge: 2 ** 32 + 5,
   inf: Infinity,
   negzero: -0,
+  // The longest delay, and a day: only in runs that start near the end of virtual time,
+  // where they fall due after it (elsewhere an interval would beat millions of times).
+  max: 2 ** 31 - 1,
+  long: 86_400_000,
 });
 
 /** Values passed to clear*() that are never a live id or handle of the loop. */
@@ -87,12 +91,22 @@ const NESTING_LIMIT = 5;
 const CLAMP_MS = 4;
 const DRIVE_LIMIT = 100_000;
 const RUN_ALL_LIMIT = 1_000_000;
+/** Timers, tasks or immediates the real loop collects from the core at once (metrics' default latencyGroup). */
+const COLLECT_MAX = 64;
+/**
+ * The end of virtual time in µs: 2^53 µs less the longest delay, so every deadline of a
+ * timer created before it is an exact double (README "Virtual time").
+ */
+export const TIME_US_LIMIT = 2 ** 53 - TIMEOUT_MAX * 1000;
+/** The latest startTime in ms (what createEventLoop accepts). */
+export const TIME_MS_LIMIT = Math.floor(TIME_US_LIMIT / 1000);
 
 /** A model error: the loop would throw an error with this name. */
 export class ModelThrow {
-  /** @param {string} name */
-  constructor(name) {
+  /** @param {string} name @param {string} [tag] which RangeError ("eor": advance past the end, "eovt": a timer due after it) */
+  constructor(name, tag) {
     this.name = name;
+    this.tag = tag;
   }
 }
 
@@ -101,11 +115,82 @@ const TYPE_ERROR = Object.freeze({ name: "TypeError" });
 const TERMINATION = Object.freeze({ name: "TerminationError" });
 
 /**
+ * Hostile values callbacks throw and promises are rejected with: each has a trace label
+ * registered here (the runner cannot ask a revoked Proxy or an object without a
+ * prototype what it is: every question throws), and a kind that says what the default
+ * printer can make of it.
+ * - nullproto: `Object.create(null)` (String() throws);
+ * - badError: an Error whose own `stack` and `message` getters throw;
+ * - revoked: a revoked Proxy (every operation on it throws, even Object.prototype.toString).
+ */
+export const HOSTILE_KINDS = Object.freeze(["nullproto", "badError", "revoked"]);
+
+/** @type {WeakMap<object, { kind: string, label: string }>} */
+const hostiles = new WeakMap();
+
+/**
+ * Registers `value` as a hostile value of `kind` with the trace label `label`.
+ * @template {object} T @param {T} value @param {string} kind @param {string} label @returns {T}
+ */
+export function markHostile(value, kind, label) {
+  hostiles.set(value, { kind, label });
+  return value;
+}
+
+/** The hostile kind of `value`, or undefined. @param {unknown} value */
+export function hostileKind(value) {
+  return value !== null && (typeof value === "object" || typeof value === "function")
+    ? hostiles.get(value)?.kind
+    : undefined;
+}
+
+/**
+ * What the default printer (report.ts errorText) prints for `value` after its prefix:
+ * a string as is, "<stack>" for an Error with a stack, and for the hostile kinds the
+ * fallbacks it reaches when a getter or a conversion throws.
+ * @param {unknown} value
+ */
+export function printedText(value) {
+  switch (hostileKind(value)) {
+    case "nullproto":
+      return "[object Object]";
+    case "badError":
+      return "[object Error]";
+    case "revoked":
+      return "<an error that cannot be printed>";
+    default:
+      return typeof value === "string" ? value : "<stack>";
+  }
+}
+
+/** The model's stand-in for a hostile value of `kind` (only its label and kind matter). */
+export function modelHostile(/** @type {string} */ kind, /** @type {string} */ label) {
+  return markHostile({ hostile: kind }, kind, label);
+}
+
+/**
+ * Node's isErrorLike (an own `stack`), as the rejection tracker asks it of a reason: the
+ * model's error objects stand for real errors (they have one), a badError has one, a
+ * string or a nullproto has none, and asking a revoked Proxy throws (undefined here).
+ * @param {unknown} reason @returns {boolean | undefined}
+ */
+function errorLike(reason) {
+  const kind = hostileKind(reason);
+  if (kind === "revoked") return undefined;
+  if (kind !== undefined) return kind === "badError";
+  return reason !== null && typeof reason === "object";
+}
+
+/**
  * The label of a value, reason or error in traces (the real runner uses the same).
  * @param {any} v
  * @returns {string}
  */
 export function valueLabel(v) {
+  if (v !== null && (typeof v === "object" || typeof v === "function")) {
+    const hostile = hostiles.get(v);
+    if (hostile !== undefined) return hostile.label;
+  }
   if (v === undefined) return "u";
   if (typeof v === "string") return v;
   if (v !== null && typeof v === "object") {
@@ -126,6 +211,23 @@ export function valueLabel(v) {
  *   onF: ((v: any) => any) | undefined, onR: ((v: any) => any) | undefined, jobArg: any, jobRejected: boolean }} MPromise
  * @typedef {{ promise: MPromise, label: number, resolved: boolean }} MDeferred
  */
+
+/**
+ * @typedef {{ onError: "collect"|"throws"|"default", secondary: string, listener: string | null }} Hooks
+ *   onError: "collect" records errors; "throws" records them and then throws a hostile value
+ *   of kind `secondary` (the loop must print both and go on); "default" leaves the loop's
+ *   default printer (console.error). listener: the kind of hostile value the
+ *   unhandledrejection listener throws after recording the event, or null.
+ * @typedef {{ label: number, types: string[], listening: boolean, closed: boolean, ref: boolean,
+ *   readiness: Set<string>, iw: any }} MWatch
+ * @typedef {{ who: number, target: number, promise: boolean }} MInstall
+ */
+
+/** @type {Hooks} */
+const DEFAULT_HOOKS = Object.freeze({ onError: "collect", secondary: "nullproto", listener: null });
+
+/** Watch event types that are readiness (consecutive ones coalesce while one is queued). */
+const COALESCED = new Set(["readable", "writable"]);
 
 /** @returns {MPromise} */
 function newPromise(/** @type {string} */ label) {
@@ -149,14 +251,38 @@ function newPromise(/** @type {string} */ label) {
 
 export class Model {
   /**
-   * @param {{ profile: "html"|"node", startTime?: number, timersCap?: number }} options
+   * @param {{ profile: "html"|"node", startTime?: number, timersCap?: number, hooks?: Hooks }} options
    */
   constructor(options) {
+    /** How the run's onError and unhandledrejection listener behave (see Hooks). */
+    this.hooks = options.hooks ?? DEFAULT_HOOKS;
+    /** loop.exitCode: 1 once the default printer (or a throwing onError's fallback) printed. */
+    this.exitCode = 0;
+    /** Callbacks run since creation (monotone), and their values at the last resetMetrics(). */
+    this.ran = { timers: 0, tasks: 0, immediates: 0, microtasks: 0 };
+    this.ranAtReset = { ...this.ran };
+    /** Tasks at the head of `tasks` that the running task phase has collected but not run. */
+    this.tasksCollected = 0;
+    /** @type {MWatch[]} */
+    this.watches = [];
+    /** @type {undefined | { cancelledTimers: number, droppedTasks: number, droppedMicrotasks: number }} */
+    this.closeReport = undefined;
+    /**
+     * installGlobals of this loop (who 0) and two helper loops (1, 2) onto two targets, in
+     * install order; a disposed one is removed.
+     * @type {MInstall[]}
+     */
+    this.installs = [];
+    /** Called when a watch removes a listener from its source (the harness's source may call back). */
+    /** @type {(w: MWatch) => void} */
+    this.onRemoveListener = () => {};
     /** capacity.timers: live timers, intervals and queued immediates (collected ones no longer count) */
     this.timersCap = options.timersCap;
     this.profile = options.profile;
     this.html = options.profile === "html";
-    this.now = options.startTime ?? 0;
+    // Whole microseconds, like the real clock: near the end of the range a millisecond
+    // double cannot hold every microsecond, so the model never computes in ms.
+    this.nowUs = Math.round((options.startTime ?? 0) * 1000);
     this.seq = 0;
     /** @type {string[]} */
     this.trace = [];
@@ -212,6 +338,11 @@ export class Model {
 
   // ---- observation ----------------------------------------------------------------
 
+  /** The loop time in ms, as `loop.now()` reports it (µs / 1000). */
+  get now() {
+    return this.nowUs / 1000;
+  }
+
   /** The loop's `pending` as zigloop reports it. */
   keepsAlive() {
     const p = this.pending();
@@ -222,6 +353,7 @@ export class Model {
     let timers = 0;
     let immediates = 0;
     let refs = 0;
+    for (const w of this.watches) if (w.listening && w.ref) refs++;
     for (const h of this.handles) {
       if (!h.live) continue;
       if (h.kind === "immediate") immediates++;
@@ -242,9 +374,62 @@ export class Model {
     this.trace.push(entry);
   }
 
-  /** @param {unknown} error */
+  /**
+   * An uncaught error reaches onError (report.ts reportSafely): recorded, or printed by
+   * the default printer; an onError that throws has both errors printed and the loop
+   * goes on.
+   * @param {unknown} error
+   */
   onError(error) {
+    const hooks = this.hooks;
+    if (hooks.onError === "default") {
+      this.exitCode = 1;
+      this.log(`print:cb:${printedText(error)}`);
+      return;
+    }
     this.log(`err:${valueLabel(error)}`);
+    if (hooks.onError === "throws") {
+      this.exitCode = 1;
+      this.log(`print:hook:${printedText(modelHostile(hooks.secondary, "secondary"))}`);
+      this.log(`print:cb:${printedText(error)}`);
+    }
+  }
+
+  // ---- metrics ----------------------------------------------------------------------
+
+  /** resetMetrics(): a new window (a no-op once closed). */
+  resetMetrics() {
+    if (!this.closed) this.ranAtReset = { ...this.ran };
+  }
+
+  /**
+   * What metrics() reports that the model derives: counts since the last reset, and the
+   * current queue depths (the core's: a collected task, timer or immediate is no longer
+   * queued even before it runs), watched sources.
+   */
+  metrics() {
+    const r = this.ran;
+    const b = this.ranAtReset;
+    const timers = r.timers - b.timers;
+    const immediates = r.immediates - b.immediates;
+    let armed = 0;
+    let queuedImmediates = 0;
+    for (const h of this.handles) {
+      if (h.kind === "immediate") {
+        if (h.live && !h.collected) queuedImmediates++;
+      } else if (h.armed) armed++;
+    }
+    return {
+      timersFired: timers,
+      tasksExecuted: timers + immediates + r.tasks - b.tasks,
+      immediatesExecuted: immediates,
+      microtasksExecuted: r.microtasks - b.microtasks,
+      ingress: this.tasks.length - this.tasksCollected,
+      microtasks: this.micro.length,
+      timers: armed,
+      immediates: queuedImmediates,
+      watchers: this.watches.filter((w) => w.listening).length,
+    };
   }
 
   // ---- timers ---------------------------------------------------------------------
@@ -312,7 +497,7 @@ export class Model {
       kind,
       live: true,
       armed: true,
-      deadline: this.now + delay,
+      deadline: this.nowUs + delay * 1000,
       seq: this.seq++,
       delay,
       nesting: Math.min(this.nesting + 1, 255),
@@ -375,7 +560,7 @@ export class Model {
       h.nesting = 1;
     }
     h.armed = true;
-    h.deadline = this.now + h.delay;
+    h.deadline = this.nowUs + h.delay * 1000;
     h.seq = this.seq++;
     if (this.batch) {
       for (let i = this.batchPos; i < this.batch.length; i++)
@@ -400,11 +585,12 @@ export class Model {
     return last;
   }
 
-  /** @param {number} due @param {number} period */
-  nextIntervalDeadline(due, period) {
-    if (period === 0) return this.now;
+  /** Drift-free: the next beat after `due` (µs) that is still ahead. @param {number} due @param {number} periodMs */
+  nextIntervalDeadline(due, periodMs) {
+    if (periodMs === 0) return this.nowUs;
+    const period = periodMs * 1000;
     let next = due + period;
-    if (next <= this.now) next = due + (Math.floor((this.now - due) / period) + 1) * period;
+    if (next <= this.nowUs) next = due + (Math.floor((this.nowUs - due) / period) + 1) * period;
     return next;
   }
 
@@ -482,7 +668,9 @@ export class Model {
 
   /** The microtask checkpoint. */
   checkpoint() {
-    if (this.checkpointing) return;
+    // Closed: no checkpoint, and no notification at its end (a closed loop notifies at
+    // the end of a host task, see closedCheckpointNeeded).
+    if (this.checkpointing || this.closed) return;
     this.checkpointing = true;
     const saved = this.nesting;
     this.nesting = 0;
@@ -490,6 +678,7 @@ export class Model {
       for (;;) {
         const job = this.micro.shift();
         if (job === undefined) break;
+        this.ran.microtasks++;
         this.call(job);
         if (this.closed) return;
       }
@@ -534,6 +723,7 @@ export class Model {
     // does; node: after it, counting from when it ran, as Node re-inserts it.
     if (this.html && h.kind === "interval") this.rearm(h, level);
     this.nesting = level;
+    this.ran.timers++;
     const threw = this.runHandle(h, callback);
     this.nesting = 0;
     if (!this.html && h.kind === "interval" && h.live) this.rearm(h, level);
@@ -543,11 +733,11 @@ export class Model {
   /** @param {MHandle} h @param {number} level */
   rearm(h, level) {
     if (this.html && level > NESTING_LIMIT && h.delay < CLAMP_MS) {
-      const base = Math.max(h.deadline - h.delay, 0);
-      h.deadline = base + CLAMP_MS;
+      const base = Math.max(h.deadline - h.delay * 1000, 0);
+      h.deadline = base + CLAMP_MS * 1000;
       h.delay = CLAMP_MS;
     }
-    if (!this.html) h.deadline = this.now + h.delay; // Node: from when it ran
+    if (!this.html) h.deadline = this.nowUs + h.delay * 1000; // Node: from when it ran
     h.seq = this.seq++;
     if (level < 255) h.nesting = level + 1;
   }
@@ -559,26 +749,44 @@ export class Model {
   runTurn(oneTimer, onHandle) {
     this.depth++;
     /** @type {MHandle[]} */
-    let batchHandles = [];
+    const batchHandles = [];
     try {
       const limit = this.seq;
       let due = this.handles
-        .filter((h) => h.armed && h.deadline <= this.now && h.seq < limit)
+        .filter((h) => h.armed && h.deadline <= this.nowUs && h.seq < limit)
         .sort((a, b) => a.deadline - b.deadline || a.seq - b.seq);
       if (oneTimer) due = due.slice(0, 1);
-      for (const h of due) {
-        if (h.kind === "interval") {
-          h.deadline = this.nextIntervalDeadline(h.deadline, h.delay);
-          h.seq = this.seq++;
-        } else {
-          h.armed = false;
+      // The real loop collects due timers from the core in groups of COLLECT_MAX; a timer
+      // not collected yet is still armed (visible in metrics().queue.timers) and is skipped
+      // if it was cleared or refreshed (a new start sequence) before its group.
+      let dueNext = 0;
+      const collectTimers = () => {
+        let n = 0;
+        while (dueNext < due.length && n < COLLECT_MAX) {
+          const h = due[dueNext++];
+          if (!(h.armed && h.deadline <= this.nowUs && h.seq < limit)) continue;
+          if (h.kind === "interval") {
+            h.deadline = this.nextIntervalDeadline(h.deadline, h.delay);
+            h.seq = this.seq++;
+          } else {
+            h.armed = false;
+          }
+          h.inBatch = true;
+          batchHandles.push(h);
+          /** @type {Array<{ h: MHandle, dropped: boolean }>} */ (this.batch).push({
+            h,
+            dropped: false,
+          });
+          n++;
         }
-        h.inBatch = true;
-      }
-      batchHandles = due;
-      this.batch = due.map((h) => ({ h, dropped: false }));
+        return n;
+      };
+      this.batch = [];
+      this.batchPos = 0;
+      collectTimers();
       let owed = false;
-      for (this.batchPos = 0; this.batchPos < this.batch.length; ) {
+      for (;;) {
+        if (this.batchPos === this.batch.length && collectTimers() === 0) break;
         const entry = this.batch[this.batchPos++];
         const threw = !entry.dropped && entry.h.live && this.runTimer(entry.h, onHandle);
         if (this.closed) return;
@@ -595,41 +803,59 @@ export class Model {
         this.checkpoint();
         if (this.closed) return;
       }
+      // Tasks queued before the phase began, collected in groups (metrics' ingress depth
+      // counts the ones not collected yet).
       const taskCount = this.tasks.length;
+      this.tasksCollected = 0;
       for (let i = 0; i < taskCount; i++) {
+        if (this.tasksCollected === 0) this.tasksCollected = Math.min(COLLECT_MAX, taskCount - i);
         const task = /** @type {{ run: () => void, atShutdown?: boolean }} */ (this.tasks.shift());
+        this.tasksCollected--;
         if (task.atShutdown) this.ranAtShutdown++;
+        this.ran.tasks++;
         this.call(task.run);
         this.checkpoint();
         if (this.closed) return;
       }
-      // Immediates queued before the phase began are collected now; one cleared after that
-      // is skipped but, like a skipped timer, still followed by a checkpoint (which matters
-      // when the previous checkpoint left a job behind: a rejection notification parked as
-      // a microtask during a shutdown).
-      const collected = this.immediates.filter((h) => h.live);
+      // Immediates queued before the phase began, collected in groups; one cleared after
+      // its group was collected is skipped but, like a skipped timer, still followed by a
+      // checkpoint (which matters when the previous checkpoint left a job behind: a
+      // rejection notification parked as a microtask during a shutdown). One cleared
+      // before its group is not collected at all.
+      const phase = this.immediates.filter((h) => h.live);
       this.immediates = [];
-      for (const h of collected) h.collected = true;
       owed = false;
-      for (const h of collected) {
-        let threw = false;
-        if (h.live) {
-          h.live = false;
-          if (h.atShutdown) this.ranAtShutdown++;
-          threw = this.runHandle(h, onHandle);
+      for (let next = 0; next < phase.length; ) {
+        /** @type {MHandle[]} */
+        const group = [];
+        while (next < phase.length && group.length < COLLECT_MAX) {
+          const h = phase[next++];
+          if (!h.live) continue;
+          h.collected = true;
+          group.push(h);
         }
-        if (this.closed) return;
-        if (threw && !this.html) {
-          owed = true; // node: the next immediate runs before the checkpoint, as for timers
-          continue;
+        for (const h of group) {
+          let threw = false;
+          if (h.live) {
+            h.live = false;
+            if (h.atShutdown) this.ranAtShutdown++;
+            this.ran.immediates++;
+            threw = this.runHandle(h, onHandle);
+          }
+          if (this.closed) return;
+          if (threw && !this.html) {
+            owed = true; // node: the next immediate runs before the checkpoint, as for timers
+            continue;
+          }
+          owed = false;
+          this.checkpoint();
+          if (this.closed) return;
         }
-        owed = false;
-        this.checkpoint();
-        if (this.closed) return;
       }
       if (owed) this.checkpoint();
     } finally {
       this.batch = null;
+      this.tasksCollected = 0;
       for (const h of batchHandles) h.inBatch = false;
       this.depth--;
     }
@@ -640,7 +866,7 @@ export class Model {
       this.tasks.length > 0 ||
       this.immediates.some((h) => h.live) ||
       this.micro.length > 0 ||
-      this.nextDeadline() <= this.now
+      this.nextDeadline() <= this.nowUs
     );
   }
 
@@ -678,12 +904,17 @@ export class Model {
       }
       const next = this.nextDeadline();
       if (next === Infinity || next > d.target) break;
+      // The clock stops at the end of the exact range: a timer due after it is an error,
+      // never an early fire (and the clock does not move).
+      if (next > TIME_US_LIMIT) throw new ModelThrow("RangeError", "eovt");
       if (++steps > d.maxSteps) throw new ModelThrow("LoopLimitError");
-      if (next > this.now) this.now = next;
+      if (next > this.nowUs) this.nowUs = next;
       if (!d.oneTurn) turns = 0;
     }
-    if (d.target !== Infinity && !d.oneTurn && !this.closed && d.target > this.now)
-      this.now = d.target;
+    // Never past the end: runToLast's target may be the deadline of a timer cleared since.
+    const target = Math.min(d.target, TIME_US_LIMIT);
+    if (d.target !== Infinity && !d.oneTurn && !this.closed && target > this.nowUs)
+      this.nowUs = target;
   }
 
   assertDrivable() {
@@ -694,7 +925,8 @@ export class Model {
   /** @param {number} ms @param {number | undefined} limit @param {(h: MHandle) => void} onHandle */
   advance(ms, limit, onHandle) {
     this.assertDrivable();
-    const target = Math.round((this.now + ms) * 1000) / 1000;
+    const target = this.nowUs + Math.round(ms * 1000);
+    if (target > TIME_US_LIMIT) throw new ModelThrow("RangeError", "eor");
     this.drive({ target, turnsPerInstant: limit ?? DRIVE_LIMIT, maxSteps: Infinity }, onHandle);
     return this.now;
   }
@@ -703,7 +935,7 @@ export class Model {
   runUntilIdle(limit, onHandle) {
     this.assertDrivable();
     this.drive(
-      { target: this.now, turnsPerInstant: limit ?? DRIVE_LIMIT, maxSteps: Infinity },
+      { target: this.nowUs, turnsPerInstant: limit ?? DRIVE_LIMIT, maxSteps: Infinity },
       onHandle,
     );
   }
@@ -725,11 +957,11 @@ export class Model {
     return this.now;
   }
 
-  /** @param {(h: MHandle) => void} onHandle */
-  runToLast(onHandle) {
+  /** @param {number | undefined} limit @param {(h: MHandle) => void} onHandle */
+  runToLast(limit, onHandle) {
     this.assertDrivable();
-    const target = Math.max(this.lastDeadline(), this.now);
-    this.drive({ target, turnsPerInstant: DRIVE_LIMIT, maxSteps: Infinity }, onHandle);
+    const target = Math.max(this.lastDeadline(), this.nowUs);
+    this.drive({ target, turnsPerInstant: limit ?? DRIVE_LIMIT, maxSteps: Infinity }, onHandle);
     return this.now;
   }
 
@@ -774,6 +1006,8 @@ export class Model {
       h.registered = false;
     }
     this.stopping = true;
+    // Watches stop listening (new I/O events would be new work); their queued events run.
+    for (const w of this.watches) if (!w.closed) this.stopListening(w);
     let queuedAtStart = 0;
     for (const task of this.tasks) {
       task.atShutdown = true;
@@ -805,10 +1039,22 @@ export class Model {
     state.report = `${state.cancelled},${ran},${rejected}`;
   }
 
-  /** close(): drops everything. */
+  /**
+   * close(): refuses new work first (a listener removed while the watches detach may call
+   * back into the loop), then drops everything; returns what it dropped (the same report
+   * when called again, and the one of the close that ended a graceful shutdown).
+   */
   close() {
+    if (this.closeReport) return this.closeReport;
+    const p = this.pending();
+    this.closeReport = {
+      cancelledTimers: p.timers,
+      droppedTasks: p.tasks + p.immediates,
+      droppedMicrotasks: p.microtasks,
+    };
     this.closed = true;
     this.stopping = false;
+    for (const w of this.watches) this.closeWatch(w);
     for (const h of this.handles) {
       if (h.live) {
         h.live = false;
@@ -820,8 +1066,121 @@ export class Model {
       }
     }
     this.tasks = [];
+    this.tasksCollected = 0; // closed during the task phase: nothing left to run either
     this.immediates = [];
     this.micro = [];
+    // Closed inside a checkpoint: its end never came; what it would have notified is
+    // notified at the end of a host task, like rejections after close.
+    if (this.aboutToBeNotified.size > 0 || this.handledLater.length > 0)
+      this.closedCheckpointNeeded();
+    return this.closeReport;
+  }
+
+  // ---- watches (loop.watch on an EventEmitter-like source) ----------------------------
+
+  /**
+   * watch(source, callback, { events: types }): listens for each type, all or nothing:
+   * if the source refuses the `failAt`-th listener, the ones added are removed (each
+   * removal may call back into the loop) and the error propagates; nothing changed.
+   * @param {any} iw the interpreter's record @param {string[]} types @param {number} failAt
+   */
+  addWatch(iw, types, failAt) {
+    if (this.closed || this.stopping) this.refuse();
+    /** @type {MWatch} */
+    const w = {
+      label: iw.label,
+      types: [],
+      listening: false,
+      closed: false,
+      ref: true,
+      readiness: new Set(),
+      iw,
+    };
+    for (const type of types) {
+      if (w.types.length + 1 === failAt) {
+        for (let i = 0; i < w.types.length; i++) this.onRemoveListener(w);
+        throw new ModelThrow("SourceRefused");
+      }
+      w.types.push(type);
+    }
+    w.listening = true;
+    this.watches.push(w);
+    return w;
+  }
+
+  /** Stops listening (each listener removed from the source); queued events still run. */
+  stopListening(/** @type {MWatch} */ w) {
+    if (!w.listening) return;
+    w.listening = false;
+    for (let i = 0; i < w.types.length; i++) this.onRemoveListener(w);
+  }
+
+  /** watch.close(): final; drops its queued events (their tasks run and deliver nothing). */
+  closeWatch(/** @type {MWatch} */ w) {
+    if (w.closed) return;
+    w.closed = true;
+    w.readiness.clear();
+    this.stopListening(w);
+  }
+
+  /** The source emits `type`: a listening watch queues a task that delivers it. */
+  emit(
+    /** @type {MWatch} */ w,
+    /** @type {string} */ type,
+    /** @type {(w: MWatch, type: string) => void} */ deliver,
+  ) {
+    if (!w.listening || !w.types.includes(type)) return;
+    if (COALESCED.has(type)) {
+      if (w.readiness.has(type)) return;
+      w.readiness.add(type);
+    }
+    // A listening watch means the loop accepts work (shutdown and close detach first).
+    this.tasks.push({
+      run: () => {
+        if (w.closed) return;
+        if (COALESCED.has(type)) w.readiness.delete(type);
+        deliver(w, type);
+      },
+    });
+  }
+
+  // ---- installGlobals -----------------------------------------------------------------
+
+  /** installGlobals of loop `who` onto target `target`; returns the record (the disposer's key). */
+  install(/** @type {number} */ who, /** @type {number} */ target, /** @type {boolean} */ promise) {
+    /** @type {MInstall} */
+    const record = { who, target, promise };
+    this.installs.push(record);
+    return record;
+  }
+
+  /** The disposer: idempotent; any order. */
+  uninstall(/** @type {MInstall} */ record) {
+    const i = this.installs.indexOf(record);
+    if (i >= 0) this.installs.splice(i, 1);
+  }
+
+  /**
+   * Who owns `name` on `target`: the newest installation still in place that installed
+   * it, else the original ("o", or "-" when the target had none).
+   * @param {number} target @param {"setTimeout"|"setImmediate"|"Promise"} name
+   */
+  owner(target, name) {
+    for (let i = this.installs.length - 1; i >= 0; i--) {
+      const r = this.installs[i];
+      if (r.target === target && (name !== "Promise" || r.promise)) return String(r.who);
+    }
+    return name === "setTimeout" ? "o" : "-";
+  }
+
+  /** html: the `this` of this loop's callbacks: its newest installation's target, or the global. */
+  thisTag() {
+    if (!this.html) return "h";
+    for (let i = this.installs.length - 1; i >= 0; i--) {
+      const r = this.installs[i];
+      if (r.who === 0) return `t${r.target}`;
+    }
+    return "g";
   }
 
   /** After an operation, the host's own queues run (only used once the loop is closed). */
@@ -986,6 +1345,14 @@ export class Model {
     if (this.terminated) this.terminateIfWaiting(p);
   }
 
+  /** loop.Promise.resolve().then(fn): `fn` runs as a promise job. */
+  resolvedThen(/** @type {string} */ label, /** @type {() => void} */ fn) {
+    this.promiseClass = true;
+    const p = newPromise(`${label}.r`);
+    this.fulfillPromise(p, undefined);
+    return this.then(p, label, fn, fn);
+  }
+
   /** p.then(onF, onR): returns the derived promise. */
   then(
     /** @type {MPromise} */ p,
@@ -1065,17 +1432,33 @@ export class Model {
     else this.notify(list);
   }
 
-  /** @param {Map<MPromise, any>} list */
+  /**
+   * Fires `unhandledrejection` for each promise still unhandled, then reports it (html:
+   * the reason; node "throw" mode: the reason if it is error-like, else an
+   * UnhandledPromiseRejection wrapping it). A listener that throws is reported and the
+   * rest goes on. node: asking a revoked Proxy whether it is error-like throws; as in
+   * Node's processPromiseRejections that TypeError is what gets reported (after the
+   * other entries), and the promise is not remembered as reported.
+   * @param {Map<MPromise, any>} list
+   */
   notify(list) {
+    let failure;
     for (const [p, reason] of list) {
       if (p.handled) continue;
       this.log(`unh:${p.label}:${valueLabel(reason)}`);
+      const listener = this.hooks.listener;
+      if (listener !== null) this.onError(modelHostile(listener, `L:${listener}`));
       if (this.html) this.onError(reason);
-      else
-        this.onError(
-          typeof reason === "object" ? reason : { name: "UnhandledPromiseRejection", reason },
-        );
+      else {
+        const like = errorLike(reason);
+        if (like === undefined) {
+          failure ??= TYPE_ERROR;
+          continue;
+        }
+        this.onError(like ? reason : { name: "UnhandledPromiseRejection", reason });
+      }
       if (!p.handled) this.outstanding.add(p);
     }
+    if (failure !== undefined) this.onError(failure);
   }
 }

@@ -7,6 +7,7 @@
 import { EventEmitter } from "node:events";
 import vm from "node:vm";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { TIME_US_LIMIT } from "../../src-ts/core/abi.generated.ts";
 import { TIME_MS_LIMIT } from "../../src-ts/loop/config.ts";
 import {
   type EventLoop,
@@ -191,6 +192,24 @@ describe("2. virtual time is exact across the whole accepted range", () => {
   });
 });
 
+describe("2b. runToLast() never moves the clock past the end of virtual time (found by the soak, round 2)", () => {
+  // runToLast()'s target is the last deadline when it is called. With that timer cleared
+  // by an earlier callback, the clock moved there anyway, past the end: a longest timer
+  // created then was due after 2^53 µs, saturated, and would have fired 8 µs early.
+  it("a last timer cleared by an earlier one: the clock stops at the end", () => {
+    const loop = makeLoop({ startTime: TIME_MS_LIMIT });
+    const last = loop.setTimeout(() => {}, 1); // due after the end
+    loop.setTimeout(() => loop.clearTimeout(last), 0);
+    const end = loop.runToLast();
+    expect(end).toBeLessThanOrEqual(TIME_US_LIMIT / 1000);
+    expect(loop.now()).toBe(end);
+    loop.setTimeout(() => {}, 2 ** 31 - 1);
+    expect(loop.nextDeadline()).toBe(end + 2 ** 31 - 1); // exact
+    expect(() => loop.runToLast()).toThrow(RangeError);
+    loop.close();
+  });
+});
+
 describe("3. re-arming 0 ms timers from microtasks and tasks: every drive ends within its limit", () => {
   const rearmers: [string, (loop: ReturnType<typeof loose>, f: () => void) => void][] = [
     ["a microtask", (loop, f) => loop.queueMicrotask(() => loop.setTimeout(f, 0))],
@@ -293,6 +312,23 @@ describe("4. resetMetrics() inside callbacks: counts never go negative and equal
   });
 });
 
+describe("4b. a queue's peak is never below its current depth (found by the model, round 2)", () => {
+  it("node: a timer that schedules another and then refreshes itself from its own callback", () => {
+    // The core re-armed the fired timer (it is still in its batch) without raising
+    // peak_timers: two timers armed, a peak of one.
+    const loop = makeLoop({ profile: "node" });
+    const timeout = loop.setTimeout(() => {
+      loop.setTimeout(() => {}, 1);
+      (timeout as { refresh(): unknown }).refresh();
+    }, 5);
+    loop.next();
+    const { timers } = loop.metrics().queue;
+    expect(timers.current).toBe(2);
+    expect(timers.max).toBeGreaterThanOrEqual(timers.current);
+    loop.close();
+  });
+});
+
 describe("5. next() runs a whole turn: timers, then tasks, then immediates", () => {
   for (const profile of ["html", "node"] as const) {
     it(`${profile}: tasks and immediates run with the first next()`, () => {
@@ -330,6 +366,52 @@ describe("6. rejections after close() are still reported", () => {
       for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
       expect(events).toEqual([reason]);
       expect(errors).toEqual([reason]);
+    });
+  }
+});
+
+describe("6c. close() inside a microtask checkpoint loses no rejection (found by the model, round 2)", () => {
+  // The checkpoint that close() interrupted never reached its end, where rejections are
+  // notified: the one already waiting stayed there, and every later rejection too (the
+  // tracker only asks for a notification when its list becomes non-empty).
+  for (const profile of ["html", "node"] as const) {
+    it(`${profile}: a rejection of the same checkpoint and one after close() are both reported`, async () => {
+      const errors: unknown[] = [];
+      const loop = makeLoop({ profile, onError: (error) => errors.push(error) });
+      const first = new Error("thrown by a handler before close()");
+      const later = new Error("rejected after close()");
+      const settled = loop.Promise.resolve();
+      settled.then(() => {
+        throw first;
+      });
+      settled.then(() => loop.close());
+      loop.runUntilIdle();
+      expect(loop.state).toBe("closed");
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(errors).toEqual([first]);
+      loop.Promise.reject(later);
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(errors).toEqual([first, later]);
+    });
+  }
+});
+
+describe("6b. close() is not a shutdown: it terminates no loop promise (found by the model, round 2)", () => {
+  // TerminationError is "the reason pending loop promises get at shutdown" (README Errors).
+  // A loop whose Promise class was first used after close() used to terminate waits on
+  // new pending promises, while one whose class existed before left them pending: the
+  // outcome depended on whether `loop.Promise` had been touched before close().
+  for (const touchedBefore of [false, true]) {
+    it(`a wait on a new pending loop promise after close() stays pending (loop.Promise used before: ${touchedBefore})`, async () => {
+      const loop = makeLoop();
+      if (touchedBefore) void loop.Promise;
+      loop.close();
+      const seen: string[] = [];
+      new loop.Promise(() => {}).then(undefined, (reason: unknown) =>
+        seen.push((reason as Error).name),
+      );
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(seen).toEqual([]);
     });
   }
 });
@@ -429,6 +511,25 @@ describe("9. installGlobals disposers restore the originals in any order", () =>
     expect(fired).toEqual(["B"]);
     db();
     expect("setTimeout" in target).toBe(false);
+  });
+});
+
+describe("9b. html callbacks' `this` follows the newest installation still in place (found by the model, round 2)", () => {
+  it("disposing an older installation on a target the loop is installed on twice keeps the newest one's target", () => {
+    const loop = loose(makeLoop({ profile: "html" }));
+    const t0 = {};
+    const t1 = {};
+    const first = loop.installGlobals(t0);
+    loop.installGlobals(t1);
+    loop.installGlobals(t0); // the newest installation
+    first(); // the oldest one goes; the newest (on t0) stays
+    const seen: unknown[] = [];
+    loop.setTimeout(function (this: unknown) {
+      seen.push(this);
+    }, 1);
+    loop.advance(1);
+    expect(seen[0]).toBe(t0);
+    loop.close();
   });
 });
 
