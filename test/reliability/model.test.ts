@@ -15,19 +15,19 @@
  *
  * Both profiles run here (html: WebIDL coercion, nesting clamp, numeric ids; node:
  * Timeout/Immediate objects, warnings, ref/unref/refresh, Node's unhandled-rejection
- * mode). `ZIGLOOP_PROPERTY_RUNS` (per profile) and `ZIGLOOP_PROPERTY_SEED` override the
- * defaults; `npm run soak` runs the same property for minutes.
+ * mode). `ZIGLOOP_PROPERTY_RUNS` (per profile) overrides the number of runs and
+ * `ZIGLOOP_SEED` the seed (printed; test/property_seed.ts); `npm run soak` runs the
+ * same property for minutes.
  */
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
+import { propertySeed } from "../property_seed.ts";
 import { collectingLoop, makeLoop } from "./_helpers.ts";
 import { checkRun, countActions, type RealApi, type Run, runArb } from "./harness.mjs";
 
 const RUNS = Number(process.env.ZIGLOOP_PROPERTY_RUNS ?? 2500);
-const SEED =
-  process.env.ZIGLOOP_PROPERTY_SEED === undefined
-    ? undefined
-    : Number(process.env.ZIGLOOP_PROPERTY_SEED);
+/** ZIGLOOP_SEED, or a new seed per run (test/property_seed.ts). */
+const SEED = propertySeed(import.meta.url);
 
 /** A foreign loop whose live Timeout/Immediate are passed to the clears of the loop under test. */
 const foreignLoop = makeLoop({ profile: "node" });
