@@ -276,6 +276,8 @@ class Interpreter {
     /** @type {Array<{ label: number, ref: any }>} */
     this.deferreds = [];
     this.nextLabel = 1;
+    /** Timer and interval callbacks, and immediates, seen to run: what the loop's metrics must count. */
+    this.fired = { timers: 0, immediates: 0 };
     backend.interp = this;
   }
 
@@ -481,6 +483,8 @@ class Interpreter {
    */
   fire(h, thisOk, argOk) {
     let name;
+    if (h.kind === "immediate") this.fired.immediates++;
+    else this.fired.timers++;
     if (h.kind === "immediate") name = `M${h.label}`;
     else if (h.kind === "interval") name = `I${h.label}.${++h.beats}`;
     else if (h.chain) name = `C${h.label}.${h.chain.k}`;
@@ -632,6 +636,11 @@ class ModelBackend {
     const p = m.pending();
     this.trace.push(
       `@ ${p.timers},${p.immediates},${p.tasks},${p.microtasks},${p.refs} ${m.state()}`,
+    );
+    // The metrics the model can derive: callbacks counted as they ran, queue depths.
+    const f = this.interp.fired;
+    this.trace.push(
+      `metrics ${f.timers},${f.immediates} queues ${p.timers},${p.immediates},${p.tasks}`,
     );
   }
 }
@@ -813,6 +822,12 @@ class RealBackend {
     if (code !== 0) this.trace.push(`CORRUPT:${code}`);
     this.trace.push(
       `@ ${p.timers},${p.immediates},${p.tasks},${p.microtasks},${p.refs} ${loop.state}`,
+    );
+    // Counts and queue depths are kept with metrics on or off (loop.metrics()).
+    const mt = loop.metrics();
+    const q = mt.queue;
+    this.trace.push(
+      `metrics ${mt.timersFired},${mt.immediatesExecuted} queues ${q.timers.current},${q.immediates.current},${q.ingress.current}`,
     );
   }
 }

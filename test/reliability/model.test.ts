@@ -11,7 +11,9 @@
  * from callbacks). Each run executes on a fresh zigloop loop (manual clock) and on the
  * reference model (model.mjs); the traces — every callback with its time, every error,
  * warning and rejection event, every refused call, every return value, the pending
- * counts and state after every operation, and `verifyCore() === 0` — must be identical.
+ * counts and state after every operation, the metrics the model can derive (timers fired and
+ * immediates run, counted as the callbacks ran; the timer, immediate and task queue depths)
+ * and `verifyCore() === 0` — must be identical.
  *
  * Both profiles run here (html: WebIDL coercion, nesting clamp, numeric ids; node:
  * Timeout/Immediate objects, warnings, ref/unref/refresh, Node's unhandled-rejection
@@ -205,7 +207,7 @@ afterAll(() => {
 });
 
 describe.each(["html", "node"] as const)("model-based property (%s profile)", (profile) => {
-  test(`${RUNS} random runs: traces, pending counts and verifyCore match the model`, async () => {
+  test(`${RUNS} random runs: traces, pending counts, metrics counts and verifyCore match the model`, async () => {
     await fc.assert(
       fc.asyncProperty(runArb, async (run) => {
         const entries = await checkRun(api, profile, run);
