@@ -75,9 +75,7 @@ pub const Histogram = struct {
     /// least p% of recorded values fall, clamped to [min, max]. 0 when empty.
     pub fn percentile(histogram: *const Histogram, p: f64) u64 {
         if (histogram.count == 0) return 0;
-        const clamped = std.math.clamp(p, 0, 100);
-        const wanted_f = @ceil(clamped / 100.0 * @as(f64, @floatFromInt(histogram.count)));
-        const wanted: u64 = @max(1, @as(u64, @intFromFloat(wanted_f)));
+        const wanted = rank(p, histogram.count);
         var seen: u64 = 0;
         for (histogram.counts, 0..) |count, bucket| {
             seen += count;
@@ -89,6 +87,19 @@ pub const Histogram = struct {
             }
         }
         return histogram.max;
+    }
+
+    /// The rank (1..count) of percentile `p`: ceil(p * count / 100), the nearest-rank
+    /// definition. In floating point, p / 100 can land above the exact quotient (99.9 / 100
+    /// is 0.9990000000000001), which would make the 99.9th percentile of 1000 values the
+    /// 1000th value instead of the 999th. Taking p one step down (and multiplying before
+    /// dividing) keeps a product that is whole in exact arithmetic from rounding past it;
+    /// one step of p moves any other product by about count * 1e-16, far less than its
+    /// distance to the next integer when p has a few decimals.
+    fn rank(p: f64, count: u64) u64 {
+        const below = std.math.nextAfter(f64, std.math.clamp(p, 0, 100), -std.math.inf(f64));
+        const wanted = @ceil(@max(below, 0) * @as(f64, @floatFromInt(count)) / 100.0);
+        return std.math.clamp(@as(u64, @intFromFloat(wanted)), 1, count);
     }
 
     pub fn mean(histogram: *const Histogram) f64 {
@@ -138,6 +149,30 @@ test "percentiles of a known distribution" {
     try testing.expect(p99 >= 990 and p99 <= 1000);
     try testing.expectEqual(@as(u64, 1000), histogram.percentile(100));
     try testing.expectEqual(@as(u64, 1), histogram.percentile(0));
+}
+
+test "percentiles are nearest ranks, even where p / 100 rounds up in floating point" {
+    // Of 1000 values, the 99.9th percentile is the 999th. 99.9 / 100 is 0.9990000000000001
+    // in f64, which once made it the 1000th: here 999 zeros and then a 31 tell them apart.
+    var histogram: Histogram = undefined;
+    histogram.reset();
+    for (0..1000) |i| histogram.record(if (i < 999) 0 else 31);
+    try testing.expectEqual(@as(u64, 0), histogram.percentile(99.9));
+    try testing.expectEqual(@as(u64, 31), histogram.percentile(99.91));
+    try testing.expectEqual(@as(u64, 31), histogram.percentile(100));
+    try testing.expectEqual(@as(u64, 0), histogram.percentile(0));
+    // The same at every count that is a multiple of 1000, up to 10^6.
+    var count: u64 = 1000;
+    while (count <= 1_000_000) : (count += 1000) {
+        try testing.expectEqual(count - count / 1000, Histogram.rank(99.9, count));
+        try testing.expectEqual(count / 2, Histogram.rank(50, count));
+        try testing.expectEqual(count - count / 100, Histogram.rank(99, count));
+        try testing.expectEqual(count, Histogram.rank(100, count));
+        try testing.expectEqual(@as(u64, 1), Histogram.rank(0, count));
+    }
+    // Ranks that are not whole round up.
+    try testing.expectEqual(@as(u64, 2), Histogram.rank(50, 3));
+    try testing.expectEqual(@as(u64, 1000), Histogram.rank(99.9, 1001));
 }
 
 test "an empty histogram reports zeros" {
@@ -197,10 +232,11 @@ test "fuzz: histogram percentiles against the exact sorted values" {
         try testing.expectEqual(@as(u64, sorted.len), histogram.count);
         try testing.expectEqual(sorted[0], histogram.min);
         try testing.expectEqual(sorted[sorted.len - 1], histogram.max);
-        for ([_]f64{ 0, 1, 50, 90, 99, 99.9, 100 }) |p| {
-            const rank: usize = @max(1, @as(usize, @intFromFloat(@ceil(p / 100.0 * @as(f64, @floatFromInt(sorted.len))))));
+        // Percentiles in tenths of a percent, so the model's nearest rank is exact integer arithmetic.
+        for ([_]u64{ 0, 10, 500, 900, 990, 999, 1000 }) |per_mille| {
+            const rank = @max(1, (per_mille * sorted.len + 999) / 1000);
             const exact = sorted[rank - 1];
-            const reported = histogram.percentile(p);
+            const reported = histogram.percentile(@as(f64, @floatFromInt(per_mille)) / 10.0);
             try testing.expect(reported >= exact);
             if (exact >> exponent_max == 0) {
                 // Inside the exact range: at most one bucket (1/32 of the value) above.

@@ -142,7 +142,8 @@ describe("zigloop run", () => {
   });
 
   it("--virtual-time runs a script full of long timers instantly", async () => {
-    const started = performance.now();
+    // 30 days on the guest's clock: on a real clock this would never end (the test's
+    // timeout); no bound on the wall time, which depends on the machine's load.
     const result = await runCli(
       `const day = 24 * 3600 * 1000; let n = 0;
        const id = setInterval(() => { n++; if (n === 30) { clearInterval(id); console.log("30 days at " + performance.now()); } }, day);`,
@@ -150,7 +151,6 @@ describe("zigloop run", () => {
     );
     expect(result.exitCode).toBe(0);
     expect(result.out).toBe(`30 days at ${30 * 24 * 3600 * 1000}\n`);
-    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it("--virtual-time with an interval that never stops ends at --max-steps and names the flag", async () => {

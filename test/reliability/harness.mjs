@@ -507,6 +507,8 @@ class Interpreter {
     /** Callbacks run by the current top-level operation (see RUNAWAY_CALLBACKS). */
     this.callbacks = 0;
     this.runaway = false;
+    /** Timer and interval callbacks, and immediates, seen to run: what the loop's metrics must count. */
+    this.fired = { timers: 0, immediates: 0 };
     backend.interp = this;
   }
 
@@ -833,6 +835,8 @@ class Interpreter {
   fire(h, thisTag, argOk) {
     if (!this.enter()) return;
     let name;
+    if (h.kind === "immediate") this.fired.immediates++;
+    else this.fired.timers++;
     if (h.kind === "immediate") name = `M${h.label}`;
     else if (h.kind === "interval") name = `I${h.label}.${++h.beats}`;
     else if (h.chain) name = `C${h.label}.${h.chain.k}`;
@@ -1063,6 +1067,11 @@ class ModelBackend {
     this.trace.push(
       `@ ${p.timers},${p.immediates},${p.tasks},${p.microtasks},${p.refs} ${m.state()} ` +
         `t:${m.now} nd:${m.nextDeadline() / 1000} ${this.metricsLine()} x:${m.exitCode}`,
+    );
+    // The metrics the model can derive: callbacks counted as they ran, queue depths.
+    const f = this.interp.fired;
+    this.trace.push(
+      `metrics ${f.timers},${f.immediates} queues ${p.timers},${p.immediates},${p.tasks}`,
     );
   }
 }
@@ -1450,6 +1459,12 @@ class RealBackend {
     this.trace.push(
       `@ ${p.timers},${p.immediates},${p.tasks},${p.microtasks},${p.refs} ${loop.state} ` +
         `t:${loop.now()} nd:${loop.nextDeadline()} ${this.metricsLine()} x:${loop.exitCode}`,
+    );
+    // Counts and queue depths are kept with metrics on or off (loop.metrics()).
+    const mt = loop.metrics();
+    const q = mt.queue;
+    this.trace.push(
+      `metrics ${mt.timersFired},${mt.immediatesExecuted} queues ${q.timers.current},${q.immediates.current},${q.ingress.current}`,
     );
   }
   /** Closes the helper loops (the loop under test is closed by traceReal). */

@@ -11,32 +11,29 @@
  * from callbacks). Each run executes on a fresh zigloop loop (manual clock) and on the
  * reference model (model.mjs); the traces — every callback with its time, every error,
  * warning and rejection event, every refused call, every return value, the pending
- * counts and state after every operation, and `verifyCore() === 0` — must be identical.
+ * counts and state after every operation, the metrics the model can derive (timers fired and
+ * immediates run, counted as the callbacks ran; the timer, immediate and task queue depths)
+ * and `verifyCore() === 0` — must be identical.
  *
  * Both profiles run here (html: WebIDL coercion, nesting clamp, numeric ids; node:
  * Timeout/Immediate objects, warnings, ref/unref/refresh, Node's unhandled-rejection
- * mode). Every execution draws a new seed and prints it; `ZIGLOOP_PROPERTY_SEED=<seed>`
- * replays those runs and `ZIGLOOP_PROPERTY_RUNS` (per profile, default 600) sets how many.
- * A counterexample (the JSON fast-check prints) replays with
+ * mode). Every execution draws a new seed and prints it (test/property_seed.ts);
+ * `ZIGLOOP_SEED=<seed>` replays those runs and `ZIGLOOP_PROPERTY_RUNS` (per profile,
+ * default 600) sets how many. A counterexample (the JSON fast-check prints) replays with
  * `node scripts/soak.mjs --profile <p> --replay '<json>'`; `npm run soak` runs the same
  * property for minutes.
  */
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
+import { propertySeed } from "../property_seed.ts";
 import { collectingLoop, makeLoop } from "./_helpers.ts";
 import { checkRun, countActions, type RealApi, type Run, runArb } from "./harness.mjs";
 
 const RUNS = Number(process.env.ZIGLOOP_PROPERTY_RUNS ?? 600);
-/** A new seed per `npm test`, printed so that a failure can be replayed (see the header). */
-const SEED =
-  process.env.ZIGLOOP_PROPERTY_SEED === undefined
-    ? Date.now() % 2 ** 31
-    : Number(process.env.ZIGLOOP_PROPERTY_SEED);
+/** ZIGLOOP_SEED, or a new seed per run (test/property_seed.ts). */
+const SEED = propertySeed(import.meta.url);
 /** Generous: one run takes ~40 ms on a loaded machine; a timed-out property keeps running in the background and spills into the next test. */
 const TIMEOUT_MS = Math.max(120_000, RUNS * 150);
-console.log(
-  `[property] seed ${SEED}, ${RUNS} runs per profile (replay: ZIGLOOP_PROPERTY_SEED=${SEED} npx vitest run test/reliability/model.test.ts)`,
-);
 
 /** A foreign loop whose live Timeout/Immediate are passed to the clears of the loop under test. */
 const foreignLoop = makeLoop({ profile: "node" });
@@ -317,7 +314,7 @@ afterAll(() => {
 
 describe.each(["html", "node"] as const)("model-based property (%s profile)", (profile) => {
   test(
-    `${RUNS} random runs: traces, pending counts and verifyCore match the model`,
+    `${RUNS} random runs: traces, pending counts, metrics counts and verifyCore match the model`,
     async () => {
       await fc.assert(
         fc.asyncProperty(runArb, async (run) => {

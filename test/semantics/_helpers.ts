@@ -4,8 +4,12 @@
  *
  * `makeLoop` creates a loop whose `onError` and `onWarning` collect into arrays, so
  * a test can assert on what was reported instead of letting it reach the console.
+ * `makeFakeHostLoop` does the same for a real-clock loop on a fake host, where host
+ * times are exact: what a test of the real clock asserts about time belongs there, since
+ * on the host's own clock a loaded machine can make any wait longer.
  */
 import { createEventLoop, type EventLoopOptions } from "../../src-ts/node.ts";
+import { type FakeHost, onFakeHost } from "../fake_host.ts";
 import { type LooseLoop, loose } from "../loose_loop.ts";
 
 export type Profile = "html" | "node";
@@ -33,6 +37,28 @@ export async function makeLoop(options: EventLoopOptions = {}): Promise<TestLoop
   return { loop: loose(loop), errors, warnings, log: [] };
 }
 
+/**
+ * A real-clock loop on a new fake host (test/fake_host.ts), with collecting hooks. Its
+ * host time starts at 0; `zigloop` is the copy of the package the loop comes from (take
+ * error classes from it).
+ */
+export async function makeFakeHostLoop(
+  options: EventLoopOptions = {},
+): Promise<
+  TestLoop & { host: FakeHost; zigloop: Awaited<ReturnType<typeof onFakeHost>>["zigloop"] }
+> {
+  const { host, zigloop } = await onFakeHost();
+  const errors: unknown[] = [];
+  const warnings: Error[] = [];
+  const loop = await zigloop.createEventLoop({
+    clock: "real",
+    ...options,
+    onError: options.onError ?? ((error) => errors.push(error)),
+    onWarning: options.onWarning ?? ((warning) => warnings.push(warning)),
+  });
+  return { loop: loose(loop), errors, warnings, log: [], host, zigloop };
+}
+
 /** Both profiles, for rules the two share. */
 export const profiles: Profile[] = ["html", "node"];
 
@@ -54,12 +80,11 @@ export function busyWait(ms: number): void {
   }
 }
 
-/** Resolves once `predicate()` holds, polling on host macrotasks; rejects after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
-  const start = performance.now();
-  while (!predicate()) {
-    if (performance.now() - start > timeoutMs)
-      throw new Error(`waitFor: condition not met within ${timeoutMs} ms`);
-    await sleep(1);
-  }
+/**
+ * Resolves once `predicate()` holds, polling every host millisecond. No deadline of its
+ * own: how long the host takes depends on the machine's load, so a condition that never
+ * holds fails by the test's timeout (vitest's, a minute), never by a guess at a fast machine.
+ */
+export async function waitFor(predicate: () => boolean): Promise<void> {
+  while (!predicate()) await sleep(1);
 }

@@ -12,7 +12,7 @@
  */
 import vm from "node:vm";
 import { describe, expect, test } from "vitest";
-import { makeLoop, sleep } from "./_helpers.ts";
+import { makeFakeHostLoop, makeLoop, sleep } from "./_helpers.ts";
 
 const NAMES = [
   "setTimeout",
@@ -102,22 +102,24 @@ describe("installGlobals(globalThis)", () => {
     expect(globalThis.setTimeout).toBe(original);
   });
 
-  test("real clock: a loop installed on globalThis is driven by the host's own functions (it never calls itself)", async () => {
-    const { loop } = await makeLoop({ profile: "node", clock: "real" });
+  test("real clock (fake host): a loop installed on globalThis is driven by the host's own functions (it never calls itself)", async () => {
+    // On the fake host the loop is woken by the fake host's functions, captured when its
+    // copy of zigloop loaded; had it called the installed globals (itself) instead, nothing
+    // would wake it and host.until would throw. Host time is exact, so the 100 ms timer
+    // cannot become due before the loop's first wake-up, however loaded the machine.
+    const { loop, host } = await makeFakeHostLoop({ profile: "node" });
     const fired: string[] = [];
     const restore = loop.installGlobals(globalThis);
     try {
-      // 100 ms, not less: if the host is blocked past the timer's deadline before its
-      // first wake-up, both are due and the timers phase rightly runs first (as in Node).
-      globalThis.setTimeout(() => fired.push("timeout"), 100);
-      globalThis.setImmediate(() => fired.push("immediate"));
+      globalThis.setTimeout(() => fired.push(`timeout at ${loop.now()}`), 100);
+      globalThis.setImmediate(() => fired.push(`immediate at ${loop.now()}`));
       globalThis.queueMicrotask(() => fired.push("microtask"));
       expect(loop.pending).toMatchObject({ timers: 1, immediates: 1, microtasks: 1 });
-      await loop.run();
+      await host.until(loop.run());
     } finally {
       restore();
     }
-    expect(fired).toEqual(["microtask", "immediate", "timeout"]);
+    expect(fired).toEqual(["microtask", "immediate at 0", "timeout at 100"]);
     loop.close();
   });
 

@@ -14,7 +14,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { createEventLoop } from "../../src-ts/node.ts";
-import { makeLoop, profiles } from "./_helpers.ts";
+import { makeFakeHostLoop, makeLoop, profiles } from "./_helpers.ts";
 
 describe.each(profiles)("%s profile: intervals", (profile) => {
   test("an interval fires at every multiple of its period, each beat at its own deadline", async () => {
@@ -118,40 +118,51 @@ describe.each(profiles)("%s profile: intervals", (profile) => {
   });
 });
 
-describe.each(profiles)("%s profile: real clock interval pacing", (profile) => {
-  // The host is kept busy until t = 110, so the first beat (due 40) runs late, at >= 110,
-  // and the beat due at 80 is missed. What the next beat is armed for is read with
-  // nextDeadline() in a microtask of the late beat (the interval is re-armed right after
-  // its callback): an exact assertion whatever the machine's speed.
-  const expectation =
-    profile === "html"
-      ? "drift-free: the next point of the 40 ms grid after it ran (Chromium's repeating timers); missed beats are skipped, not bunched"
-      : "from the late turn: >= 150 (Node re-inserts the interval from the time it ran)";
-  test(`a late interval's next beat: ${expectation}`, async () => {
-    const { loop } = await makeLoop({ profile, clock: "real" });
-    const period = 40;
+describe.each(profiles)("%s profile: a late interval on a real clock (fake host)", (profile) => {
+  // The host is busy until `busyUntil`, so the first beat (due 40) runs late, then. What
+  // the next beat is armed for is read with nextDeadline() in a microtask of the late
+  // beat (the interval is re-armed before or right after its callback). html keeps the
+  // 40 ms grid (Chromium's repeating timers): beats the loop missed are skipped, not
+  // bunched, and so is one due exactly when the late beat runs. node counts from the
+  // late turn (Node re-inserts the interval from the time it ran).
+  const cases: Array<[busyUntil: number, html: number, node: number]> = [
+    [110, 120, 150], // the beat due at 80 was missed
+    [80, 120, 120], // late by exactly one period: the beat due at 80 is skipped too
+  ];
+  test.each(cases)(
+    "busy until %i: the next beat is armed for %i (html) or %i (node)",
+    async (busyUntil, html, node) => {
+      const { loop, host } = await makeFakeHostLoop({ profile });
+      const beats: number[] = [];
+      let armedFor = Number.NaN;
+      const handle = loop.setInterval(() => {
+        beats.push(loop.now());
+        loop.queueMicrotask(() => {
+          armedFor = loop.nextDeadline();
+          loop.clearInterval(handle);
+        });
+      }, 40);
+      host.block(busyUntil); // the script runs until then: the host cannot run the loop
+      await host.until(loop.run());
+      expect(beats).toEqual([busyUntil]);
+      expect(armedFor).toBe(profile === "html" ? html : node);
+      loop.close();
+    },
+  );
+
+  test("a beat that is late by less than a period keeps the grid (html) or counts from when it ran (node)", async () => {
+    const { loop, host } = await makeFakeHostLoop({ profile });
     const beats: number[] = [];
-    let armedFor = Number.NaN;
     const handle = loop.setInterval(() => {
       beats.push(loop.now());
-      loop.queueMicrotask(() => {
-        armedFor = loop.nextDeadline();
-        loop.clearInterval(handle);
-      });
-    }, period);
-    const base = loop.nextDeadline() - period; // the loop time the interval counts from
-    while (loop.now() < base + 110) {
-      // spin: the host cannot run the loop meanwhile
-    }
-    await loop.run();
-    expect(beats).toHaveLength(1);
-    expect(beats[0]).toBeGreaterThanOrEqual(base + 110);
-    if (profile === "html")
-      expect(Math.round(armedFor * 1000)).toBe(Math.round((base + 120) * 1000));
-    else {
-      expect(armedFor).toBeGreaterThanOrEqual(base + 150);
-      expect(armedFor).toBeLessThanOrEqual(beats[0]! + period);
-    }
+      if (beats.length === 1) host.block(15); // the first beat takes 15 ms
+      if (beats.length === 3) loop.clearInterval(handle);
+    }, 10);
+    await host.until(loop.run());
+    // Both run the beat due at 20 late, at 25 (the host was busy until then). html keeps
+    // the grid: 30. node counts the next beat from the turn that ran it: 35.
+    expect(beats).toEqual(profile === "html" ? [10, 25, 30] : [10, 25, 35]);
+    loop.close();
   });
 });
 
@@ -193,40 +204,27 @@ describe("an interval's next beat against a timeout its callback creates for the
   });
 });
 
-describe("timerStart", () => {
-  test('"call": a timer scheduled after a long callback counts its delay from the call', async () => {
-    const loop = await createEventLoop({ timerStart: "call" });
-    const fired: number[] = [];
-    let scheduledAt = 0;
+describe("timerStart (fake host)", () => {
+  // A timer callback runs 30 ms (from 0 to 30) and then schedules a 20 ms timer.
+  async function scheduledAfterALongCallback(timerStart: "turn" | "call" | undefined) {
+    const { loop, host } = await makeFakeHostLoop(timerStart === undefined ? {} : { timerStart });
+    let firedAt = Number.NaN;
     loop.setTimeout(() => {
-      const end = performance.now() + 30;
-      while (performance.now() < end) {
-        // the callback runs 30 ms
-      }
-      scheduledAt = loop.now();
-      loop.setTimeout(() => fired.push(loop.now() - scheduledAt), 20);
+      host.block(30);
+      loop.setTimeout(() => (firedAt = loop.now()), 20);
     }, 0);
-    await loop.run();
-    expect(fired[0]).toBeGreaterThanOrEqual(20);
+    await host.until(loop.run());
     loop.close();
+    return firedAt;
+  }
+
+  test('"call": the delay counts from the call, at 30: the timer fires at 50', async () => {
+    expect(await scheduledAfterALongCallback("call")).toBe(50);
   });
 
-  test('"turn" (default): the same timer counts from the turn, like libuv (it may fire less than 20 ms after the call)', async () => {
-    const loop = await createEventLoop();
-    const fired: number[] = [];
-    let turnStart = 0;
-    loop.setTimeout(() => {
-      turnStart = loop.now();
-      const end = performance.now() + 30;
-      while (performance.now() < end) {
-        // the callback runs 30 ms
-      }
-      loop.setTimeout(() => fired.push(loop.now() - turnStart), 20);
-    }, 0);
-    await loop.run();
-    // Never before 20 ms after the turn began.
-    expect(fired[0]).toBeGreaterThanOrEqual(20);
-    loop.close();
+  test('"turn" (default): the delay counts from the turn, at 0, like libuv: due at 20, it fires in the next turn, at 30', async () => {
+    expect(await scheduledAfterALongCallback(undefined)).toBe(30);
+    expect(await scheduledAfterALongCallback("turn")).toBe(30);
   });
 
   test("an unknown timerStart is a TypeError", async () => {

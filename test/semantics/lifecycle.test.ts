@@ -15,7 +15,7 @@ import {
   ReentrancyError,
   TerminationError,
 } from "../../src-ts/node.ts";
-import { makeLoop, profiles, sleep } from "./_helpers.ts";
+import { makeFakeHostLoop, makeLoop, profiles } from "./_helpers.ts";
 
 describe.each(profiles)("%s profile: state", (profile) => {
   test("idle when created, running inside every kind of callback, idle again afterwards", async () => {
@@ -275,15 +275,17 @@ describe.each(profiles)("%s profile: graceful shutdown", (profile) => {
     expect(loop.state).toBe("closed");
   });
 
-  test("real clock: run() waiters resolve when a graceful shutdown completes", async () => {
-    const { loop, log } = await makeLoop({ profile, clock: "real" });
+  test("real clock (fake host): run() waiters resolve when a graceful shutdown completes, without waiting for the cancelled timer", async () => {
+    const { loop, host, log } = await makeFakeHostLoop({ profile });
     loop.setTimeout(() => log.push("never"), 10_000);
     loop.submit(() => log.push("task"));
-    const running = loop.run().then(() => "run resolved");
-    const report = await loop.shutdown();
-    expect(await Promise.race([running, sleep(500).then(() => "hung")])).toBe("run resolved");
+    const running = loop.run();
+    const report = await host.until(loop.shutdown());
+    await host.until(running);
+    expect(host.now).toBe(0);
     expect(log).toEqual(["task"]);
     expect(report).toMatchObject({ cancelledTimers: 1, ranTasks: 1 });
+    expect(host.keepsAlive()).toBe(false);
   });
 });
 
@@ -327,21 +329,6 @@ describe.each(profiles)("%s profile: close()", (profile) => {
       loop.clearTimeout(12345);
       loop.clearImmediate(undefined);
     }).not.toThrow();
-  });
-
-  test("node profile handles are inert after close: refresh/ref/unref/close do not throw or revive", async () => {
-    if (profile !== "node") return;
-    const { loop, log } = await makeLoop({ profile });
-    const t = loop.setTimeout(() => log.push("fired"), 1);
-    loop.close();
-    expect(() => {
-      t.refresh();
-      t.unref();
-      t.ref();
-      t.close();
-      t[Symbol.dispose]();
-    }).not.toThrow();
-    expect(log).toEqual([]);
   });
 
   test.each([true, false])(
@@ -395,13 +382,32 @@ describe.each(profiles)("%s profile: close()", (profile) => {
     expect(report!.droppedMicrotasks).toBe(2);
   });
 
-  test("real clock: close() resolves pending run() promises and nothing fires afterwards", async () => {
-    const { loop, log } = await makeLoop({ profile, clock: "real" });
+  test("real clock (fake host): close() resolves pending run() promises at once and nothing fires afterwards", async () => {
+    const { loop, host, log } = await makeFakeHostLoop({ profile });
     loop.setTimeout(() => log.push("fired"), 20);
-    const running = loop.run().then(() => "run resolved");
+    const running = loop.run();
     loop.close();
-    expect(await Promise.race([running, sleep(500).then(() => "hung")])).toBe("run resolved");
-    await sleep(40);
+    await host.until(running);
+    expect(host.now).toBe(0);
+    await host.advance(40); // past the timer's deadline
+    expect(log).toEqual([]);
+  });
+});
+
+// Timeout objects (refresh, ref, unref, close, dispose) exist only in the node profile.
+describe("node profile: close()", () => {
+  test("handles are inert after close: refresh/ref/unref/close do not throw or revive", async () => {
+    const { loop, log } = await makeLoop({ profile: "node" });
+    const t = loop.setTimeout(() => log.push("fired"), 1);
+    loop.close();
+    expect(() => {
+      t.refresh();
+      t.unref();
+      t.ref();
+      t.close();
+      t[Symbol.dispose]();
+    }).not.toThrow();
+    expect(loop.pending).toMatchObject({ timers: 0, refs: 0 });
     expect(log).toEqual([]);
   });
 });
