@@ -981,6 +981,9 @@ class ModelBackend {
   }
   resetMetrics() {
     this.m.resetMetrics();
+    // Counts start again from here, also inside a callback (counted before it ran); a
+    // closed loop's metrics stay as they were at close.
+    if (this.m.state() !== "closed") this.interp.fired = { timers: 0, immediates: 0 };
   }
   /** @param {IWatch} w */
   watch(w) {

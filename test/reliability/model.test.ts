@@ -47,6 +47,22 @@ const api: RealApi = {
 
 /** Hand-picked runs that every execution checks first (fast-check `examples`). */
 const EXAMPLES: Run[] = [
+  // resetMetrics from a timer's callback (counted before it ran: 0 after), then from a
+  // closed loop (no effect: the counts stay as at close). Seed 87496631.
+  {
+    startTime: 9005051771091.75,
+    metrics: false,
+    hooks: { onError: "collect", secondary: "nullproto", listener: null },
+    ops: [
+      { t: "micro", body: [{ t: "timeout", delay: 0, body: [{ t: "resetMetrics" }] }] },
+      { t: "next" },
+      { t: "immediate", body: [{ t: "shutdown" }] },
+      { t: "runAll", limit: 1 },
+      { t: "resetMetrics" },
+      { t: "next" },
+      { t: "shutdown" },
+    ],
+  } as Run,
   // html nesting clamp: a chain of 0 ms timeouts, the 6th level onward runs 4 ms apart
   {
     startTime: 0,
