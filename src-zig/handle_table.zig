@@ -80,7 +80,8 @@ pub const Record = extern struct {
     delay: Delay,
     /// A `State`, or the next record's slot in the list this one is linked into.
     next: u32,
-    /// The previous record's slot in its list, or the near-heap position.
+    /// The previous record's slot in its list, or its position in the wheel's inbox or
+    /// staging array (`State.in_inbox`, `State.staged`).
     prev: u32,
 };
 

@@ -1,7 +1,8 @@
-// Suite "core" (issue 2): the Zig core's timer heap against two plain-JS heaps,
-// garbage collections caused by core operations, the size of zigloop.wasm and the
-// linear memory each pending timer costs. Everything drives the raw exports of
-// wasm/zigloop.wasm (bench/lib/core.mjs); the host (EventLoop) is not involved.
+// Suite "core" (issue 2): the Zig core's timer engine (the timer wheel since issue 15)
+// against two plain-JS heaps, garbage collections caused by core operations, the size
+// of zigloop.wasm and the linear memory each pending timer costs. Everything drives the
+// raw exports of wasm/zigloop.wasm (bench/lib/core.mjs); the host (EventLoop) is not
+// involved.
 // What each benchmark measures and why: docs/BENCHMARKS.md.
 
 import { basename } from "node:path";
