@@ -7,6 +7,9 @@
 //!   zig build test         unit tests and seeded model-based fuzz of every structure
 //!       -Dfuzz-ops=N       operations per fuzzed structure (default 100000)
 //!       -Dfuzz-seed=N      PRNG seed (default 0x5eed)
+//!   zig build bench        native benchmark of the timer engines (src-zig/bench_timers.zig);
+//!                          arguments after `--` pick sizes and workloads
+//!   zig build bench-wasm   the same engines as one wasm each, for bench/engines.mjs
 
 const std = @import("std");
 
@@ -72,4 +75,39 @@ pub fn build(b: *std.Build) void {
     const run_tests = b.addRunArtifact(tests);
     const test_step = b.step("test", "Run the core's unit and fuzz tests");
     test_step.dependOn(&run_tests.step);
+
+    // The timer engines side by side, natively (ReleaseFast): not part of the wasm.
+    const bench = b.addExecutable(.{
+        .name = "bench_timers",
+        .root_module = b.createModule(.{
+            .root_source_file = b.path("src-zig/bench_timers.zig"),
+            .target = b.graph.host,
+            .optimize = .ReleaseFast,
+        }),
+    });
+    const run_bench = b.addRunArtifact(bench);
+    run_bench.addPassthruArgs();
+    const bench_step = b.step("bench", "Benchmark the timer engines natively");
+    bench_step.dependOn(&run_bench.step);
+
+    // The same engines compiled like the core (ReleaseFast wasm32), one module each.
+    const bench_wasm_step = b.step("bench-wasm", "Build zig-out/bench/engine_*.wasm for bench/engines.mjs");
+    const Engine = enum { heap, wheel, pairing, durations };
+    for (std.enums.values(Engine)) |engine| {
+        const engine_options = b.addOptions();
+        engine_options.addOption(Engine, "engine", engine);
+        const module = b.createModule(.{
+            .root_source_file = b.path("src-zig/bench_wasm.zig"),
+            .target = wasm_target,
+            .optimize = .fast,
+            .strip = true,
+            .single_threaded = true,
+        });
+        module.addOptions("bench_options", engine_options);
+        const exe = b.addExecutable(.{ .name = b.fmt("engine_{s}", .{@tagName(engine)}), .root_module = module });
+        exe.entry = .disabled;
+        exe.rdynamic = true;
+        const install = b.addInstallArtifact(exe, .{ .dest_dir = .{ .override = .{ .custom = "bench" } } });
+        bench_wasm_step.dependOn(&install.step);
+    }
 }

@@ -69,6 +69,7 @@ pub const Invariant = enum(i32) {
     ok = 0,
     loop = 1,
     handle_table = 2,
+    /// The timer engine (`timer_wheel.zig`; the name predates it and is kept for the ABI).
     timer_heap = 3,
     queue = 4,
     microtask_ring = 5,
@@ -371,7 +372,7 @@ pub export fn zl_verify() i32 {
         const invariant: Invariant = switch (err) {
             error.LoopCorrupt => .loop,
             error.HandleTableCorrupt => .handle_table,
-            error.TimerHeapCorrupt => .timer_heap,
+            error.TimerWheelCorrupt => .timer_heap,
             error.QueueCorrupt => .queue,
             error.MicrotaskRingCorrupt => .microtask_ring,
             error.ChunkPoolCorrupt => .chunk_pool,

@@ -5,7 +5,8 @@
 //!
 //! - fixed: carved once by `Loop.init`, sized from the options.
 //! - chunk slabs: grow upward and never move (queued items are addressed by pointer).
-//! - timer block: the timer heap and the handle records, addressed only by index.
+//! - timer block: the handle table (28-byte records, which also hold the timer
+//!   wheel's links, then the occupancy bitmap), addressed only by index.
 //!   It is the one region that moves: it grows in place at the top of memory, and
 //!   moves up (a single memmove) when the chunk region needs its room. The owner
 //!   re-points its two slices after a move.
@@ -17,8 +18,8 @@
 const std = @import("std");
 const assert = std.debug.assert;
 
-/// Alignment of every region: a cache line, so the timer heap's children groups can
-/// be laid out to fill whole lines.
+/// Alignment of every region: a cache line, so each region starts on a line boundary
+/// (the handle records, the chunk slabs).
 pub const block_align = 64;
 
 /// The memory the arena lays out. `end` moves up when `grow` succeeds.

@@ -36,8 +36,8 @@ const handle_table = @import("handle_table.zig");
 const HandleTable = handle_table.HandleTable;
 const State = handle_table.State;
 const Record = handle_table.Record;
-const timer_heap = @import("timer_heap.zig");
-const TimerHeap = timer_heap.TimerHeap;
+const timer_wheel = @import("timer_wheel.zig");
+const TimerWheel = timer_wheel.TimerWheel;
 const chunk_pool = @import("chunk_pool.zig");
 const ChunkPool = chunk_pool.ChunkPool;
 const task_queue = @import("task_queue.zig");
@@ -123,15 +123,11 @@ const Counters = struct {
     peak_microtasks: u32 = 0,
 };
 
-const heap_entry_bytes = @sizeOf(timer_heap.Entry);
-const record_bytes = @sizeOf(Record);
-
-/// The timer block: 4 padding entries, `capacity` heap entries (starting 48 bytes past
-/// a 64-byte boundary, so children groups fill cache lines), then the records.
-const heap_pad_entries = 4;
-
+/// The timer block holds only the handle table (records, then its occupancy bitmap):
+/// the timer wheel links its lists through the records. It doubles in place
+/// (`HandleTable.grow_in_place`).
 fn timer_block_bytes(capacity: u32) usize {
-    return (@as(usize, capacity) + heap_pad_entries) * heap_entry_bytes + @as(usize, capacity) * record_bytes;
+    return handle_table.storage_bytes(capacity);
 }
 
 pub const Loop = struct {
@@ -150,7 +146,7 @@ pub const Loop = struct {
     turn_seq_limit: u32 = 0,
 
     handles: HandleTable,
-    heap: TimerHeap,
+    timers: TimerWheel,
     immediates_queued: u32 = 0,
     /// Records held only to protect the host's mirror slot (due, or due and cleared).
     /// They do not count against `timers_max`: a timer that re-arms itself from its
@@ -189,11 +185,12 @@ pub const Loop = struct {
         loop.* = .{
             .arena = arena,
             .options = options,
-            .handles = HandleTable.init(records_at(block, handle_table.capacity_min)),
-            .heap = TimerHeap.init(entries_at(block, handle_table.capacity_min)),
+            .handles = HandleTable.init(handle_table.storage_at(block, handle_table.capacity_min)),
+            .timers = undefined,
             .pool = undefined,
             .microtasks = MicrotaskRing.init(ring_slots[0..options.ring_capacity]),
         };
+        loop.timers.init(loop.handles.records);
         loop.pool = ChunkPool.init(.{ .context = loop, .grow = grow_chunks });
     }
 
@@ -207,18 +204,6 @@ pub const Loop = struct {
         loop.metrics_enabled = on;
     }
 
-    fn entries_at(block: [*]align(arena_mod.block_align) u8, capacity: u32) []timer_heap.Entry {
-        comptime assert(timer_heap.children_align_offset % heap_entry_bytes == 0);
-        const entries: [*]timer_heap.Entry = @ptrCast(@alignCast(block + timer_heap.children_align_offset));
-        return entries[0..capacity];
-    }
-
-    fn records_at(block: [*]align(arena_mod.block_align) u8, capacity: u32) []Record {
-        const offset = (@as(usize, capacity) + heap_pad_entries) * heap_entry_bytes;
-        const records: [*]Record = @ptrCast(@alignCast(block + offset));
-        return records[0..capacity];
-    }
-
     /// Chunk source: a slab from the arena, twice the previous one (64 KiB first).
     fn grow_chunks(context: *anyopaque) ?[]align(chunk_pool.chunk_align) u8 {
         const loop: *Loop = @ptrCast(@alignCast(context));
@@ -227,8 +212,8 @@ pub const Loop = struct {
         if (growth.timer_block_moved) {
             const block = loop.arena.timer_block();
             const capacity = loop.handles.capacity();
-            loop.handles.rebase(records_at(block, capacity));
-            loop.heap.rebase(entries_at(block, capacity));
+            loop.handles.rebase(handle_table.storage_at(block, capacity));
+            loop.timers.rebase(loop.handles.records);
         }
         return growth.slab;
     }
@@ -276,16 +261,16 @@ pub const Loop = struct {
             .closed => return error.Closed,
         }
         loop.life = .stopping;
-        var cancelled: u32 = loop.heap.len;
-        while (loop.heap.len > 0) {
-            const entry = loop.heap.pop(&loop.handles);
-            loop.handles.free(entry.id);
+        var cancelled: u32 = loop.timers.len();
+        for (loop.handles.records, 0..) |record, slot| {
+            if (State.is_armed(record.next)) loop.handles.free_slot(@intCast(slot));
         }
+        loop.timers.clear();
         // Collected but not yet run timers are cancelled too.
         for (loop.out_timers[0..loop.out_timers_len]) |id| {
             const record = loop.handles.get(id) orelse continue;
-            if (record.state == State.timer_due) {
-                record.state = State.due_cancelled;
+            if (record.next == State.timer_due) {
+                record.next = State.due_cancelled;
                 cancelled += 1;
             }
         }
@@ -297,7 +282,7 @@ pub const Loop = struct {
         if (loop.life == .closed) return;
         loop.life = .closed;
         loop.in_turn = false;
-        loop.heap.len = 0;
+        loop.timers.clear();
         loop.handles.clear();
         loop.immediates_queued = 0;
         loop.due_count = 0;
@@ -336,13 +321,16 @@ pub const Loop = struct {
 
     fn ensure_handle_room(loop: *Loop) Error!void {
         if (loop.handles.live - loop.due_count >= loop.options.timers_max) return error.TimersFull;
-        if (!loop.handles.needs_growth()) return;
-        const capacity = loop.handles.capacity() * 2;
-        if (!loop.arena.grow_timer_block(timer_block_bytes(capacity))) return error.OutOfMemory;
-        const block = loop.arena.timer_block();
-        // New records lie beyond the old block entirely, so the copy cannot overlap.
-        loop.handles.grow_into(records_at(block, capacity));
-        loop.heap.rebase(entries_at(block, capacity));
+        if (loop.handles.needs_growth()) try loop.grow_handles();
+    }
+
+    /// Doubles the handle table in place (the timer block grows at the top of memory).
+    noinline fn grow_handles(loop: *Loop) Error!void {
+        const old_capacity = loop.handles.capacity();
+        if (old_capacity >= handle_table.capacity_max) return error.OutOfMemory;
+        if (!loop.arena.grow_timer_block(timer_block_bytes(old_capacity * 2))) return error.OutOfMemory;
+        loop.handles.grow_in_place(handle_table.storage_at(loop.arena.timer_block(), old_capacity * 2));
+        loop.timers.relink_after_growth(loop.handles.records, old_capacity);
     }
 
     /// Arms a timer `delay_ms` from now; returns its id.
@@ -351,26 +339,28 @@ pub const Loop = struct {
         if (delay_ms > time.delay_ms_max) return error.InvalidArgument;
         try loop.ensure_handle_room();
         const delay: handle_table.Delay = .{ .ms = @intCast(delay_ms), .repeating = repeating };
-        const id = loop.handles.alloc(State.timer_due, delay);
-        loop.heap.push(&loop.handles, .{
-            .deadline = time.deadline_ticks(loop.now_ceil, delay_ms),
-            .seq = loop.take_seq(),
-            .id = id,
-        });
+        const slot = loop.handles.alloc_slot(State.timer_due, delay);
+        const record = &loop.handles.records[slot];
+        record.deadline = time.deadline_ticks(loop.now_ceil, delay_ms);
+        record.seq = loop.take_seq();
+        loop.timers.insert(slot);
+        loop.counters.peak_timers = @max(loop.counters.peak_timers, loop.timers.len());
         loop.counters.timers_scheduled += 1;
-        loop.counters.peak_timers = @max(loop.counters.peak_timers, loop.heap.len);
-        return id;
+        loop.counters.peak_timers = @max(loop.counters.peak_timers, loop.timers.len());
+        return record.id;
     }
 
     /// Clears a timer or interval. Stale ids and immediates' ids are `StaleHandle`.
     pub fn timer_cancel(loop: *Loop, id: u32) Error!void {
         if (loop.life == .closed) return error.Closed;
         const record = loop.handles.get(id) orelse return error.StaleHandle;
-        if (State.is_armed(record.state)) {
-            _ = loop.heap.remove_at(&loop.handles, record.state);
-            loop.handles.free(id);
-        } else if (record.state == State.timer_due) {
-            record.state = State.due_cancelled;
+        if (State.is_armed(record.next)) {
+            const slot = loop.handles.slot_of_id(id);
+            // Most timers cleared are cleared in the host task that set them: still staged.
+            if (record.next == State.staged) loop.timers.unstage(slot) else loop.timers.remove(slot);
+            loop.handles.free_slot(slot);
+        } else if (record.next == State.timer_due) {
+            record.next = State.due_cancelled;
         } else {
             return error.StaleHandle;
         }
@@ -381,21 +371,19 @@ pub const Loop = struct {
     pub fn timer_refresh(loop: *Loop, id: u32) Error!void {
         try loop.accepting();
         const record = loop.handles.get(id) orelse return error.StaleHandle;
-        const entry: timer_heap.Entry = .{
-            .deadline = time.deadline_ticks(loop.now_ceil, record.delay.ms),
-            .seq = loop.take_seq(),
-            .id = id,
-        };
-        if (State.is_armed(record.state)) {
-            loop.heap.update_at(&loop.handles, record.state, entry);
-        } else if (record.state == State.timer_due) {
-            loop.heap.push(&loop.handles, entry);
+        const slot = loop.handles.slot_of(record);
+        if (State.is_armed(record.next)) {
+            loop.timers.remove(slot);
+        } else if (record.next == State.timer_due) {
             loop.due_count -= 1;
-            // Armed again, like a new timer: the heap may be deeper than ever.
-            loop.counters.peak_timers = @max(loop.counters.peak_timers, loop.heap.len);
         } else {
             return error.StaleHandle;
         }
+        record.deadline = time.deadline_ticks(loop.now_ceil, record.delay.ms);
+        record.seq = loop.take_seq();
+        loop.timers.insert(slot);
+        // A due one is armed again, like a new timer: there may be more armed than ever.
+        loop.counters.peak_timers = @max(loop.counters.peak_timers, loop.timers.len());
     }
 
     /// After an interval's callback ran: give its next beat a new start sequence, so
@@ -410,20 +398,21 @@ pub const Loop = struct {
         if (loop.life == .closed) return error.Closed;
         if (delay_ms > time.delay_ms_max) return error.InvalidArgument;
         const record = loop.handles.get(id) orelse return error.StaleHandle;
-        if (!State.is_armed(record.state)) return error.StaleHandle;
-        var entry = loop.heap.entries[record.state];
-        if (start_us >= 0) {
-            const start = time.now_ticks_ceil(start_us) orelse return error.InvalidArgument;
-            entry.deadline = time.deadline_ticks(@max(loop.now_ceil, start), delay_ms);
+        if (!State.is_armed(record.next)) return error.StaleHandle;
+        const start: ?Ticks = if (start_us >= 0) time.now_ticks_ceil(start_us) orelse return error.InvalidArgument else null;
+        const slot = loop.handles.slot_of(record);
+        loop.timers.remove(slot);
+        if (start) |start_ticks| {
+            record.deadline = time.deadline_ticks(@max(loop.now_ceil, start_ticks), delay_ms);
             record.delay.ms = @intCast(delay_ms);
         } else if (delay_ms != record.delay.ms) {
             const old_ticks = @as(Ticks, record.delay.ms) * time.ticks_per_ms;
-            const base = if (entry.deadline >= old_ticks) entry.deadline - old_ticks else 0;
-            entry.deadline = time.deadline_ticks(base, delay_ms);
+            const base = if (record.deadline >= old_ticks) record.deadline - old_ticks else 0;
+            record.deadline = time.deadline_ticks(base, delay_ms);
             record.delay.ms = @intCast(delay_ms);
         }
-        entry.seq = loop.take_seq();
-        loop.heap.update_at(&loop.handles, record.state, entry);
+        record.seq = loop.take_seq();
+        loop.timers.insert(slot);
     }
 
     /// Arms a timer whose delay counts from `start_us` (a fresh clock reading, HTML's
@@ -438,23 +427,27 @@ pub const Loop = struct {
     }
 
     /// The earliest armed deadline in microseconds, or +inf when no timer is armed.
-    pub fn next_deadline_us(loop: *const Loop) f64 {
-        const top = loop.heap.peek() orelse return std.math.inf(f64);
-        return time.to_host(top.deadline);
+    /// Exact; places staged timers and never moves the wheel's origin past `now`.
+    pub fn next_deadline_us(loop: *Loop) f64 {
+        const slot = loop.timers.peek(loop.now) orelse return std.math.inf(f64);
+        return time.to_host(loop.handles.records[slot].deadline);
     }
 
-    /// The latest armed deadline in microseconds, or -inf when no timer is armed. O(n).
+    /// The latest armed deadline in microseconds, or -inf when no timer is armed.
+    /// O(handle capacity): for test harnesses (runToLast).
     pub fn last_deadline_us(loop: *const Loop) f64 {
-        if (loop.heap.len == 0) return -std.math.inf(f64);
+        if (loop.timers.len() == 0) return -std.math.inf(f64);
         var last: Ticks = 0;
-        for (loop.heap.entries[0..loop.heap.len]) |entry| last = @max(last, entry.deadline);
+        for (loop.handles.records) |record| {
+            if (State.is_armed(record.next)) last = @max(last, record.deadline);
+        }
         return time.to_host(last);
     }
 
     fn release_timer_batch(loop: *Loop) void {
         for (loop.out_timers[0..loop.out_timers_len]) |id| {
             const record = loop.handles.get(id) orelse continue;
-            if (record.state == State.timer_due or record.state == State.due_cancelled) {
+            if (record.next == State.timer_due or record.next == State.due_cancelled) {
                 loop.handles.free(id);
                 loop.due_count -= 1;
             }
@@ -471,23 +464,21 @@ pub const Loop = struct {
         const limit = @min(max, batch_capacity);
         var count: u32 = 0;
         while (count < limit) {
-            const top = loop.heap.peek() orelse break;
-            if (top.deadline > loop.now) break;
-            if (!timer_heap.seq_before(top.seq, loop.turn_seq_limit)) break;
-            const record = loop.handles.get(top.id).?;
+            const slot = loop.timers.first(loop.now) orelse break;
+            const record = &loop.handles.records[slot];
+            if (!timer_wheel.seq_before(record.seq, loop.turn_seq_limit)) break;
+            const due = record.deadline;
+            loop.timers.remove(slot);
             if (record.delay.repeating) {
-                loop.heap.update_at(&loop.handles, 0, .{
-                    .deadline = loop.next_interval_deadline(top.deadline, record.delay.ms),
-                    .seq = loop.take_seq(),
-                    .id = top.id,
-                });
+                record.deadline = loop.next_interval_deadline(due, record.delay.ms);
+                record.seq = loop.take_seq();
+                loop.timers.insert(slot);
             } else {
-                _ = loop.heap.pop(&loop.handles);
-                record.state = State.timer_due;
+                record.next = State.timer_due;
                 loop.due_count += 1;
             }
-            if (loop.metrics_enabled) loop.timer_lateness.record(loop.metrics_now -| top.deadline);
-            loop.out_timers[count] = top.id;
+            if (loop.metrics_enabled) loop.timer_lateness.record(loop.metrics_now -| due);
+            loop.out_timers[count] = record.id;
             count += 1;
         }
         loop.out_timers_len = count;
@@ -528,11 +519,11 @@ pub const Loop = struct {
     pub fn immediate_cancel(loop: *Loop, id: u32) Error!void {
         if (loop.life == .closed) return error.Closed;
         const record = loop.handles.get(id) orelse return error.StaleHandle;
-        if (record.state == State.immediate_queued) {
+        if (record.next == State.immediate_queued) {
             loop.handles.free(id);
             loop.immediates_queued -= 1;
-        } else if (record.state == State.immediate_due) {
-            record.state = State.due_cancelled;
+        } else if (record.next == State.immediate_due) {
+            record.next = State.due_cancelled;
         } else {
             return error.StaleHandle;
         }
@@ -541,7 +532,7 @@ pub const Loop = struct {
     fn release_immediate_batch(loop: *Loop) void {
         for (loop.out_immediates[0..loop.out_immediates_len]) |id| {
             const record = loop.handles.get(id) orelse continue;
-            if (record.state == State.immediate_due or record.state == State.due_cancelled) {
+            if (record.next == State.immediate_due or record.next == State.due_cancelled) {
                 loop.handles.free(id);
                 loop.due_count -= 1;
             }
@@ -567,8 +558,8 @@ pub const Loop = struct {
         while (count < limit and loop.immediates.popped < loop.immediates_limit) {
             const queued = loop.immediates.pop(&loop.pool).?;
             const record = loop.handles.get(queued.value) orelse continue; // tombstone
-            if (record.state != State.immediate_queued) continue;
-            record.state = State.immediate_due;
+            if (record.next != State.immediate_queued) continue;
+            record.next = State.immediate_due;
             loop.due_count += 1;
             loop.immediates_queued -= 1;
             if (loop.metrics_enabled) latency.add(loop, queued.queued_at);
@@ -679,7 +670,7 @@ pub const Loop = struct {
     pub fn stat(loop: *const Loop, which: Stat) f64 {
         const c = loop.counters;
         return switch (which) {
-            .timers_armed => @floatFromInt(loop.heap.len),
+            .timers_armed => @floatFromInt(loop.timers.len()),
             .immediates_queued => @floatFromInt(loop.immediates_queued),
             .tasks_queued => @floatFromInt(loop.tasks.len),
             .microtasks_queued => @floatFromInt(loop.microtasks.len()),
@@ -715,7 +706,7 @@ pub const Loop = struct {
     /// Resets counters, peaks (to the current depths) and histograms.
     pub fn metrics_reset(loop: *Loop) void {
         loop.counters = .{
-            .peak_timers = loop.heap.len,
+            .peak_timers = loop.timers.len(),
             .peak_immediates = loop.immediates_queued,
             .peak_tasks = loop.tasks.len,
             .peak_microtasks = loop.microtasks.len(),
@@ -726,13 +717,14 @@ pub const Loop = struct {
         }
     }
 
-    pub const Invariant = error{ LoopCorrupt, HandleTableCorrupt, TimerHeapCorrupt, QueueCorrupt, MicrotaskRingCorrupt, ChunkPoolCorrupt, HistogramCorrupt, ArenaCorrupt };
+    pub const Invariant = error{ LoopCorrupt, HandleTableCorrupt, TimerWheelCorrupt, QueueCorrupt, MicrotaskRingCorrupt, ChunkPoolCorrupt, HistogramCorrupt, ArenaCorrupt };
 
     /// Checks every structure and the accounting that ties them together. O(size).
     pub fn verify(loop: *Loop) Invariant!void {
         try loop.arena.verify();
         try loop.handles.verify();
-        try loop.heap.verify(&loop.handles);
+        try loop.timers.verify();
+        if (loop.timers.records.ptr != loop.handles.records.ptr or loop.timers.records.len != loop.handles.records.len) return error.LoopCorrupt;
         try loop.tasks.verify();
         try loop.immediates.verify();
         try loop.microtasks.verify();
@@ -745,16 +737,16 @@ pub const Loop = struct {
         var queued: u32 = 0;
         var due: u32 = 0;
         for (loop.handles.records) |record| {
-            if (record.state == State.free) continue;
-            if (State.is_armed(record.state)) {
+            if (record.next == State.free) continue;
+            if (State.is_armed(record.next)) {
                 armed += 1;
-            } else if (record.state == State.immediate_queued) {
+            } else if (record.next == State.immediate_queued) {
                 queued += 1;
             } else {
                 due += 1;
             }
         }
-        if (armed != loop.heap.len) return error.LoopCorrupt;
+        if (armed != loop.timers.len()) return error.LoopCorrupt;
         if (queued != loop.immediates_queued) return error.LoopCorrupt;
         if (due != loop.due_count) return error.LoopCorrupt;
         if (due > loop.out_timers_len + loop.out_immediates_len) return error.LoopCorrupt;
@@ -762,12 +754,12 @@ pub const Loop = struct {
         const chunks = loop.tasks.chunk_count() + loop.immediates.chunk_count() + loop.microtasks.overflow.chunk_count();
         if (chunks != loop.pool.in_use()) return error.LoopCorrupt;
         if (loop.life == .closed and (loop.handles.live != 0 or loop.in_turn)) return error.LoopCorrupt;
-        if (loop.life != .open and loop.heap.len != 0) return error.LoopCorrupt;
+        if (loop.life != .open and loop.timers.len() != 0) return error.LoopCorrupt;
         // A peak is a maximum since the last reset: never below the current depth. (Not
         // checked for microtasks: the host fills the ring without the core, and reports
         // the larger of its own peak and the core's.)
         const c = loop.counters;
-        if (c.peak_timers < loop.heap.len) return error.LoopCorrupt;
+        if (c.peak_timers < loop.timers.len()) return error.LoopCorrupt;
         if (c.peak_immediates < loop.immediates_queued) return error.LoopCorrupt;
         if (c.peak_tasks < loop.tasks.len) return error.LoopCorrupt;
     }
@@ -900,7 +892,7 @@ test "clearing a collected timer before it runs marks it cancelled and keeps its
     try loop.turn_begin();
     try testing.expectEqual(@as(u32, 2), try loop.timers_collect(batch_capacity));
     try loop.timer_cancel(b);
-    try testing.expectEqual(State.due_cancelled, loop.handles.get(b).?.state);
+    try testing.expectEqual(State.due_cancelled, loop.handles.get(b).?.next);
     try testing.expectError(error.StaleHandle, loop.timer_cancel(b));
     try loop.verify();
     try loop.turn_end();
@@ -1152,7 +1144,7 @@ test "fuzz: the whole loop against a model" {
     defer h.destroy();
     const loop = h.loop;
 
-    const ModelTimer = struct { id: u32, deadline: Ticks, seq: u64, period: ?u32 };
+    const ModelTimer = struct { id: u32, deadline: Ticks, seq: u64, delay: u32, period: ?u32 };
     var timers: std.ArrayListUnmanaged(ModelTimer) = .empty;
     defer timers.deinit(gpa);
     var tasks: std.Deque(u32) = .empty;
@@ -1169,17 +1161,57 @@ test "fuzz: the whole loop against a model" {
     while (op < ops) : (op += 1) {
         const roll = random.uintLessThan(u32, 100);
         if (roll < 25) {
-            const delay = random.uintLessThan(u32, 50);
+            // Mostly short delays; some far ones (the wheel's higher levels, searched by peek).
+            const delay = if (random.uintLessThan(u32, 10) == 0) random.uintLessThan(u32, 10_000_000) else random.uintLessThan(u32, 50);
             const repeating = random.uintLessThan(u32, 8) == 0;
             const id = loop.timer_schedule(delay, repeating) catch |err| {
                 try testing.expectEqual(error.TimersFull, err);
                 continue;
             };
-            try timers.append(gpa, .{ .id = id, .deadline = now + @as(Ticks, delay) * 1000, .seq = seq, .period = if (repeating) delay else null });
+            try timers.append(gpa, .{ .id = id, .deadline = now + @as(Ticks, delay) * 1000, .seq = seq, .delay = delay, .period = if (repeating) delay else null });
             seq += 1;
-        } else if (roll < 35 and timers.items.len > 0) {
+        } else if (roll < 32 and timers.items.len > 0) {
             const index = random.uintLessThan(usize, timers.items.len);
             try loop.timer_cancel(timers.swapRemove(index).id);
+        } else if (roll < 34 and timers.items.len > 0) {
+            // refresh(): the delay counts again from now, with a new start sequence.
+            const timer = &timers.items[random.uintLessThan(usize, timers.items.len)];
+            try loop.timer_refresh(timer.id);
+            timer.deadline = now + @as(Ticks, timer.delay) * 1000;
+            timer.seq = seq;
+            seq += 1;
+        } else if (roll < 35 and timers.items.len > 0) {
+            // An interval re-stamped around its callback, sometimes with a new delay: drift-free
+            // (html: the deadline moves only by the delay change) or counted from a start
+            // time (node: from when the callback ran, never before the loop time).
+            const timer = &timers.items[random.uintLessThan(usize, timers.items.len)];
+            if (timer.period) |period| {
+                const delay = if (random.boolean()) period else random.uintLessThan(u32, 50);
+                if (random.boolean()) {
+                    try loop.timer_rearmed(timer.id, delay, -1);
+                    const old_ticks = @as(Ticks, period) * 1000;
+                    const base = if (timer.deadline >= old_ticks) timer.deadline - old_ticks else 0;
+                    timer.deadline = base + @as(Ticks, delay) * 1000;
+                } else {
+                    // A start from a little before the loop time to a few ms after it, in
+                    // whole or half microseconds (it rounds up).
+                    const offset_half_us = random.uintLessThan(u32, 12_000);
+                    const start_us = @as(f64, @floatFromInt(now -| 2000)) + @as(f64, @floatFromInt(offset_half_us)) / 2;
+                    try loop.timer_rearmed(timer.id, delay, start_us);
+                    const start: Ticks = @intFromFloat(@ceil(start_us));
+                    timer.deadline = @max(now, start) + @as(Ticks, delay) * 1000;
+                }
+                timer.period = delay;
+                timer.delay = delay;
+                timer.seq = seq;
+                seq += 1;
+            }
+        } else if (roll < 37) {
+            // The next deadline: exact (the earliest armed timer, due or not).
+            var earliest: ?Ticks = null;
+            for (timers.items) |timer| earliest = if (earliest) |e| @min(e, timer.deadline) else timer.deadline;
+            const expected = if (earliest) |e| time.to_host(e) else std.math.inf(f64);
+            try testing.expectEqual(expected, loop.next_deadline_us());
         } else if (roll < 45) {
             const id = loop.immediate_push() catch |err| {
                 try testing.expectEqual(error.TimersFull, err);
@@ -1257,7 +1289,7 @@ test "fuzz: the whole loop against a model" {
             try testing.expectEqual(@as(usize, 0), immediates.items.len);
             try loop.turn_end();
         }
-        try testing.expectEqual(@as(u32, @intCast(timers.items.len)), loop.heap.len);
+        try testing.expectEqual(@as(u32, @intCast(timers.items.len)), loop.timers.len());
         if (op % 499 == 0) try loop.verify();
     }
     try loop.verify();

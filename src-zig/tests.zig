@@ -5,6 +5,7 @@ test {
     _ = @import("time.zig");
     _ = @import("handle_table.zig");
     _ = @import("timer_heap.zig");
+    _ = @import("timer_wheel.zig");
     _ = @import("chunk_pool.zig");
     _ = @import("task_queue.zig");
     _ = @import("microtask_ring.zig");

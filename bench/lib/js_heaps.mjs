@@ -12,12 +12,13 @@
 // - deadlines are whole milliseconds from the current time (the suite only
 //   moves time in whole milliseconds, so rounding never differs from the core's).
 //
-// TypedTimerHeap is a port of src-zig/timer_heap.zig + handle_table.zig to typed
-// arrays: same 4-ary heap, same id scheme (slot = id & mask, monotonic ids that
-// skip occupied slots, growth by doubling before 31/32 load), same sift rules
-// (bottom-up pop, up-or-down removal). It answers "what does the same algorithm
-// cost in plain JS?". Typed arrays are not placed on cache-line boundaries the
-// way the core places its heap, which JS cannot control.
+// TypedTimerHeap is a port of the core's engine before the timer wheel
+// (src-zig/timer_heap.zig + the handle table of that time) to typed arrays: same
+// 4-ary heap, same id scheme (slot = id & mask, monotonic ids that skip occupied
+// slots, growth by doubling before 31/32 load), same sift rules (bottom-up pop,
+// up-or-down removal). It answers "what does the old core's algorithm cost in plain
+// JS?". Typed arrays are not placed on cache-line boundaries the way that core placed
+// its heap, which JS cannot control.
 //
 // ObjectTimerHeap is the idiomatic JS implementation (the shape of Node's
 // lib/internal/priority_queue.js): a binary heap of `{ deadline, seq, id, pos }`

@@ -1,7 +1,8 @@
-// Suite "core" (issue 2): the Zig core's timer heap against two plain-JS heaps,
-// garbage collections caused by core operations, the size of zigloop.wasm and the
-// linear memory each pending timer costs. Everything drives the raw exports of
-// wasm/zigloop.wasm (bench/lib/core.mjs); the host (EventLoop) is not involved.
+// Suite "core" (issue 2): the Zig core's timer engine (the timer wheel since issue 15)
+// against two plain-JS heaps, garbage collections caused by core operations, the size
+// of zigloop.wasm and the linear memory each pending timer costs. Everything drives the
+// raw exports of wasm/zigloop.wasm (bench/lib/core.mjs); the host (EventLoop) is not
+// involved.
 // What each benchmark measures and why: docs/BENCHMARKS.md.
 
 import { basename } from "node:path";
@@ -28,15 +29,18 @@ import {
 } from "../lib/timer_workloads.mjs";
 
 export const name = "core";
-export const title = "core timer heap, GC and size";
+export const title = "core timer engine, GC and size";
 export const issue = 2;
 
 const SIZES = [1e3, 1e5, 1e6];
 const WASM_SIZE_GOAL_BYTES = 32 * 1024;
 const GC_OPS = 1e6;
 const GC_LIVE = 1e3;
-/** Bytes per handle-table slot in the core: a heap entry (16 B) + a handle record (12 B). */
-const CORE_SLOT_BYTES = 16 + 12;
+/**
+ * Bytes per handle-table slot in the core: a 28-byte handle record (key, delay, the timer
+ * wheel's two links) and its bit in the occupancy bitmap (src-zig/handle_table.zig).
+ */
+const CORE_SLOT_BYTES = 28 + 1 / 8;
 
 const WORKLOADS = [
   { key: "holdTurns", label: `push + pop-min, turns of ~${DUE_PER_TURN} due` },

@@ -136,23 +136,24 @@ describe("core behaviour through the ABI", () => {
     expect(core.zl_verify()).toBe(Invariant.ok);
   });
 
-  it("a corrupted heap is detected by zl_verify", () => {
+  it("a corrupted timer record is detected by zl_verify", () => {
     const core = rawCore();
     for (let i = 0; i < 50; i++) core.zl_timer_schedule(i, 0);
+    expect(core.zl_timers_next_deadline()).toBe(0); // places the staged timers
     expect(core.zl_verify()).toBe(Invariant.ok);
-    // Find the heap by its known first entry (deadline 0 ticks, seq 0, id 1) and swap a key.
+    // Find the record of id 1 (deadline 0 ticks, seq 0, 0 ms; 28 bytes: deadline u64, id,
+    // seq, delay, next, prev): it and id 2 (1 ms) are the near list, so its links name slot 2.
     const words = new Uint32Array(core.memory.buffer);
-    const ids = new Uint32Array(core.memory.buffer);
     let corrupted = false;
-    for (let i = 0; i + 7 < words.length && !corrupted; i += 4) {
-      if (
+    for (let i = 0; i + 7 < words.length && !corrupted; i++) {
+      const match =
         words[i] === 0 &&
         words[i + 1] === 0 &&
-        words[i + 2] === 0 &&
-        ids[i + 3] === 1 &&
-        words[i + 4] !== 0
-      ) {
-        words[i] = 0xffffffff; // the root's deadline becomes huge: heap order broken
+        words[i + 2] === 1 &&
+        words[i + 3] === 0 &&
+        words[i + 4] === 0;
+      if (match && words[i + 5] === 2 && words[i + 6] === 2) {
+        words[i] = 0xffffffff; // its deadline moves past the near list's horizon: order broken
         corrupted = true;
       }
     }

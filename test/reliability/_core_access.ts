@@ -80,30 +80,36 @@ export function loopWithCoreAccess(
   }
 }
 
+/** Bytes per handle record in the core (`src-zig/handle_table.zig` `Record`). */
+const RECORD_BYTES = 28;
+
 /**
- * Finds the timer heap's `entries` pointer in the core's static data: the address of the
- * entry holding a timer whose deadline (in µs ticks) is `deadlineTicks`, stored as a u32
- * followed by the heap's capacity and length. Returns the byte offset of that pointer.
+ * Finds the pointers to the core's handle records (the timer wheel's storage) in its
+ * static data: the record of a timer whose deadline (in µs ticks) is `deadlineTicks` lies
+ * in a slice `(ptr, len)` with `len` a power of two, stored as two u32 words. The handle
+ * table and the timer wheel each hold one. Returns the byte offsets of those pointers.
  */
-export function findHeapEntriesPointer(
+export function findTimerRecordsPointers(
   memory: WebAssembly.Memory,
   deadlineTicks: bigint,
-  heapLen: number,
-): number {
+): number[] {
   const bytes = memory.buffer.byteLength;
   const words = new Uint32Array(memory.buffer);
   const view = new DataView(memory.buffer);
-  const entryAddresses: number[] = [];
-  for (let at = 0; at + 16 <= bytes; at += 8) {
-    if (view.getBigUint64(at, true) === deadlineTicks) entryAddresses.push(at);
+  const recordAddresses: number[] = [];
+  for (let at = 0; at + RECORD_BYTES <= bytes; at += 4) {
+    if (view.getBigUint64(at, true) === deadlineTicks) recordAddresses.push(at);
   }
-  for (const entry of entryAddresses) {
-    for (let i = 0; i + 2 < words.length; i++) {
-      if (words[i] !== entry) continue;
-      const capacity = words[i + 1]!;
-      const len = words[i + 2]!;
-      if (len === heapLen && capacity >= heapLen && (capacity & (capacity - 1)) === 0) return i * 4;
-    }
+  const found: number[] = [];
+  for (let i = 0; i + 1 < words.length; i++) {
+    const ptr = words[i]!;
+    const len = words[i + 1]!;
+    if (ptr === 0 || len < 16 || (len & (len - 1)) !== 0) continue;
+    const inside = recordAddresses.some(
+      (at) => at >= ptr && at < ptr + len * RECORD_BYTES && (at - ptr) % RECORD_BYTES === 0,
+    );
+    if (inside) found.push(i * 4);
   }
-  throw new Error("timer heap pointer not found in the core's memory");
+  if (found.length === 0) throw new Error("timer records pointer not found in the core's memory");
+  return found;
 }

@@ -20,7 +20,7 @@ import {
   TerminationError,
   type Timeout,
 } from "../../src-ts/node.ts";
-import { findHeapEntriesPointer, loopWithCoreAccess } from "./_core_access.ts";
+import { findTimerRecordsPointers, loopWithCoreAccess } from "./_core_access.ts";
 import { collectingLoop, macrotask, makeLoop } from "./_helpers.ts";
 
 const injected = {
@@ -434,7 +434,7 @@ describe("a trap inside the WebAssembly core breaks that loop only", () => {
     loop.clearTimeout(1); // clearing stays a silent no-op
   }
 
-  test("corrupting the core's memory (the timer heap's pointer) makes the next call trap: CoreTrapError, state broken, run() and shutdown() reject", async () => {
+  test("corrupting the core's memory (the timer records' pointers) makes the next call trap: CoreTrapError, state broken, run() and shutdown() reject", async () => {
     const others = bystanders();
     const access = loopWithCoreAccess({ onError: () => {} });
     const { loop, memory } = access;
@@ -442,8 +442,11 @@ describe("a trap inside the WebAssembly core breaks that loop only", () => {
     loop.setTimeout(() => log.push("never"), 123456);
     loop.submit(() => log.push("task"));
     loop.runUntilIdle();
-    const at = findHeapEntriesPointer(memory, 123_456_000n, 1);
-    new Uint32Array(memory.buffer)[at / 4] = 0xffff_fff0; // entries now point past the end of memory
+    for (const at of findTimerRecordsPointers(memory, 123_456_000n)) {
+      // Records now lie past the end of memory (2 GiB: slot offsets added to it cannot wrap
+      // around 2^32 back into memory, as they could from just below 4 GiB).
+      new Uint32Array(memory.buffer)[at / 4] = 0x8000_0000;
+    }
     injected.traps++;
     let caught: unknown;
     try {
