@@ -54,9 +54,16 @@ interface GuestSide {
   functions: Record<string, Function>;
   /** The guest's own global object (the `this` of html-profile callbacks). */
   global: object;
-  /** Makes a guest Timeout / Immediate facade. */
-  newTimeout(): object;
-  newImmediate(): object;
+  /**
+   * Makes a guest Timeout / Immediate facade for a host handle, kept in the facade's
+   * private field: only the trampoline's own code can read it (no reflection reaches a
+   * private field), and guest code cannot construct a facade (its constructor needs a
+   * token the trampoline keeps).
+   */
+  newTimeout(handle: Timeout): object;
+  newImmediate(handle: Immediate): object;
+  /** The host handle behind a facade of this trampoline, or undefined for anything else (runs no guest code). */
+  handleOf(value: unknown): Timeout | Immediate | undefined;
   /** Guest microtasks run since the last call (for the loop's metrics). */
   takeMicrotaskCount(): number;
 }
@@ -77,8 +84,6 @@ interface Box {
 export class GuestBinding {
   readonly #engine: Engine;
   readonly #side: GuestSide;
-  /** Guest facade → the host handle it stands for. */
-  readonly #handles = new WeakMap<object, Timeout | Immediate>();
   readonly global: object;
 
   constructor(engine: Engine, realm: RealmHooks, target: object) {
@@ -116,8 +121,10 @@ export class GuestBinding {
 
   /** The guest facade for a host handle the engine just created (node profile). */
   facade(handle: Timeout | Immediate, kind: "timeout" | "immediate"): object {
-    const facade = kind === "timeout" ? this.#side.newTimeout() : this.#side.newImmediate();
-    this.#handles.set(facade, handle);
+    const facade =
+      kind === "timeout"
+        ? this.#side.newTimeout(handle as Timeout)
+        : this.#side.newImmediate(handle as Immediate);
     setFacade(handle, facade);
     return facade;
   }
@@ -176,7 +183,7 @@ export class GuestBinding {
 
   /** The node profile's Timeout/Immediate methods, on the host handle behind a facade. */
   #handleOp(op: number, facade: unknown): unknown {
-    const handle = this.#handles.get(facade as object);
+    const handle = this.#side.handleOf(facade);
     if (handle === undefined) {
       throw new TypeError("Illegal invocation: not a Timeout or Immediate of this loop.");
     }
@@ -207,7 +214,7 @@ export class GuestBinding {
   /** A facade passed back by the guest stands for its host handle; anything else as is. */
   #unwrap(value: unknown): unknown {
     if (value === null || typeof value !== "object") return value;
-    return this.#handles.get(value) ?? value;
+    return this.#side.handleOf(value) ?? value;
   }
 
   /** Describes `error` for the trampoline: a host error by its fields, a guest value as is. */
@@ -328,9 +335,12 @@ function trampolineSource(): string {
     defineProperty(stand, toPrimitiveKey, { value: function (hint) { return toPrimitive(value, hint); } });
     return stand;
   }
-  // A facade (below) crosses as itself: the host only looks it up in a WeakMap. Its brand
-  // is a private field, which a Proxy never has, and checking it runs no code.
-  let isTimeout, isImmediate;
+  // A facade (below) crosses as itself; the host asks handleOf for the host handle in its
+  // private field. The brand is that field, which a Proxy never has; checking it runs no code.
+  let isTimeout, isImmediate, timeoutHandle, immediateHandle;
+  // Only the trampoline constructs facades: \`new (setTimeout(f).constructor)(x)\` must not
+  // make a facade whose field holds a guest value the host would then treat as its own.
+  const token = {};
   function safe(value) {
     return value !== null && typeof value === "object" && !isTimeout(value) && !isImmediate(value)
       ? standIn(value) : value;
@@ -382,8 +392,15 @@ function trampolineSource(): string {
   };
   const dispose = S.dispose || S.for("Symbol.dispose");
   class Timeout {
-    #facade;
-    static { isTimeout = (value) => #facade in value; }
+    #handle;
+    constructor(key, handle) {
+      if (key !== token) throw new GTypeError("Illegal constructor");
+      this.#handle = handle;
+    }
+    static {
+      isTimeout = (value) => #handle in value;
+      timeoutHandle = (value) => #handle in value ? value.#handle : undefined;
+    }
     ref() { call(${Op.ref}, this); return this; }
     unref() { call(${Op.unref}, this); return this; }
     hasRef() { return call(${Op.hasRef}, this); }
@@ -394,8 +411,15 @@ function trampolineSource(): string {
     get [S.toStringTag]() { return "Timeout"; }
   }
   class Immediate {
-    #facade;
-    static { isImmediate = (value) => #facade in value; }
+    #handle;
+    constructor(key, handle) {
+      if (key !== token) throw new GTypeError("Illegal constructor");
+      this.#handle = handle;
+    }
+    static {
+      isImmediate = (value) => #handle in value;
+      immediateHandle = (value) => #handle in value ? value.#handle : undefined;
+    }
     ref() { call(${Op.ref}, this); return this; }
     unref() { call(${Op.unref}, this); return this; }
     hasRef() { return call(${Op.hasRef}, this); }
@@ -406,8 +430,13 @@ function trampolineSource(): string {
   return {
     functions,
     global: G,
-    newTimeout() { return new Timeout(); },
-    newImmediate() { return new Immediate(); },
+    newTimeout(handle) { return new Timeout(token, handle); },
+    newImmediate(handle) { return new Immediate(token, handle); },
+    handleOf(value) {
+      if (value === null || typeof value !== "object") return undefined;
+      const handle = timeoutHandle(value);
+      return handle !== undefined ? handle : immediateHandle(value);
+    },
     takeMicrotaskCount() { const n = microtasks; microtasks = 0; return n; },
   };
 })`;

@@ -37,8 +37,13 @@ export const HandleFlag = {
 
 /** The numbers handed out by `[Symbol.toPrimitive]()` (stable across `refresh()`, as Node's). */
 const primitives = new WeakMap<Timeout, number>();
-/** The guest-realm facades of handles made for a guest (loop/guest.ts). */
-const facades = new WeakMap<Timeout | Immediate, object>();
+/**
+ * The guest-realm facade of a handle made for a guest (loop/guest.ts): a property added
+ * only to those handles (one more hidden class, shared by all of them), cheaper per
+ * guest timer than a WeakMap entry and nothing on a host's own handles.
+ */
+const kFacade: unique symbol = Symbol("zigloop.facade");
+type WithFacade = { [kFacade]: object };
 
 /** The number `[Symbol.toPrimitive]()` returned for `timeout`, or 0 if it was never taken. */
 export function primitiveOf(timeout: Timeout): number {
@@ -53,12 +58,14 @@ export function setPrimitive(timeout: Timeout, primitive: number): void {
 
 /** What a callback's `this` is and guest code holds: the guest's facade, or the handle itself. */
 export function thisOf(handle: Timeout | Immediate): object {
-  return (handle[kFlags] & HandleFlag.guest) === 0 ? handle : facades.get(handle)!;
+  return (handle[kFlags] & HandleFlag.guest) === 0
+    ? handle
+    : (handle as unknown as WithFacade)[kFacade];
 }
 
 /** Makes `facade` what guest code sees for `handle`. */
 export function setFacade(handle: Timeout | Immediate, facade: object): void {
-  facades.set(handle, facade);
+  (handle as unknown as WithFacade)[kFacade] = facade;
   handle[kFlags] |= HandleFlag.guest;
 }
 

@@ -139,6 +139,10 @@ export const VECTORS = [
         $.check(label + ".hasRef()", handle.hasRef());
         $.check(label + ".ref()", handle.ref());
         $.throws(label + " method on a forged this", () => proto.ref.call(new handle.constructor()));
+        // The facade's private field holds the host handle: the guest must not make one
+        // holding a value of its own, whatever it passes to the constructor.
+        $.throws(label + " constructed with a guest value", () => new handle.constructor(handle, {}));
+        $.throws(label + " method on Object.create(prototype)", () => proto.ref.call(Object.create(proto)));
         $.throws(label + " method on a plain object", () => proto.hasRef.call({}));
         $.throws(label + " method on a Proxy of it", () => proto.hasRef.call(new Proxy(handle, {})));
       }
