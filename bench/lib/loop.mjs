@@ -23,6 +23,9 @@ if (!existsSync(fileURLToPath(distUrl))) {
   );
 }
 
+/** Where the measured build of the package is (its dist/node.js). */
+export { distUrl };
+
 /** The package's exports (createEventLoop, createEventLoopSync, EventLoop, ...). */
 export const zigloop = await import(distUrl.href);
 
