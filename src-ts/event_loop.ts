@@ -238,7 +238,9 @@ export class EventLoop<
    * The loop's Promise class: spec-complete (ECMA-262 §27.2, Promises/A+), with its
    * reactions on this loop's microtask queue, FIFO with `queueMicrotask`, and
    * unhandled rejections tracked per HTML (events `unhandledrejection` and
-   * `rejectionhandled` on the loop) or Node's modes. Created on first use.
+   * `rejectionhandled` on the loop) or Node's modes. Created on first use. Every loop's
+   * Promise shares one prototype (like one realm's promises); a promise's `constructor`
+   * is its own loop's Promise (docs/PROMISE.md, "One class for every loop").
    */
   get Promise(): LoopPromiseConstructor {
     return this.#promises.Promise;

@@ -1,21 +1,22 @@
 // Suite many_loops (issue 13): the same loop's hot paths with 1 loop in the process and
 // with 2, 8 and 1,000 loops that have all been used.
 //
-// Every loop has its own Promise class and its own core instance, but all loops made by
-// one copy of the package run the same JavaScript functions, whose inline caches are
-// shared: a call site that has seen many loops' classes or exports goes polymorphic, then
-// megamorphic. Measured side by side in one process: the loop with company comes from one
-// copy of the package (dist/ copied to a temporary directory, so its functions are its own)
-// in which K loops were created and each used once (chains, pairs); the lone loop from
-// another copy, in which no other loop was ever made. Subjects alternate in rounds.
+// All loops made by one copy of the package run the same JavaScript functions, whose
+// inline caches are shared: a call site that has seen many loops' objects goes
+// polymorphic, then megamorphic, if the loops' objects differ in shape (every loop's
+// Promise class did, until one class served every loop).
+//
+// How it is measured: each measurement is its own process (one copy of the package, one
+// copy of the workload code), which creates K loops, uses every one once (chains and
+// pairs), then times the workload on the first. K = 1 is the lone loop. A round runs
+// K = 1 and K = k back to back, in alternating order, and takes their ratio. Why
+// processes: with two copies of the package in one process (the first version of this
+// suite), the copies differed by up to 1.4x with one loop each (garbage and code layout
+// of one copy charged to the other), which hid the effect measured here.
 
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { compareWorkloads, speedNote, speedRow } from "../lib/harness.mjs";
+import { median } from "../lib/harness.mjs";
 import { runIsolated } from "../lib/isolate.mjs";
-import { distUrl } from "../lib/loop.mjs";
+import { zigloop } from "../lib/loop.mjs";
 
 export const name = "many_loops";
 export const title = "Many loops in one process";
@@ -26,7 +27,7 @@ const PAIRS = 8192;
 const step = (v) => v + 1;
 const noop = () => {};
 
-/** Resolve + 10 thens × `chains`, run to the end. */
+/** Resolve + 10 thens × `count`, run to the end. */
 function chains(loop, count) {
   const P = loop.Promise;
   loop.submit(() => {
@@ -42,83 +43,75 @@ function pairs(loop, count) {
   for (let i = 0; i < count; i++) loop.clearTimeout(loop.setTimeout(noop, 1000));
 }
 
-/** A second copy of the measured build (dist/ and wasm/), loaded from a temporary directory. */
-async function copyOfPackage() {
-  const dist = dirname(fileURLToPath(distUrl));
-  const dir = mkdtempSync(join(tmpdir(), "zigloop-many-loops-"));
-  cpSync(dist, join(dir, "dist"), { recursive: true });
-  cpSync(join(dist, "..", "wasm"), join(dir, "wasm"), { recursive: true });
-  writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
-  const copy = await import(pathToFileURL(join(dir, "dist", "node.js")).href);
-  return { copy, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** Child: one workload on a loop among `loops` used loops, against a lone loop. */
-export async function compareLoops({ loops, workload, reps, minCpuMs }, ctx) {
-  const alone = await copyOfPackage();
-  const lone = await alone.copy.createEventLoop({ clock: "manual" });
-  chains(lone, 10);
-  pairs(lone, 10);
-  const { copy, remove } = await copyOfPackage();
-  const company = [];
+/** Child: ns per operation of `workload` on the first of `loops` used loops. */
+export async function timeOneOfLoops({ loops, workload, samples, callsPerSample }) {
+  const all = [];
   for (let i = 0; i < loops; i++) {
-    const loop = await copy.createEventLoop({ clock: "manual" });
-    chains(loop, 10); // every loop's Promise class and exports reach the shared call sites
+    const loop = await zigloop.createEventLoop({ clock: "manual" });
+    chains(loop, 10); // every loop's objects reach the shared call sites
     pairs(loop, 10);
-    company.push(loop);
+    all.push(loop);
   }
-  const target = company[0];
+  const target = all[0];
   const ops = workload === "chains" ? CHAINS : PAIRS;
   const run = workload === "chains" ? chains : pairs;
-  const result = await compareWorkloads(ctx, {
-    label: `${workload}: 1 of ${loops} loops against a lone loop`,
-    subjects: [
-      { name: `1 of ${loops} used loops`, run: (n) => run(target, n) },
-      { name: "a lone loop", run: (n) => run(lone, n) },
-    ],
-    opsPerCall: ops,
-    reps,
-    minCpuMs,
-    unit: workload === "chains" ? "ns/chain" : "ns/pair",
-  });
-  for (const loop of company) loop.close();
-  lone.close();
-  remove();
-  alone.remove();
-  return result;
+  for (let i = 0; i < callsPerSample * 4; i++) run(target, ops); // warm-up
+  const times = [];
+  for (let s = 0; s < samples; s++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < callsPerSample; i++) run(target, ops);
+    times.push(Number(process.hrtime.bigint() - start) / (callsPerSample * ops));
+  }
+  for (const loop of all) loop.close();
+  times.sort((a, b) => a - b);
+  return { nsPerOp: times[Math.floor(times.length / 2)] };
 }
 
 export async function run(ctx) {
-  const reps = ctx.quick ? 2 : 5;
-  const minCpuMs = ctx.quick ? 60 : 150;
+  const rounds = ctx.quick ? 3 : 11;
+  const samples = ctx.quick ? 15 : 41;
   const rows = [];
   const notes = [];
   for (const workload of ["chains", "pairs"]) {
+    const callsPerSample = workload === "chains" ? 5 : 50;
     for (const loops of [2, 8, 1000]) {
-      const result = await runIsolated(ctx, import.meta.url, "compareLoops", {
-        loops,
-        workload,
-        reps,
-        minCpuMs,
-      });
+      const lone = [];
+      const many = [];
+      for (let r = 0; r < rounds; r++) {
+        const order = r % 2 === 0 ? [1, loops] : [loops, 1];
+        for (const k of order) {
+          const { nsPerOp } = await runIsolated(ctx, import.meta.url, "timeOneOfLoops", {
+            loops: k,
+            workload,
+            samples,
+            callsPerSample,
+          });
+          (k === 1 ? lone : many).push(nsPerOp);
+        }
+      }
+      // Ratio per round: lone time / time among many (above 1: the loop among many is faster).
+      const ratios = many.map((t, i) => lone[i] / t);
+      const ratio = median(ratios);
       const what =
         workload === "chains"
           ? `resolve + 10 thens, ${CHAINS} chains (manual clock)`
           : "setTimeout + clearTimeout pair (html profile, manual clock)";
-      rows.push(
-        speedRow(
-          `${what}: one of ${loops} used loops in the process, against a lone loop`,
-          result,
-          1,
-          {
-            unit: workload === "chains" ? "ns/chain" : "ns/op",
-            goal: "within 1.1x of a lone loop (ratio ≥ 0.909)",
-            goalRatio: 1 / 1.1,
-            met: result.ratios[1].median >= 1 / 1.1,
-          },
-        ),
+      rows.push({
+        benchmark: `${what}: one of ${loops} used loops in the process, against a lone loop (separate processes)`,
+        zigloop: median(many),
+        peer: median(lone),
+        peerName: "a lone loop",
+        unit: workload === "chains" ? "ns/chain" : "ns/op",
+        ratio,
+        ratioLabel: "faster",
+        ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+        goal: "within 1.1x of a lone loop (ratio ≥ 0.909)",
+        goalRatio: 1 / 1.1,
+        met: ratio >= 1 / 1.1,
+      });
+      notes.push(
+        `${workload}, ${loops} loops: per round (lone / among ${loops}) ${ratios.map((x) => x.toFixed(2)).join(", ")}`,
       );
-      notes.push(speedNote(`${workload}, ${loops} loops`, result, "M ops/s"));
     }
   }
   return { rows, notes };

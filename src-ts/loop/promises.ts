@@ -1,5 +1,5 @@
 /**
- * A loop's Promise class and how it is wired to the loop: its jobs go on the loop's
+ * A loop's Promise (a constructor and domain over the one promise class) and how it is wired to the loop: its jobs go on the loop's
  * microtask queue (or, once the loop is closed, the host's, so awaiting a loop promise
  * never hangs), rejection events are loop tasks, and the end of every checkpoint moves
  * the shutdown registry's nursery and notifies about rejected promises.
@@ -14,6 +14,7 @@ import {
   createPromiseClass,
   type LoopPromiseConstructor,
   type LoopPromiseKit,
+  type PromiseHost,
 } from "../promise/promise.ts";
 import type { LoopEvent } from "../web.ts";
 import type { Engine } from "./engine.ts";
@@ -69,34 +70,10 @@ export class LoopPromises {
 
   #create(): LoopPromiseKit {
     const engine = this.#engine;
-    const kit = createPromiseClass(
-      {
-        enqueueJob: (job, arg) => {
-          // After close, on the host's own queue: awaiting a loop promise never hangs.
-          if (engine.closed) queueHostMicrotask(() => job(arg));
-          else engine.enqueueJob(job, arg, true);
-        },
-        reportError: (error) => engine.report(error),
-        queueTask: (task) => {
-          if (engine.closed) void hostMacrotask().then(task);
-          else engine.queueInternalTask(task);
-        },
-        dispatchEvent: (event) => this.#dispatchEvent(event),
-        warn: (message, detail) => {
-          const warning = new Error(message);
-          const name = (detail as { name?: unknown } | undefined)?.name;
-          warning.name = typeof name === "string" ? name : "Warning";
-          engine.warn(warning);
-        },
-        setExitCode: (code) => {
-          engine.hooks.exitCode = code;
-        },
-      },
-      {
-        unhandledRejections: engine.config.unhandledRejections,
-        trackCreation: engine.config.trackPromiseCreation,
-      },
-    );
+    const kit = createPromiseClass(new LoopPromiseHost(engine, this.#dispatchEvent), {
+      unhandledRejections: engine.config.unhandledRejections,
+      trackCreation: engine.config.trackPromiseCreation,
+    });
     // A rejection outside any checkpoint (top-level code) must still be reported; the
     // shutdown registry's nursery must still be promoted: both need a checkpoint's end.
     kit.tracker.onPending = () => this.#checkpointNeeded();
@@ -129,5 +106,52 @@ export class LoopPromises {
       this.#closedCheckpointQueued = false;
       this.#kit?.checkpointEnd();
     });
+  }
+}
+
+/**
+ * What a loop gives its promises (PromiseHost). A class, not an object of closures: every
+ * loop's promises then call the same functions, so the promise code's call sites stay
+ * monomorphic however many loops the process has (bench suite many_loops).
+ */
+class LoopPromiseHost implements PromiseHost {
+  readonly #engine: Engine;
+  readonly #dispatch: (event: LoopEvent) => boolean;
+
+  constructor(engine: Engine, dispatch: (event: LoopEvent) => boolean) {
+    this.#engine = engine;
+    this.#dispatch = dispatch;
+  }
+
+  enqueueJob(job: (arg: any) => void, arg: unknown): void {
+    const engine = this.#engine;
+    // After close, on the host's own queue: awaiting a loop promise never hangs.
+    if (engine.closed) queueHostMicrotask(() => job(arg));
+    else engine.enqueueJob(job, arg, true);
+  }
+
+  reportError(error: unknown): void {
+    this.#engine.report(error);
+  }
+
+  queueTask(task: () => void): void {
+    const engine = this.#engine;
+    if (engine.closed) void hostMacrotask().then(task);
+    else engine.queueInternalTask(task);
+  }
+
+  dispatchEvent(event: LoopEvent): boolean {
+    return this.#dispatch(event);
+  }
+
+  warn(message: string, detail?: unknown): void {
+    const warning = new Error(message);
+    const name = (detail as { name?: unknown } | undefined)?.name;
+    warning.name = typeof name === "string" ? name : "Warning";
+    this.#engine.warn(warning);
+  }
+
+  setExitCode(code: number): void {
+    this.#engine.hooks.exitCode = code;
   }
 }

@@ -194,6 +194,60 @@ describe("shutdown and close", () => {
   });
 });
 
+describe("several loops share one Promise class, not their state", () => {
+  it("a shutdown terminates only its own loop's waiters; a rejection is reported by its own loop", async () => {
+    const a = await createEventLoop({ clock: "manual" });
+    const b = await createEventLoop({ clock: "manual" });
+    const events: string[] = [];
+    a.addEventListener("unhandledrejection", (e) => {
+      events.push(`a: ${String((e as PromiseRejectionEvent).reason)}`);
+      e.preventDefault();
+    });
+    b.addEventListener("unhandledrejection", (e) => {
+      events.push(`b: ${String((e as PromiseRejectionEvent).reason)}`);
+      e.preventDefault();
+    });
+    const outcomes: string[] = [];
+    new a.Promise(() => {}).catch((r) => outcomes.push(`a waiter: ${(r as Error).name}`));
+    const { promise: bWaiter, resolve: resolveB } = b.Promise.withResolvers<string>();
+    bWaiter.then((v) => outcomes.push(`b waiter: ${v}`));
+    const report = await a.shutdown();
+    expect(report.rejectedPromises).toBe(1); // b's waiter is not a's to terminate
+    expect(outcomes).toEqual(["a waiter: TerminationError"]);
+    // b still works: its waiter settles on b's ring, and new waits are not terminated.
+    const later = new b.Promise<string>((resolve) => b.setTimeout(() => resolve("later"), 5));
+    later.then((v) => outcomes.push(`b later: ${v}`));
+    b.submit(() => resolveB("resolved"));
+    b.runUntilIdle();
+    b.advance(5);
+    expect(outcomes).toEqual([
+      "a waiter: TerminationError",
+      "b waiter: resolved",
+      "b later: later",
+    ]);
+    b.submit(() => {
+      b.Promise.reject("from b");
+    });
+    b.runUntilIdle();
+    expect(events).toEqual(["b: from b"]);
+    b.close();
+  });
+
+  it("a reaction job runs on the loop of the promise that settles, whichever loop's then was called", async () => {
+    const a = await createEventLoop({ clock: "manual" });
+    const b = await createEventLoop({ clock: "manual" });
+    const seen: string[] = [];
+    const pa = a.Promise.resolve("a value");
+    b.Promise.prototype.then.call(pa, (v: unknown) => seen.push(String(v)));
+    b.runUntilIdle();
+    expect(seen).toEqual([]);
+    a.runUntilIdle();
+    expect(seen).toEqual(["a value"]);
+    a.close();
+    b.close();
+  });
+});
+
 describe("memory", () => {
   it("1e6 resolved chains leave the loop's tables and chunks at their baseline", async () => {
     const loop = await createEventLoop({ clock: "manual" });

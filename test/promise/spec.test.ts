@@ -776,21 +776,72 @@ describe("subclassing and species", () => {
     expect(reads).toBe(1);
   });
 
-  test("promises of two loops do not share a brand: another loop's promise is a thenable", () => {
+  test("promises of two loops share the prototype (like one realm's), and each runs its jobs on its own loop", () => {
     const a = makeLoop();
     const b = makeLoop();
+    // One prototype for every loop: the brand check passes, instanceof is true across loops.
+    expect(a.Promise.prototype).toBe(b.Promise.prototype);
+    expect(a.Promise).not.toBe(b.Promise);
     const pa = a.Promise.resolve("from a");
+    expect(pa).toBeInstanceOf(b.Promise);
+    // What tells them apart: the constructor is the promise's own loop's Promise.
+    expect(pa.constructor).toBe(a.Promise);
+    expect(b.Promise.resolve(pa)).not.toBe(pa); // another loop's promise is adopted, not returned
+    expect(a.Promise.resolve(pa)).toBe(pa);
+    // then through b's prototype method still derives on a (SpeciesConstructor is a.Promise).
+    const derived = b.Promise.prototype.then.call(pa, (v: unknown) => `${v}, then`);
+    expect(derived.constructor).toBe(a.Promise);
     const pb = b.Promise.resolve(pa);
-    expect(pb).not.toBe(pa);
-    expect(() => b.Promise.prototype.then.call(pa)).toThrow(TypeError);
-    let value: unknown;
-    pb.then((v) => {
-      value = v;
-    });
+    expect(pb.constructor).toBe(b.Promise);
+    const seen: string[] = [];
+    derived.then((v) => seen.push(`derived: ${v}`));
+    pb.then((v) => seen.push(`pb: ${v}`));
+    // b alone cannot settle pb: its adoption waits for a's job (pa.then's reaction runs on a).
+    b.host.run();
+    expect(seen).toEqual([]);
     for (let i = 0; i < 5; i++) {
-      b.host.run();
       a.host.run();
+      b.host.run();
     }
-    expect(value).toBe("from a");
+    expect(seen.sort()).toEqual(["derived: from a, then", "pb: from a"]);
+  });
+
+  test("the shared prototype's constructor names no loop; assigning constructor makes an own property", () => {
+    const loop = makeLoop();
+    const proto = loop.Promise.prototype as unknown as { constructor: new () => unknown };
+    expect(proto.constructor.name).toBe("Promise");
+    expect(() => new proto.constructor()).toThrow(
+      /shared by every loop.*construct promises with a loop's Promise/,
+    );
+    const p = loop.Promise.resolve(1);
+    (p as unknown as { constructor: unknown }).constructor = 5;
+    expect(Object.getOwnPropertyDescriptor(p, "constructor")).toEqual({
+      value: 5,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+    expect(loop.Promise.resolve(2).constructor).toBe(loop.Promise); // other promises unaffected
+  });
+
+  test("finally on a thenable that is no loop's promise, without species, uses the realm's native Promise", async () => {
+    const loop = makeLoop();
+    let thenCalls = 0;
+    const thenable = {
+      then(f: (v: unknown) => unknown) {
+        thenCalls++;
+        return f("value");
+      },
+    };
+    let ran = false;
+    const result = loop.Promise.prototype.finally.call(thenable, () => {
+      ran = true;
+      return "ignored";
+    });
+    expect(thenCalls).toBe(1);
+    expect(ran).toBe(true);
+    // thenFinally returned PromiseResolve(%Promise%, ...).then(...): a native promise.
+    expect(result).toBeInstanceOf(Promise);
+    expect(await result).toBe("value");
   });
 });
