@@ -253,12 +253,12 @@ export class EventLoop<
   metrics(): LoopMetrics {
     const engine = this.#engine;
     if (engine.core.broken) throw engine.core.broken;
-    engine.micro.flush();
     // Guest microtasks ran on their realms' queues: counted there, added here.
     for (const guest of this.#guests) engine.micro.executed += guest.takeMicrotaskCount();
-    return engine.core.guard("read the metrics", () =>
-      engine.metrics.snapshot(engine.clock.now(), engine.live.refs, this.#watches.listening),
-    );
+    return engine.core.guard("read the metrics", () => {
+      engine.micro.flush();
+      return engine.metrics.snapshot(engine.clock.now(), engine.live.refs, this.#watches.listening);
+    });
   }
 
   /** Starts a new metrics window: counters, peaks (to current depths), histograms, rates. */
@@ -296,10 +296,12 @@ export class EventLoop<
   #coreCall(action: string, call: (core: CoreExports) => number): number {
     const engine = this.#engine;
     if (engine.core.broken) throw engine.core.broken;
-    engine.micro.flush();
     // Guest microtasks ran on their realms' queues: counted there, added here.
     for (const guest of this.#guests) engine.micro.executed += guest.takeMicrotaskCount();
-    return engine.core.guard(action, () => call(engine.core.exports));
+    return engine.core.guard(action, () => {
+      engine.micro.flush();
+      return call(engine.core.exports);
+    });
   }
 
   // ---- timers --------------------------------------------------------------------

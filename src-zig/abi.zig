@@ -9,7 +9,7 @@
 //!   the way across; see time.zig); delays are whole milliseconds.
 //! - The module holds exactly one loop; every host loop instantiates its own module.
 //! - Memory grows only inside zl_init, zl_timer_schedule, zl_immediate_push,
-//!   zl_task_push and zl_microtask_push; the host refreshes its views after them.
+//!   zl_task_push and zl_microtask_push_batch; the host refreshes its views after them.
 //!
 //! `zig build bindings` reflects over the `pub` declarations of this file and
 //! generates `src-ts/core/abi.generated.ts` (constants, the export signatures and
@@ -35,7 +35,7 @@ const histogram_mod = @import("histogram.zig");
 pub const panic = std.debug.no_panic;
 
 /// Bump when an export's meaning changes; the generated checksum also covers it.
-pub const abi_version: u32 = 3;
+pub const abi_version: u32 = 4;
 
 pub const Batch = loop_mod.Batch;
 pub const Stat = loop_mod.Stat;
@@ -267,10 +267,14 @@ pub export fn zl_tasks_collect(max: u32) i32 {
     return code_u32(loop.tasks_collect(max));
 }
 
-/// Queues a microtask (the ring's slow path). `force != 0`: a promise job, accepted past capacity.
-pub export fn zl_microtask_push(slot: u32, force: u32) i32 {
+/// The ring's slow path: appends the first `count` values of the microtask input batch
+/// (`Batch.microtasks`) to the overflow, in order. The host checked `microtasks_max`
+/// when it accepted each job. Returns how many were appended: fewer than `count` only
+/// when memory ran out (the rest stay the host's), or a status (closed, or memory ran out
+/// before the first).
+pub export fn zl_microtask_push_batch(count: u32) i32 {
     const loop = ready() orelse return Status.not_initialized.code();
-    return code(loop.microtask_push(slot, force != 0));
+    return code_u32(loop.microtask_push_batch(count));
 }
 
 /// Address of the shared ring state: u32 head, tail, overflow_len, mask, slots (address).

@@ -80,7 +80,9 @@ pub const Options = struct {
 pub const Life = enum(u32) { open = 0, stopping = 1, closed = 2 };
 
 /// The output buffers the host reads after a collect call.
-pub const Batch = enum(u32) { timers = 0, tasks = 1, immediates = 2 };
+/// The fixed buffers of `batch_ptr`: three the core fills during a turn, and one the host
+/// fills (`microtasks`: overflow jobs for `microtask_push_batch`).
+pub const Batch = enum(u32) { timers = 0, tasks = 1, immediates = 2, microtasks = 3 };
 
 /// Numbers the host can read with `stat`. Counters are totals since init or the last
 /// `metrics_reset`; depths are current; peaks are maxima since the last reset.
@@ -166,6 +168,7 @@ pub const Loop = struct {
     out_tasks: [batch_capacity]u32 = undefined,
     out_immediates: [batch_capacity]u32 = undefined,
     out_immediates_len: u32 = 0,
+    in_microtasks: [batch_capacity]u32 = undefined,
 
     metrics_enabled: bool = false,
     /// The histograms are reset the first time metrics are enabled, not at init: 19 KB of
@@ -646,6 +649,24 @@ pub const Loop = struct {
         loop.counters.peak_microtasks = @max(loop.counters.peak_microtasks, loop.microtasks.len());
     }
 
+    /// Appends the first `count` values of `in_microtasks` to the queue, in order, without
+    /// the capacity check (the host made it when it accepted each job: one call per batch
+    /// instead of one per job). Returns how many were appended; out of memory stops it,
+    /// and is an error only if nothing was appended.
+    pub fn microtask_push_batch(loop: *Loop, count: u32) Error!u32 {
+        if (loop.life == .closed) return error.Closed;
+        const n = @min(count, batch_capacity);
+        var pushed: u32 = 0;
+        while (pushed < n) : (pushed += 1) {
+            loop.microtasks.push(&loop.pool, loop.in_microtasks[pushed]) catch |err| {
+                if (pushed == 0) return err;
+                break;
+            };
+        }
+        loop.counters.peak_microtasks = @max(loop.counters.peak_microtasks, loop.microtasks.len());
+        return pushed;
+    }
+
     /// Moves overflow jobs into the empty ring (the host's pop path); returns how many.
     pub fn microtasks_refill(loop: *Loop) Error!u32 {
         if (loop.life == .closed) return error.Closed;
@@ -664,6 +685,7 @@ pub const Loop = struct {
             .timers => &loop.out_timers,
             .tasks => &loop.out_tasks,
             .immediates => &loop.out_immediates,
+            .microtasks => &loop.in_microtasks,
         };
     }
 
@@ -1072,6 +1094,57 @@ test "capacity exhaustion is a status and the loop keeps working" {
     try testing.expectEqual(@as(u32, 3), drain_microtasks(loop, batch_capacity, &drained));
     try loop.microtask_push(4, false);
     try loop.verify();
+}
+
+test "microtask_push_batch appends in order, past capacity, after the ring's jobs" {
+    var h = try Harness.create(.{ .timers_max = 3, .tasks_max = 2, .microtasks_max = 4, .ring_capacity = 16 });
+    defer h.destroy();
+    const loop = h.loop;
+    try loop.microtask_push(1, false);
+    // 40 values: past the 16-slot ring and past microtasks_max (the host checked it).
+    for (0..40) |i| loop.in_microtasks[i] = @intCast(i + 2);
+    try testing.expectEqual(@as(u32, 40), try loop.microtask_push_batch(40));
+    try testing.expectEqual(@as(u32, 41), loop.microtasks.len());
+    try testing.expectEqual(@as(u32, 41), loop.counters.peak_microtasks);
+    try loop.verify();
+    var drained: [batch_capacity]u32 = undefined;
+    try testing.expectEqual(@as(u32, 41), drain_microtasks(loop, batch_capacity, &drained));
+    for (drained[0..41], 1..) |value, expected| try testing.expectEqual(@as(u32, @intCast(expected)), value);
+    // More than one batch's worth is clamped to the buffer.
+    try testing.expectEqual(@as(u32, batch_capacity), try loop.microtask_push_batch(batch_capacity + 7));
+    try testing.expectEqual(@as(u32, batch_capacity), drain_microtasks(loop, batch_capacity, &drained));
+    loop.close();
+    try testing.expectError(error.Closed, loop.microtask_push_batch(1));
+}
+
+test "microtask_push_batch stops when memory runs out and reports what it appended" {
+    var backing = try arena_mod.TestBacking.create(192 << 10);
+    defer backing.destroy();
+    const loop = try testing.allocator.create(Loop);
+    defer testing.allocator.destroy(loop);
+    try loop.init(backing.backing(0), default_options);
+    var appended: u64 = 0;
+    var value: u32 = 1;
+    const result = while (true) {
+        for (&loop.in_microtasks) |*slot| {
+            slot.* = value;
+            value += 1;
+        }
+        const n = loop.microtask_push_batch(batch_capacity) catch |err| break err;
+        appended += n;
+        if (n < batch_capacity) {
+            // Partial: the rest stayed the caller's; the next batch fails outright.
+            try testing.expectError(error.OutOfMemory, loop.microtask_push_batch(batch_capacity));
+            break error.OutOfMemory;
+        }
+    };
+    try testing.expectEqual(error.OutOfMemory, result);
+    try testing.expectEqual(appended, loop.microtasks.len());
+    try loop.verify();
+    // Every appended job comes out, in order.
+    var expected: u32 = 1;
+    while (loop.microtasks.pop(&loop.pool)) |got| : (expected += 1) try testing.expectEqual(expected, got);
+    try testing.expectEqual(appended + 1, expected);
 }
 
 test "a timer re-armed from its own callback fits in a capacity of one" {

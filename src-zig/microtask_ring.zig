@@ -12,8 +12,8 @@
 //! address, and so do the slots, so the host's hot path pushes and pops in linear
 //! memory without a call, as a producer/consumer on a shared ring:
 //! - push: if `overflow_len == 0` and `tail - head < capacity`, write the slot and
-//!   then `tail + 1`; otherwise call the core (`zl_microtask_push`), which appends
-//!   to the overflow;
+//!   then `tail + 1`; otherwise stage the job in the input batch, and append
+//!   staged jobs to the overflow one batch per call (`zl_microtask_push_batch`);
 //! - pop: if `head != tail`, read the slot and write `head + 1`; otherwise, if
 //!   `overflow_len > 0`, call the core (`zl_microtasks_refill`) to move the oldest
 //!   overflow jobs into the empty ring.

@@ -578,6 +578,7 @@ export class Engine implements HandleOwner {
     let status: number;
     try {
       status = this.micro.pushOverflow(job, arg, force);
+      if (status < 0) this.micro.flush(); // the error reads the core's count
     } catch (error) {
       throw this.core.trapped(error, "queue a microtask");
     }
