@@ -36,7 +36,7 @@
 // one suite updates only its own section of RESULTS.md.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { basename, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -51,6 +51,7 @@ const outDir = outFlag
 const resultsJson = fileURLToPath(new URL("results.json", outDir));
 const resultsMd = fileURLToPath(new URL("RESULTS.md", outDir));
 const resultsSvg = fileURLToPath(new URL("results.svg", outDir));
+mkdirSync(fileURLToPath(outDir), { recursive: true }); // --out=DIR may not exist yet
 
 // GC counting and fair memory readings need `gc()`: re-run ourselves with --expose-gc.
 if (typeof globalThis.gc !== "function") {

@@ -1,7 +1,8 @@
 /**
- * Creating loops. Every loop instantiates its own copy of the core, so loops never
- * share state; the compiled `WebAssembly.Module` is cached per entry point (compiling
- * is pure, instantiating is per loop). Nothing happens at import time.
+ * Creating loops. Every open loop has its own copy of the core, so loops never share
+ * state: a new instance, or a closed loop's, made like new (core/instance_pool.ts). The
+ * compiled `WebAssembly.Module` is cached per entry point (compiling is pure,
+ * instantiating is per loop). Nothing happens at import time.
  *
  * Each entry point (node.ts, mod.ts, workerd.ts) builds its `createEventLoop` and
  * `createEventLoopSync` here from its way of obtaining the module and what it knows

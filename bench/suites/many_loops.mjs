@@ -14,9 +14,11 @@
 // suite), the copies differed by up to 1.4x with one loop each (garbage and code layout
 // of one copy charged to the other), which hid the effect measured here.
 
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { median } from "../lib/harness.mjs";
 import { runIsolated } from "../lib/isolate.mjs";
-import { zigloop } from "../lib/loop.mjs";
+import { distUrl, zigloop } from "../lib/loop.mjs";
 
 export const name = "many_loops";
 export const title = "Many loops in one process";
@@ -67,6 +69,72 @@ export async function timeOneOfLoops({ loops, workload, samples, callsPerSample 
   return { nsPerOp: times[Math.floor(times.length / 2)] };
 }
 
+/** The core the measured build loads (wasm/ beside its dist/). */
+function coreModule() {
+  const wasm = fileURLToPath(new URL("../wasm/zigloop.wasm", distUrl));
+  return new WebAssembly.Module(readFileSync(process.env.ZIGLOOP_BENCH_WASM ?? wasm));
+}
+
+/**
+ * Child: µs to create and close one loop, the way an edge worker does per request
+ * (`createEventLoopSync` from a compiled module, or `await createEventLoop()`), against
+ * `new WebAssembly.Instance` of the core alone (what every loop paid before closed
+ * loops' cores were reused). Median of `samples` batches of `batch` loops.
+ */
+export async function timeCreation({ samples, batch }) {
+  const module = coreModule();
+  const sync = () => zigloop.createEventLoopSync({ module, clock: "manual" }).close();
+  const async = async () => (await zigloop.createEventLoop({ clock: "manual" })).close();
+  const keep = [];
+  const instance = () => {
+    keep.push(new WebAssembly.Instance(module, {}));
+    if (keep.length > 64) keep.length = 0;
+  };
+  const result = {};
+  for (const [name, once] of [
+    ["sync", sync],
+    ["async", async],
+    ["instance", instance],
+  ]) {
+    for (let i = 0; i < batch; i++) await once(); // warm-up
+    const times = [];
+    for (let s = 0; s < samples; s++) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < batch; i++) await once();
+      times.push(Number(process.hrtime.bigint() - start) / batch / 1000);
+    }
+    times.sort((a, b) => a - b);
+    result[name] = times[Math.floor(times.length / 2)];
+  }
+  return result;
+}
+
+/**
+ * Child: RSS and heap per additional loop, with `loops` manual-clock loops kept open, each
+ * with one timer and one settled promise (the issue's measurement).
+ */
+export async function footprint({ loops }) {
+  const warm = await zigloop.createEventLoop({ clock: "manual" });
+  warm.setTimeout(() => {}, 10);
+  warm.Promise.resolve(1);
+  globalThis.gc();
+  const before = process.memoryUsage();
+  const kept = [];
+  for (let i = 0; i < loops; i++) {
+    const loop = await zigloop.createEventLoop({ clock: "manual" });
+    loop.setTimeout(() => {}, 10);
+    loop.Promise.resolve(i);
+    kept.push(loop);
+  }
+  globalThis.gc();
+  const after = process.memoryUsage();
+  const per = (key) => (after[key] - before[key]) / loops / 1024;
+  const result = { rss: per("rss"), heap: per("heapUsed"), external: per("external") };
+  for (const loop of kept) loop.close();
+  warm.close();
+  return result;
+}
+
 export async function run(ctx) {
   const rounds = ctx.quick ? 3 : 11;
   const samples = ctx.quick ? 15 : 41;
@@ -114,5 +182,50 @@ export async function run(ctx) {
       );
     }
   }
+  const creation = await runIsolated(ctx, import.meta.url, "timeCreation", {
+    samples: ctx.quick ? 7 : 21,
+    batch: ctx.quick ? 100 : 200,
+  });
+  for (const [key, what] of [
+    ["sync", "createEventLoopSync({ module }) + close(), one loop at a time"],
+    ["async", "await createEventLoop() + close(), one loop at a time"],
+  ]) {
+    rows.push({
+      benchmark: `Creating and closing a loop (manual clock): ${what}, against instantiating the core alone`,
+      zigloop: creation[key],
+      peer: creation.instance,
+      peerName: "new WebAssembly.Instance of the core",
+      unit: "µs",
+      ratio: creation.instance / creation[key],
+      ratioLabel: "faster",
+      goal: "< 20 µs",
+      goalValue: 20,
+      goalValueOf: creation[key],
+      goalUnit: "µs",
+      goalDirection: "max",
+      met: creation[key] < 20,
+    });
+  }
+  const mem = await runIsolated(ctx, import.meta.url, "footprint", { loops: 1000 });
+  rows.push({
+    benchmark:
+      "Memory per additional loop: 1,000 open manual-clock loops, each with one timer and one settled promise (RSS)",
+    zigloop: mem.rss,
+    peer: null,
+    peerName: null,
+    unit: "KiB",
+    ratio: null,
+    ratioLabel: "less memory",
+    goal: "≤ 16 KiB",
+    goalValue: 16,
+    goalValueOf: mem.rss,
+    goalUnit: "KiB",
+    goalDirection: "max",
+    met: mem.rss <= 16,
+  });
+  notes.push(
+    `creation: createEventLoopSync + close ${creation.sync.toFixed(1)} µs, await createEventLoop + close ${creation.async.toFixed(1)} µs, new WebAssembly.Instance alone ${creation.instance.toFixed(1)} µs (median of batches)`,
+    `memory per open loop (1,000 loops, a timer and a settled promise each): RSS ${mem.rss.toFixed(1)} KiB, JS heap ${mem.heap.toFixed(1)} KiB, external ${mem.external.toFixed(1)} KiB (linear memory: one 64 KiB page per instance at least)`,
+  );
   return { rows, notes };
 }

@@ -142,6 +142,7 @@ export interface CoreExports {
   zl_turn_end(): number;
   zl_shutdown_begin(): number;
   zl_close(): number;
+  zl_reset(): number;
   zl_stat(a0: number): number;
   zl_metrics_enable(a0: number): number;
   zl_metrics_clock(a0: number): number;
@@ -182,6 +183,7 @@ export const EXPORT_NAMES = [
   "zl_turn_end",
   "zl_shutdown_begin",
   "zl_close",
+  "zl_reset",
   "zl_stat",
   "zl_metrics_enable",
   "zl_metrics_clock",

@@ -30,12 +30,16 @@ export function isTrap(error: unknown): boolean {
   return typeof WebAssembly === "object" && error instanceof WebAssembly.RuntimeError;
 }
 
+/** The batch views of a detached bridge: shared, empty. */
+const NO_BATCH = new Uint32Array(0);
+
 export class CoreBridge {
-  readonly exports: CoreExports;
-  readonly memory: CoreMemory;
-  readonly timerSchedule: (delay: number, repeating: number) => number;
-  readonly timerCancel: (id: number) => number;
-  readonly taskPush: (slot: number, force: number) => number;
+  // Not readonly: `detach` moves them onto a frozen stand-in when the core is reused.
+  exports: CoreExports;
+  memory: CoreMemory;
+  timerSchedule: (delay: number, repeating: number) => number;
+  timerCancel: (id: number) => number;
+  taskPush: (slot: number, force: number) => number;
   /** The batch buffers of the current turn (they never move; the views do when memory grows). */
   timerBatch: Uint32Array;
   taskBatch: Uint32Array;
@@ -74,6 +78,23 @@ export class CoreBridge {
     this.timerBatch = this.#batchView(Batch.timers);
     this.taskBatch = this.#batchView(Batch.tasks);
     this.immediateBatch = this.#batchView(Batch.immediates);
+  }
+
+  /**
+   * From now on, answers come from `frozen` (a closed core's stand-in, see
+   * instance_pool.ts) and nothing reaches the old core, which another loop may own.
+   */
+  detach(frozen: CoreExports): void {
+    this.exports = frozen;
+    this.memory = frozen.memory;
+    this.timerSchedule = frozen.zl_timer_schedule;
+    this.timerCancel = frozen.zl_timer_cancel;
+    this.taskPush = frozen.zl_task_push;
+    this.#buffer = frozen.memory.buffer; // no view is re-made on it
+    // A frozen core collects nothing (Status.closed), so no batch is read any more.
+    this.timerBatch = NO_BATCH;
+    this.taskBatch = NO_BATCH;
+    this.immediateBatch = NO_BATCH;
   }
 
   /** Runs a step that calls into the core; a trap there breaks this loop only. */

@@ -11,6 +11,7 @@
 import { CoreMismatchError } from "../errors.ts";
 import type { CompiledCore } from "../web.ts";
 import { ABI_CHECKSUM, ABI_VERSION, type CoreExports, EXPORT_NAMES } from "./abi.generated.ts";
+import { adopt, takeCore } from "./instance_pool.ts";
 
 export { CoreMismatchError };
 
@@ -53,16 +54,24 @@ export function checkInstance(exports: CoreExports): CoreExports {
   return exports;
 }
 
-/** Instantiates synchronously (embedders with a precompiled module, workers, tests). */
+/**
+ * A core for a new loop, synchronously (embedders with a precompiled module, workers,
+ * tests): a closed loop's core made like new if one is pooled (instance_pool.ts), else a
+ * new instance.
+ */
 export function instantiateSync(module: CompiledCore): CoreExports {
   checkModule(module);
+  const pooled = takeCore(module as object);
+  if (pooled !== undefined) return pooled;
   const instance = new WebAssembly.Instance(module as WebAssembly.Module, {});
-  return checkInstance(instance.exports as unknown as CoreExports);
+  return adopt(checkInstance(instance.exports as unknown as CoreExports), module as object);
 }
 
-/** Instantiates asynchronously (required for large modules on browser main threads). */
+/** Like {@link instantiateSync}, asynchronously (required for large modules on browser main threads). */
 export async function instantiate(module: CompiledCore): Promise<CoreExports> {
   checkModule(module);
+  const pooled = takeCore(module as object);
+  if (pooled !== undefined) return pooled;
   const instance = await WebAssembly.instantiate(module as WebAssembly.Module, {});
-  return checkInstance(instance.exports as unknown as CoreExports);
+  return adopt(checkInstance(instance.exports as unknown as CoreExports), module as object);
 }

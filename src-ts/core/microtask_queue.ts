@@ -39,8 +39,11 @@ import { SlotTable } from "./slot_table.ts";
 
 type Job = (arg?: any) => void;
 
+/** Where a detached queue's views point (see `detach`). */
+const DETACHED_RING = new Uint32Array(RING_WORDS);
+
 export class MicrotaskQueue {
-  readonly #core: CoreExports;
+  #core: CoreExports;
   readonly #ringAddress: number;
   #buffer: ArrayBufferLike;
   #shared: Uint32Array;
@@ -265,6 +268,21 @@ export class MicrotaskQueue {
     this.#overflow.clear();
     this.arg = undefined;
     this.#refilledUntil = this.#head;
+  }
+
+  /**
+   * Moves onto `frozen` (a closed core's stand-in): the queue is empty (cleared at close)
+   * and keeps no view on the old core's memory, which another loop may own.
+   */
+  detach(frozen: CoreExports): void {
+    this.#core = frozen;
+    this.#buffer = frozen.memory.buffer; // #refreshViews then never re-makes a view
+    // Shared by every detached queue (allocating views per close made closing a loop
+    // GC-bound): an empty queue only writes its head and tail there, and reads nothing.
+    this.#shared = DETACHED_RING;
+    this.#slots = DETACHED_RING;
+    this.#staged = DETACHED_RING;
+    this.#stagedCount = 0;
   }
 
   #refreshViews(): void {

@@ -18,6 +18,7 @@
 import { type CoreExports, Stat, Status } from "../core/abi.generated.ts";
 import { CoreBridge, isTrap } from "../core/bridge.ts";
 import { HandleMirror, Kind } from "../core/handle_mirror.ts";
+import { frozenCore, giveBack } from "../core/instance_pool.ts";
 import { MicrotaskQueue } from "../core/microtask_queue.ts";
 import { SlotTable } from "../core/slot_table.ts";
 import {
@@ -56,7 +57,7 @@ import { type Clock, ManualClock, RealClock } from "./clock.ts";
 import type { LoopConfig } from "./config.ts";
 import { queueHostMicrotask } from "./host_driver.ts";
 import { Liveness } from "./liveness.ts";
-import { MetricsRecorder } from "./metrics.ts";
+import { MetricsRecorder, PERCENTILES } from "./metrics.ts";
 import { type ErrorHooks, reportSafely } from "./report.ts";
 
 /** Makes the guest-realm facade a guest sees for a node-profile handle (loop/guest.ts). */
@@ -168,11 +169,33 @@ export class Engine implements HandleOwner {
     if (config.onCapacity !== undefined) this.core.onCapacity = config.onCapacity;
     this.micro = new MicrotaskQueue(core, config.microtasksMax);
     this.mirror = new HandleMirror(() =>
-      this.core.guard("grow the handle mirror", () => core.zl_stat(Stat.handles_capacity)),
+      this.core.guard("grow the handle mirror", () =>
+        this.core.exports.zl_stat(Stat.handles_capacity),
+      ),
     );
     this.setCoreNow(this.clock.nowUs());
     this.metrics = new MetricsRecorder(core, this.micro, this, this.clock.now(), config.metrics);
     if (config.drainHostMicrotasks !== undefined) this.drains.push(config.drainHostMicrotasks);
+  }
+
+  /**
+   * After close: gives the core to the next loop created from the same module
+   * (instance_pool.ts). Every holder here moves onto a frozen stand-in first, so this
+   * closed loop answers as before and never reaches the core again. A broken core is
+   * never given.
+   */
+  recycleCore(): void {
+    const core = this.core.exports;
+    if (this.core.broken !== undefined) return;
+    try {
+      const frozen = frozenCore(core, PERCENTILES);
+      this.core.detach(frozen);
+      this.micro.detach(frozen);
+      this.metrics.detach(frozen);
+      giveBack(core);
+    } catch (error) {
+      this.core.trapped(error, "close"); // a trap here: the core is not given back
+    }
   }
 
   // ---- reporting -------------------------------------------------------------------

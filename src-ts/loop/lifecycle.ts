@@ -218,6 +218,8 @@ export class Lifecycle {
     this.#release();
     // Closed inside a checkpoint, the checkpoint's end (which notifies) never came.
     this.#promises.closed();
+    // Last: the core goes to the next loop; this one keeps a frozen stand-in.
+    engine.recycleCore();
     return report;
   }
 
@@ -239,7 +241,7 @@ export class Lifecycle {
     this.#realTime?.dispose();
   }
 
-  /** The core trapped: this loop is broken; others have their own instances. */
+  /** The core trapped: this loop is broken; others have their own instances (this one is never reused). */
   #break(_error: CoreTrapError): void {
     const engine = this.#engine;
     engine.closed = true;

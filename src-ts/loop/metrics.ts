@@ -71,7 +71,7 @@ export interface LoopMetrics {
   now: number;
 }
 
-const PERCENTILES = [50, 90, 95, 99, 99.9] as const;
+export const PERCENTILES = [50, 90, 95, 99, 99.9] as const;
 
 /** What the recorder reads from the host's microtask queue (the core does not see its fast path). */
 export interface MicrotaskCounts {
@@ -92,7 +92,7 @@ export interface RunCounts {
 }
 
 export class MetricsRecorder {
-  readonly #core: CoreExports;
+  #core: CoreExports;
   readonly #micro: MicrotaskCounts;
   readonly #runs: RunCounts;
   #timersAtReset = 0;
@@ -127,6 +127,11 @@ export class MetricsRecorder {
     this.#runs = runs;
     this.#since = now;
     this.#windowStart = now;
+  }
+
+  /** Reads from `frozen` from now on (a closed core's stand-in; see instance_pool.ts). */
+  detach(frozen: CoreExports): void {
+    this.#core = frozen;
   }
 
   /** The host woke the loop at `now` (real clock; manual clocks pass virtual time). */

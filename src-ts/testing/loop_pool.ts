@@ -1,6 +1,6 @@
 /**
- * Idle manual-clock loops kept for the next clock. Creating a loop instantiates its
- * own core (tens to hundreds of µs); a test suite installs and uninstalls a clock per
+ * Idle manual-clock loops kept for the next clock. Creating a loop costs tens of µs
+ * even with a reused core (core/instance_pool.ts); a test suite installs and uninstalls a clock per
  * test, so `uninstall()` hands back a loop with nothing pending and the next clock
  * adopts it. A loop is only reused when it is idle (no timer, immediate, task or
  * microtask, nothing ref'd): nothing of the old clock can run on the new one. Its

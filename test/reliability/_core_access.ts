@@ -3,12 +3,16 @@
  * loop is created, `WebAssembly.Instance` is replaced by a subclass that records the
  * instance and hands the loop a copy of its exports in which any export can be made to
  * trap (by calling the core's own `zl_debug_trap` first: a real trap of the real core).
+ * Each call compiles its own module: loops take closed loops' cores from a pool per
+ * module (src-ts/core/instance_pool.ts), and this one must be instantiated here.
  */
 import { createEventLoopSync, type EventLoop, type EventLoopOptions } from "../../src-ts/node.ts";
-import { coreModule } from "./_helpers.ts";
+import { coreBytes } from "./_helpers.ts";
 
 export interface CoreAccess {
   loop: EventLoop;
+  /** The module compiled for this loop (its own pool of closed cores). */
+  module: WebAssembly.Module;
   /** The instance's linear memory. */
   memory: WebAssembly.Memory;
   /** The real exports (calling them bypasses the loop). */
@@ -30,6 +34,7 @@ export function loopWithCoreAccess(
   armAtCreate: string[] = [],
 ): CoreAccess {
   const Original = WebAssembly.Instance;
+  const compiled = new WebAssembly.Module(coreBytes);
   let access: CoreAccess | undefined;
   class Recording extends Original {
     readonly #exports: Record<string, unknown>;
@@ -57,6 +62,7 @@ export function loopWithCoreAccess(
       this.#exports = wrapped;
       access = {
         loop: undefined as unknown as EventLoop,
+        module,
         memory: raw.memory,
         raw,
         armed,
@@ -72,7 +78,7 @@ export function loopWithCoreAccess(
   }
   (WebAssembly as any).Instance = Recording;
   try {
-    const loop = createEventLoopSync({ module: coreModule, clock: "manual", ...options });
+    const loop = createEventLoopSync({ module: compiled, clock: "manual", ...options });
     access!.loop = loop;
     return access!;
   } finally {

@@ -6,10 +6,11 @@
 import { readFileSync } from "node:fs";
 import { createEventLoopSync, type EventLoop, type EventLoopOptions } from "../../src-ts/node.ts";
 
+/** The committed core's bytes. */
+export const coreBytes = readFileSync(new URL("../../wasm/zigloop.wasm", import.meta.url));
+
 /** The committed core, compiled once per test file. */
-export const coreModule = new WebAssembly.Module(
-  readFileSync(new URL("../../wasm/zigloop.wasm", import.meta.url)),
-);
+export const coreModule = new WebAssembly.Module(coreBytes);
 
 /** A loop on the committed core (manual clock unless told otherwise). */
 export function makeLoop(options: EventLoopOptions = {}): EventLoop {
