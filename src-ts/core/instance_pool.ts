@@ -17,6 +17,8 @@
  */
 
 import {
+  ABI_CHECKSUM,
+  ABI_VERSION,
   type CoreExports,
   type CoreMemory,
   EXPORT_NAMES,
@@ -33,6 +35,8 @@ const POOL_MAX_BYTES = 256 * 1024;
 
 const pools = new WeakMap<object, CoreExports[]>();
 const moduleOf = new WeakMap<CoreExports, object>();
+/** A pooled core's closed microtask queue's job array (2,048 slots by default), for its next queue. */
+const spareJobs = new WeakMap<CoreExports, unknown[]>();
 
 /** Remembers which module `core` was instantiated from (so it can return to that pool). */
 export function adopt(core: CoreExports, module: object): CoreExports {
@@ -50,15 +54,23 @@ export function takeCore(module: object): CoreExports | undefined {
  * large memory, or a refused reset drop it: it is then collected with its loop).
  * The caller has moved every holder off `core` first.
  */
-export function giveBack(core: CoreExports): boolean {
+export function giveBack(core: CoreExports, jobs?: unknown[]): boolean {
   const module = moduleOf.get(core);
   if (module === undefined) return false;
   let pool = pools.get(module);
   if (pool === undefined) pools.set(module, (pool = []));
   if (pool.length >= POOL_MAX || core.memory.buffer.byteLength > POOL_MAX_BYTES) return false;
   if (core.zl_reset() !== 0) return false;
+  if (jobs !== undefined) spareJobs.set(core, jobs);
   pool.push(core);
   return true;
+}
+
+/** The job array that came back with `core` (see giveBack), once. */
+export function takeSpareJobs(core: CoreExports): unknown[] | undefined {
+  const jobs = spareJobs.get(core);
+  if (jobs !== undefined) spareJobs.delete(core);
+  return jobs;
 }
 
 /** How many cores are pooled for `module` (tests and metrics). */
@@ -66,61 +78,123 @@ export function pooledCount(module: object): number {
   return pools.get(module)?.length ?? 0;
 }
 
+const STAT_COUNT = Math.max(...Object.values(Stat)) + 1;
+const WHICH = Object.values(HistogramWhich);
+const FIELDS = Object.values(HistogramField);
+
 /**
  * A stand-in for a closed core: every export answers what `core` answered when this was
- * made (statistics, histogram summaries at `percentiles`, the next and last deadline,
- * `zl_verify`), mutations answer `Status.closed` (`zl_timer_refresh`: `stale_handle`, as
- * a closed core's empty handle table does), and nothing reaches `core` any more.
+ * made (statistics, histogram summaries at `percentiles`, the next and last deadline),
+ * mutations answer `Status.closed` (`zl_timer_refresh`: `stale_handle`, as a closed
+ * core's empty handle table does), `zl_verify` finds nothing (there is nothing left to
+ * check), and nothing reaches `core` any more.
  */
 export function frozenCore(core: CoreExports, percentiles: readonly number[]): CoreExports {
-  const stats = new Map<number, number>();
-  for (const value of Object.values(Stat)) stats.set(value, core.zl_stat(value));
-  const histograms = new Map<string, number>();
-  for (const which of Object.values(HistogramWhich)) {
-    for (const field of Object.values(HistogramField)) {
-      histograms.set(`${which}:${field}`, core.zl_histogram(which, field));
+  return new FrozenCore(core, percentiles) as unknown as CoreExports;
+}
+
+/**
+ * The answers live in fields and the methods on the prototype (made once, below): a
+ * close allocates one object and two small arrays, not a closure per export.
+ */
+class FrozenCore {
+  readonly memory: CoreMemory;
+  readonly #stats: Float64Array;
+  readonly #histograms: Float64Array;
+  readonly #percentiles: readonly number[];
+  readonly #ring: number;
+  readonly #batches: number[];
+  readonly #next: number;
+  readonly #last: number;
+
+  constructor(core: CoreExports, percentiles: readonly number[]) {
+    const stats = new Float64Array(STAT_COUNT).fill(Number.NaN);
+    for (const which of Object.values(Stat)) stats[which] = core.zl_stat(which);
+    const per = FIELDS.length + percentiles.length;
+    const histograms = new Float64Array(WHICH.length * per);
+    for (const which of WHICH) {
+      for (const field of FIELDS) histograms[which * per + field] = core.zl_histogram(which, field);
+      percentiles.forEach((p, i) => {
+        histograms[which * per + FIELDS.length + i] = core.zl_histogram_percentile(which, p);
+      });
     }
-    for (const p of percentiles) {
-      histograms.set(`${which}:p${p}`, core.zl_histogram_percentile(which, p));
-    }
-  }
-  const answers: Record<string, unknown> = {};
-  for (const name of EXPORT_NAMES) answers[name] = (): number => Status.closed;
-  const verified = core.zl_verify();
-  const version = core.zl_abi_version();
-  const checksum = core.zl_abi_checksum();
-  const ringAddress = core.zl_microtask_ring();
-  const batches = [0, 1, 2, 3].map((batch) => core.zl_batch_ptr(batch));
-  const nextDeadline = core.zl_timers_next_deadline();
-  const lastDeadline = core.zl_timers_last_deadline();
-  const memory: CoreMemory = {
+    this.#stats = stats;
+    this.#histograms = histograms;
+    this.#percentiles = percentiles;
+    this.#ring = core.zl_microtask_ring();
+    this.#batches = [0, 1, 2, 3].map((batch) => core.zl_batch_ptr(batch));
+    this.#next = core.zl_timers_next_deadline();
+    this.#last = core.zl_timers_last_deadline();
     // Only its size is read once frozen (metrics' linearBytes); no view is made on it.
-    buffer: { byteLength: core.memory.buffer.byteLength } as ArrayBuffer,
-    grow: () => -1,
-  };
-  Object.assign(answers, {
-    memory,
-    zl_abi_version: () => version,
-    zl_abi_checksum: () => checksum,
-    zl_init: () => Status.not_initialized,
-    zl_batch_ptr: (batch: number) => batches[batch] ?? 0,
-    zl_microtask_ring: () => ringAddress,
-    zl_timer_refresh: () => Status.stale_handle,
-    zl_timers_next_deadline: () => nextDeadline,
-    zl_timers_last_deadline: () => lastDeadline,
-    zl_close: () => 0,
-    zl_reset: () => 0,
-    zl_stat: (which: number) => stats.get(which) ?? Number.NaN,
-    zl_metrics_enable: () => 0,
-    zl_metrics_reset: () => 0,
-    zl_histogram: (which: number, field: number) =>
-      histograms.get(`${which}:${field}`) ?? Number.NaN,
-    zl_histogram_percentile: (which: number, p: number) =>
-      histograms.get(`${which}:p${p}`) ?? Number.NaN,
-    zl_verify: () => verified,
-    zl_debug_trap: () => {
-      throw new WebAssembly.RuntimeError("unreachable");
-    },
-  });
-  return Object.freeze(answers) as unknown as CoreExports;
+    const byteLength = core.memory.buffer.byteLength;
+    this.memory = { buffer: { byteLength } as ArrayBuffer, grow: () => -1 };
+  }
+
+  zl_abi_version(): number {
+    return ABI_VERSION;
+  }
+  zl_abi_checksum(): number {
+    return ABI_CHECKSUM;
+  }
+  zl_init(): number {
+    return Status.not_initialized;
+  }
+  zl_batch_ptr(batch: number): number {
+    return this.#batches[batch] ?? 0;
+  }
+  zl_microtask_ring(): number {
+    return this.#ring;
+  }
+  zl_timer_refresh(): number {
+    return Status.stale_handle;
+  }
+  zl_timers_next_deadline(): number {
+    return this.#next;
+  }
+  zl_timers_last_deadline(): number {
+    return this.#last;
+  }
+  zl_close(): number {
+    return 0;
+  }
+  zl_reset(): number {
+    return 0;
+  }
+  zl_stat(which: number): number {
+    return this.#stats[which] ?? Number.NaN;
+  }
+  zl_metrics_enable(): number {
+    return 0;
+  }
+  zl_metrics_reset(): number {
+    return 0;
+  }
+  zl_histogram(which: number, field: number): number {
+    const per = FIELDS.length + this.#percentiles.length;
+    return this.#histograms[which * per + field] ?? Number.NaN;
+  }
+  zl_histogram_percentile(which: number, p: number): number {
+    const i = this.#percentiles.indexOf(p);
+    const per = FIELDS.length + this.#percentiles.length;
+    return i < 0 ? Number.NaN : (this.#histograms[which * per + FIELDS.length + i] ?? Number.NaN);
+  }
+  /** A closed core's structures are empty (zl_close cleared them, zl_reset zeroed them): nothing to find. */
+  zl_verify(): number {
+    return 0;
+  }
+  zl_debug_trap(): never {
+    throw new WebAssembly.RuntimeError("unreachable");
+  }
+}
+
+// Every other export is a mutation a closed core refuses.
+for (const name of EXPORT_NAMES) {
+  if (!Object.hasOwn(FrozenCore.prototype, name)) {
+    Object.defineProperty(FrozenCore.prototype, name, {
+      value: (): number => Status.closed,
+      writable: false,
+      enumerable: false,
+      configurable: false,
+    });
+  }
 }

@@ -35,12 +35,15 @@ import {
   RingWord,
   Status,
 } from "./abi.generated.ts";
+import { takeSpareJobs } from "./instance_pool.ts";
 import { SlotTable } from "./slot_table.ts";
 
 type Job = (arg?: any) => void;
 
 /** Where a detached queue's views point (see `detach`). */
 const DETACHED_RING = new Uint32Array(RING_WORDS);
+/** A detached queue's job array (it runs no job any more). */
+const NO_JOBS: unknown[] = [];
 
 export class MicrotaskQueue {
   #core: CoreExports;
@@ -61,7 +64,7 @@ export class MicrotaskQueue {
   #tail: number;
   #overflowEmpty = true;
   /** Interleaved function and argument per ring position (see the module comment). */
-  readonly #jobs: unknown[];
+  #jobs: unknown[];
   readonly #overflow = new SlotTable(64);
   /** The argument of the job the last `shift()` returned. */
   arg: unknown = undefined;
@@ -86,7 +89,12 @@ export class MicrotaskQueue {
     this.#head = this.#shared[RingWord.head]!;
     this.#tail = this.#shared[RingWord.tail]!;
     this.#refilledUntil = this.#head;
-    this.#jobs = new Array(2 * (this.#mask + 1)).fill(undefined);
+    // A closed loop's array, if its core came with one (all undefined: cleared at close).
+    const spare = takeSpareJobs(core);
+    this.#jobs =
+      spare !== undefined && spare.length === 2 * (this.#mask + 1)
+        ? spare
+        : new Array(2 * (this.#mask + 1)).fill(undefined);
   }
 
   /** Jobs queued (ring and overflow). */
@@ -272,9 +280,10 @@ export class MicrotaskQueue {
 
   /**
    * Moves onto `frozen` (a closed core's stand-in): the queue is empty (cleared at close)
-   * and keeps no view on the old core's memory, which another loop may own.
+   * and keeps no view on the old core's memory, which another loop may own. Returns its
+   * (empty) job array, which it lets go of, for the core's next queue.
    */
-  detach(frozen: CoreExports): void {
+  detach(frozen: CoreExports): unknown[] {
     this.#core = frozen;
     this.#buffer = frozen.memory.buffer; // #refreshViews then never re-makes a view
     // Shared by every detached queue (allocating views per close made closing a loop
@@ -283,6 +292,9 @@ export class MicrotaskQueue {
     this.#slots = DETACHED_RING;
     this.#staged = DETACHED_RING;
     this.#stagedCount = 0;
+    const jobs = this.#jobs;
+    this.#jobs = NO_JOBS;
+    return jobs;
   }
 
   #refreshViews(): void {

@@ -190,9 +190,9 @@ export class Engine implements HandleOwner {
     try {
       const frozen = frozenCore(core, PERCENTILES);
       this.core.detach(frozen);
-      this.micro.detach(frozen);
+      const jobs = this.micro.detach(frozen);
       this.metrics.detach(frozen);
-      giveBack(core);
+      giveBack(core, jobs);
     } catch (error) {
       this.core.trapped(error, "close"); // a trap here: the core is not given back
     }

@@ -122,6 +122,26 @@ describe("a closed loop's core goes to the next loop", () => {
     owner.close();
   });
 
+  it("jobs dropped at close never reach the next loop, nor their arguments", () => {
+    const module = freshModule();
+    const old = createEventLoopSync({ module, clock: "manual" });
+    const ran: string[] = [];
+    for (let i = 0; i < 5; i++) old.queueMicrotask(() => ran.push(`old ${i}`));
+    old.Promise.resolve("old value").then((v) => ran.push(String(v)));
+    expect(old.close().droppedMicrotasks).toBe(6);
+    const next = createEventLoopSync({ module, clock: "manual" });
+    expect(pooledCount(module)).toBe(0);
+    // Same ring positions as the dropped jobs; a job without an argument must get none.
+    for (let i = 0; i < 6; i++) {
+      next.queueMicrotask(function (this: unknown, ...args: unknown[]) {
+        ran.push(`next ${i} (${args.length} args)`);
+      });
+    }
+    next.runUntilIdle();
+    expect(ran).toEqual(Array.from({ length: 6 }, (_, i) => `next ${i} (0 args)`));
+    next.close();
+  });
+
   it("a core that trapped is never reused; one that did not is", () => {
     const trapped = loopWithCoreAccess();
     trapped.armed.add("zl_timer_schedule");
