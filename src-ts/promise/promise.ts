@@ -727,6 +727,40 @@ class LoopPromise {
       enumerable: false,
       configurable: true,
     });
+    // Node's util.inspect names an object by its prototype's `constructor` data property, which
+    // the shared prototype does not have (an accessor); it would print "Object [Promise] {}".
+    // This prints what it prints for a native promise: `Promise { 1 }`, `Promise { <pending> }`,
+    // `Promise { <rejected> reason }` (`Sub [Promise] { … }` for a subclass's promise).
+    ObjectDefineProperty(LoopPromise.prototype, Symbol.for("nodejs.util.inspect.custom"), {
+      value(
+        this: any,
+        _depth: number,
+        options: unknown,
+        inspect: (value: unknown, options: unknown) => string,
+      ): unknown {
+        if (!isLoopPromise(this) || typeof inspect !== "function") return this;
+        const bits = this.#bits;
+        const state = bits & STATE;
+        const shown =
+          state === PENDING
+            ? "<pending>"
+            : `${state === REJECTED ? "<rejected> " : ""}${inspect(this.#value, options)}`;
+        let name: unknown;
+        try {
+          name = this.constructor?.name;
+        } catch {
+          name = undefined;
+        }
+        const label =
+          typeof name === "string" && name !== "" && name !== "Promise"
+            ? `${name} [Promise]`
+            : "Promise";
+        return `${label} { ${shown} }`;
+      },
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
   }
 
   // ------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
  * Interop with native promises and thenables. Native continuations run on the engine's own queue, so
  * these tests only check what is deterministic: results, and which queue a step runs on.
  */
+import { inspect } from "node:util";
 import { describe, expect, test } from "vitest";
 import { makeLoop } from "./_stub_host.ts";
 
@@ -93,5 +94,25 @@ describe("interop", () => {
     const loop = makeLoop({ auto: true });
     const native = globalThis.Promise.resolve(loop.Promise.resolve("from loop"));
     expect(await native).toBe("from loop");
+  });
+
+  test("util.inspect shows a loop promise as it shows a native one: state and value", () => {
+    const loop = makeLoop();
+    const P = loop.Promise;
+    const N = globalThis.Promise;
+    const same = (ours: unknown, native: unknown) => expect(inspect(ours)).toBe(inspect(native));
+    same(new P(() => {}), new N(() => {}));
+    same(P.resolve({ a: [1, 2] }), N.resolve({ a: [1, 2] }));
+    same([P.resolve("s")], [N.resolve("s")]);
+    const ours = P.reject("why");
+    ours.catch(() => {});
+    same(ours, nativeRejected("why"));
+    class Sub<T> extends P<T> {}
+    class NativeSub<T> extends N<T> {}
+    // A subclass: its own name, then [Promise], as Node writes it.
+    expect(inspect(new Sub(() => {}))).toBe(
+      inspect(new NativeSub(() => {})).replace("NativeSub", "Sub"),
+    );
+    loop.host.run();
   });
 });
