@@ -237,6 +237,11 @@ export async function smoke(
       fail(`close(): threw ${describeError(error)}`);
     }
   }
+  try {
+    await severalLoopsCheck(createEventLoop, fail);
+  } catch (error) {
+    fail(`several loops: threw ${describeError(error)}`);
+  }
   let idleLoopLeftOpen = false;
   if (leaveIdleLoop) {
     try {
@@ -624,6 +629,41 @@ async function manualClockCheck(createEventLoop, { count, seed, maxDelayMs, fail
     cancelledInRun: rec.clearedInRun,
     endMs: loop.now(),
   };
+}
+
+/**
+ * Several loops in one process: one Promise class serves them all, but each promise runs
+ * its jobs on its own loop and names its own loop's constructor; a closed loop's core goes
+ * to the next loop, and the closed loop still answers without touching it.
+ */
+async function severalLoopsCheck(createEventLoop, fail) {
+  const label = "several loops";
+  const a = await createEventLoop({ clock: "manual" });
+  const b = await createEventLoop({ clock: "manual" });
+  const seen = [];
+  a.Promise.resolve("a").then((v) => seen.push(v));
+  b.Promise.resolve("b").then((v) => seen.push(v));
+  if (
+    a.Promise.resolve(1).constructor !== a.Promise ||
+    b.Promise.resolve(1).constructor !== b.Promise
+  )
+    fail(`${label}: a promise's constructor is not its own loop's Promise`);
+  b.runUntilIdle();
+  if (seen.join() !== "b") fail(`${label}: running loop b ran [${seen}], expected [b]`);
+  a.runUntilIdle();
+  if (seen.join() !== "b,a") fail(`${label}: then loop a: [${seen}], expected [b,a]`);
+  a.setTimeout(() => {}, 1000);
+  a.close();
+  const closedTimers = a.metrics().queue.timers.current;
+  const c = await createEventLoop({ clock: "manual" }); // takes a's core, made like new
+  let fired = 0;
+  c.setTimeout(() => fired++, 5);
+  c.advance(5);
+  if (fired !== 1) fail(`${label}: a loop created after a close fired ${fired} of 1 timers`);
+  if (a.metrics().queue.timers.current !== closedTimers || c.pending.timers !== 0)
+    fail(`${label}: the closed loop's answers changed after its core was reused`);
+  b.close();
+  c.close();
 }
 
 /** Runs one timer on a fresh real-clock loop and deliberately never closes it. */
