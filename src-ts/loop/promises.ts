@@ -1,10 +1,11 @@
 /**
- * A loop's Promise (a constructor and domain over the one promise class) and how it is wired to the loop: its jobs go on the loop's
- * microtask queue (or, once the loop is closed, the host's, so awaiting a loop promise
- * never hangs), rejection events are loop tasks, and the end of every checkpoint moves
- * the shutdown registry's nursery and notifies about rejected promises.
+ * A loop's Promise (a constructor and domain over the one promise class) and how it is
+ * wired to the loop: its jobs go on the loop's microtask queue (or, once the loop is
+ * closed, the host's, so awaiting a loop promise never hangs), rejection events are
+ * loop tasks, and the end of every checkpoint moves the shutdown registry's nursery and
+ * notifies about rejected promises.
  *
- * The class is created on first use of `loop.Promise`.
+ * The constructor and domain are created on first use of `loop.Promise`.
  *
  * @module
  */
