@@ -570,7 +570,7 @@ let makeResolvers: (p: LoopPromise) => {
 let capabilityResolve: (cap: Capability, value: unknown) => void;
 let capabilityReject: (cap: Capability, reason: unknown) => void;
 let capabilityFunctions: (cap: Capability) => void;
-let promiseResolve: (C: unknown, x: unknown, d: PromiseDomain) => any;
+let promiseResolve: (C: unknown, x: unknown, d: PromiseDomain | undefined) => any;
 let speciesConstructor: (o: any, defaultConstructor: unknown) => unknown;
 let combinator: (C: unknown, iterable: unknown, kind: number, d: PromiseDomain) => unknown;
 let keyedCombinator: (C: unknown, promises: unknown, kind: number, d: PromiseDomain) => unknown;
@@ -685,11 +685,11 @@ class LoopPromise {
     const [thenFinally, catchFinally] = [
       (value: unknown): unknown => {
         const result = onFinally();
-        return resolveWith(C, result, d).then(() => value);
+        return promiseResolve(C, result, d).then(() => value);
       },
       (reason: unknown): unknown => {
         const result = onFinally();
-        return resolveWith(C, result, d).then(() => {
+        return promiseResolve(C, result, d).then(() => {
           throw reason;
         });
       },
@@ -1213,10 +1213,13 @@ class LoopPromise {
       ];
     };
 
-    /** PromiseResolve (§27.2.4.7.1); `d` is the domain whose constructor takes the fast path. */
-    promiseResolve = (C: unknown, x: unknown, d: PromiseDomain): any => {
+    /**
+     * PromiseResolve (§27.2.4.7.1); `d` is the domain whose constructor takes the fast path
+     * (undefined from a `finally` whose `this` is no loop's promise: no fast path).
+     */
+    promiseResolve = (C: unknown, x: unknown, d: PromiseDomain | undefined): any => {
       if (isLoopPromise(x) && (x as { constructor?: unknown }).constructor === C) return x;
-      if (C === d.ctor) {
+      if (d !== undefined && C === d.ctor) {
         const p = newInternal(d);
         resolvePromise(p, x);
         return p;
@@ -1481,15 +1484,6 @@ class LoopPromise {
 
 function isLoopPromise(x: unknown): x is LoopPromise {
   return isLoopPromiseImpl(x);
-}
-
-/** PromiseResolve(C, x) for `finally`: the loop's fast path when `this` was a loop promise. */
-function resolveWith(C: unknown, x: unknown, d: PromiseDomain | undefined): any {
-  if (d !== undefined) return promiseResolve(C, x, d);
-  if (isLoopPromise(x) && (x as { constructor?: unknown }).constructor === C) return x;
-  const cap = newPromiseCapability(C);
-  callFn(cap.resolve, x);
-  return cap.promise;
 }
 
 /** NewPromiseCapability(C) (§27.2.1.5). */
